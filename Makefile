@@ -1,0 +1,105 @@
+# sealtip — build, test and run. Needs only make (and git) to start: `make deps`
+# installs the rest from Debian's packages (see .ci/deps).
+
+CC        ?= cc
+PKGS       = libsodium jansson
+TEST_PKGS  = cmocka
+BUILD     ?= build
+WARN       = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wpointer-arith -Wformat=2 -Wvla
+# pkg-config runs when a recipe expands these, i.e. after `deps` has installed it.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+OPT       ?= -O2 -D_FORTIFY_SOURCE=2
+CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -g $(OPT) $(WARN) -fstack-protector-strong \
+             -Icrypto -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) $(SANITIZE) $(CFLAGS)
+LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
+
+CRYPTO_SRC = $(sort $(wildcard crypto/*.c))
+# src/ modules shared by the programs (everything but their mains and commands).
+SRC_LIB    = $(filter-out src/sealtip.c src/sealtipd.c src/cmd_%.c,$(sort $(wildcard src/*.c)))
+TOOL_SRC   = src/sealtip.c $(sort $(wildcard src/cmd_*.c))
+GEN_SRC    = $(BUILD)/gen/formdata.c
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
+
+CRYPTO_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CRYPTO_SRC))
+LIB_OBJ    = $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC_LIB)) $(BUILD)/obj/gen/formdata.o
+TOOL_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOL_SRC))
+
+ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+.PHONY: all deps run test check unit cli asan bench clean format help
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/sealtip
+
+help:
+	@echo "make          build $(BUILD)/sealtip"
+	@echo "make run      install dependencies, build, start a demo"
+	@echo "make test     install dependencies, build, run every test (also under ASan+UBSan)"
+	@echo "make bench    benchmarks (not tests): ratios to raw limits measured in the same run"
+	@echo "make deps     install missing Debian packages (as root) or print the command"
+	@echo "make format   apply .clang-format to C sources"
+
+deps:
+	@sh .ci/deps
+
+$(BUILD)/libsealtip.a: $(CRYPTO_OBJ)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# The form definition and English labels are compiled in, so `sealtip open`
+# on an offline machine needs nothing but its own binary.
+$(BUILD)/gen/formdata.c: web/form.json web/i18n/en.json tests/embed.sh
+	@mkdir -p $(@D)
+	sh tests/embed.sh $@ formdata_form web/form.json formdata_labels web/i18n/en.json
+
+$(BUILD)/sealtip: $(TOOL_OBJ) $(LIB_OBJ) $(BUILD)/libsealtip.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(BUILD)/libsealtip.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $^ \
+		$(PKG_LIBS) $(shell pkg-config --libs $(TEST_PKGS)) $(LDFLAGS_ALL)
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJ) $(BUILD)/libsealtip.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(LDFLAGS_ALL)
+
+unit: $(UNIT_TESTS)
+	@sh tests/run-unit.sh $(UNIT_TESTS)
+
+cli: $(BUILD)/sealtip
+	@SEALTIP=$(BUILD)/sealtip bash tests/cli/run.sh
+
+# Everything once, then the C unit and CLI tests again under ASan+UBSan.
+check: all
+	@$(MAKE) --no-print-directory unit cli
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 SANITIZE="$(ASAN_FLAGS)" unit cli
+
+test: deps
+	@$(MAKE) --no-print-directory check
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_open
+	@sh tests/bench/run.sh $(BUILD)
+
+format:
+	clang-format -i crypto/*.[ch] src/*.[ch] tests/unit/*.c tests/bench/*.c
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,52 @@
+/* Files as the tools must write them: never overwrite, temp name then rename,
+ * fsync before the rename, no following of symlinks on the way out.
+ * Functions return 0, or -1 with errno set (the caller names the file). */
+#ifndef SEALTIP_FILEIO_H
+#define SEALTIP_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads a whole regular file of at most max bytes into malloc'd memory
+ * (NUL-terminated for text use; *len excludes the NUL). EFBIG when larger. */
+int fileio_read_all(const char *path, size_t max, unsigned char **out, size_t *len);
+
+/* Like fileio_read_all, but into sodium_malloc memory for secrets; free the
+ * result with sodium_free. */
+int fileio_read_secret(const char *path, size_t max, unsigned char **out, size_t *len);
+
+/* A file being written under a temporary name in a directory. */
+struct fileio_atomic {
+	int dirfd;        /* borrowed */
+	int fd;
+	char tmp_name[64];
+	char *name;       /* final name, owned */
+};
+
+/* Creates a hidden temp file in dirfd (O_EXCL, O_NOFOLLOW, the given mode)
+ * that will become name. */
+int fileio_atomic_open(struct fileio_atomic *f, int dirfd, const char *name, mode_t mode);
+
+/* Writes all of buf. */
+int fileio_atomic_write(struct fileio_atomic *f, const void *buf, size_t len);
+
+/* fsyncs, then renames to the final name without replacing anything (EEXIST
+ * when the name is taken, and the temp file is removed). */
+int fileio_atomic_commit(struct fileio_atomic *f);
+
+/* Removes the temp file; safe after a failed commit or on a never-opened f. */
+void fileio_atomic_abort(struct fileio_atomic *f);
+
+/* One call: write a new file at path (relative to the cwd) atomically. */
+int fileio_write_new(const char *path, const void *buf, size_t len, mode_t mode);
+
+/* Opens a directory (O_DIRECTORY | O_NOFOLLOW on the last component). */
+int fileio_open_dir(const char *path);
+
+/* fsync a directory so renames in it are durable. */
+int fileio_sync_dir(int dirfd);
+
+/* Removes a directory tree below dirfd created by us (no symlinks followed). */
+int fileio_remove_tree(int dirfd, const char *name);
+
+#endif

@@ -1,0 +1,34 @@
+/* Conventions shared by the sealtip subcommands: exit codes, one-line errors. */
+#ifndef SEALTIP_TOOL_H
+#define SEALTIP_TOOL_H
+
+#include <stdbool.h>
+
+enum tool_exit {
+	TOOL_EXIT_OK = 0,     /* success */
+	TOOL_EXIT_FAIL = 1,   /* bad input or failure; the reason is on stderr */
+	TOOL_EXIT_USAGE = 2   /* the command line is wrong */
+};
+
+/* Prints "sealtip: " + the formatted text + newline on stderr. */
+void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "sealtip: <what>\n" then the usage text on stderr; returns TOOL_EXIT_USAGE. */
+int tool_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* True when stderr is a terminal: progress lines go there only then. */
+bool tool_progress_wanted(void);
+
+/* "\r<label> <done>/<total> MiB" on stderr, at most a few times a second. */
+void tool_progress(const char *label, unsigned long long done, unsigned long long total);
+
+/* Ends a progress line, if one was drawn. */
+void tool_progress_end(void);
+
+/* Subcommands: argv[0] is the subcommand name. */
+int cmd_keygen(int argc, char **argv);
+int cmd_fingerprint(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
+int cmd_open(int argc, char **argv);
+
+#endif
