@@ -2,7 +2,7 @@
 # installs the rest from Debian's packages (see .ci/deps).
 
 CC        ?= cc
-PKGS       = libsodium jansson
+PKGS       = libsodium jansson libmicrohttpd sqlite3
 TEST_PKGS  = cmocka
 BUILD     ?= build
 WARN       = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -28,10 +28,10 @@ TOOL_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOL_SRC))
 
 ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all deps run test check unit cli asan bench clean format help
+.PHONY: all deps run test check unit cli integration bench clean format help
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/sealtip
+all: $(BUILD)/sealtip $(if $(wildcard src/sealtipd.c),$(BUILD)/sealtipd)
 
 help:
 	@echo "make          build $(BUILD)/sealtip"
@@ -62,23 +62,39 @@ $(BUILD)/gen/formdata.c: web/form.json web/i18n/en.json tests/embed.sh
 	@mkdir -p $(@D)
 	sh tests/embed.sh $@ formdata_form web/form.json formdata_labels web/i18n/en.json
 
-$(BUILD)/sealtip: $(TOOL_OBJ) $(LIB_OBJ) $(BUILD)/libsealtip.a
+# src/ modules go in an archive too, so each program pulls in only what it uses.
+$(BUILD)/libsealtip-src.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(BUILD)/sealtip: $(TOOL_OBJ) $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(BUILD)/libsealtip.a
+$(BUILD)/sealtipd: $(BUILD)/obj/src/sealtipd.o $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $^ \
-		$(PKG_LIBS) $(shell pkg-config --libs $(TEST_PKGS)) $(LDFLAGS_ALL)
+		$(PKG_LIBS) $(shell pkg-config --libs $(TEST_PKGS)) -lpthread $(LDFLAGS_ALL)
 
-$(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJ) $(BUILD)/libsealtip.a
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread $(LDFLAGS_ALL)
 
 unit: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
 
-cli: $(BUILD)/sealtip
-	@SEALTIP=$(BUILD)/sealtip bash tests/cli/run.sh
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(LDFLAGS_ALL)
+
+cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool
+	@SEALTIP=$(BUILD)/sealtip VECTOR_TOOL=$(BUILD)/tools/vector_tool bash tests/cli/run.sh
+
+# Integration tests: the real sealtipd on a random loopback port (node's test runner).
+integration: all
+	@SEALTIP_BUILD=$(BUILD) node --test tests/integration/
 
 # Everything once, then the C unit and CLI tests again under ASan+UBSan.
 check: all
@@ -90,7 +106,7 @@ test: deps
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@sh tests/demo.sh
+	@sh src/demo.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_open

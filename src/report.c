@@ -1,0 +1,210 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "report.h"
+
+/* A growing buffer for plaintext: grows by copy-and-wipe, never realloc, so
+ * no stale copy of a report is left behind in freed memory. */
+struct text {
+	char *buf;
+	size_t len, cap;
+	int failed;
+};
+
+static void
+text_reserve(struct text *t, size_t more)
+{
+	char *bigger;
+	size_t cap;
+
+	if (t->failed || t->len + more + 1 <= t->cap)
+		return;
+	cap = t->cap ? t->cap : 4096;
+	while (cap < t->len + more + 1)
+		cap *= 2;
+	if ((bigger = sodium_malloc(cap)) == NULL) {
+		t->failed = 1;
+		return;
+	}
+	if (t->buf != NULL) {
+		memcpy(bigger, t->buf, t->len);
+		sodium_free(t->buf);
+	}
+	t->buf = bigger;
+	t->cap = cap;
+}
+
+static void
+text_add(struct text *t, const char *s, size_t n)
+{
+	text_reserve(t, n);
+	if (t->failed)
+		return;
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+}
+
+static void
+text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+text_printf(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		t->failed = 1;
+		return;
+	}
+	text_reserve(t, (size_t)n);
+	if (t->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(t->buf + t->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+/* Untrusted text, escaped, each line indented under its question. */
+static void
+text_add_value(struct text *t, const char *prefix, const char *value, size_t len)
+{
+	char *shown, *line, *next;
+
+	if ((shown = safename_display(value, len)) == NULL) {
+		t->failed = 1;
+		return;
+	}
+	for (line = shown; line != NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		text_printf(t, "%s%s\n", prefix, line);
+		prefix = "    ";
+	}
+	sodium_memzero(shown, strlen(shown));
+	free(shown);
+}
+
+static void
+text_add_field(struct text *t, const struct formdef *def, const char *id, json_t *value)
+{
+	const char *label = formdef_field_label(def, id), *option_label;
+	json_t *item;
+	char *shown_id;
+	size_t i;
+
+	if (label != NULL) {
+		text_printf(t, "%s\n", label);
+	} else {
+		/* A question this form does not have: show its id, in brackets. */
+		if ((shown_id = safename_display(id, strlen(id))) == NULL) {
+			t->failed = 1;
+			return;
+		}
+		text_printf(t, "[%s]\n", shown_id);
+		free(shown_id);
+	}
+
+	if (json_is_string(value)) {
+		text_add_value(t, "    ", json_string_value(value), json_string_length(value));
+	} else {
+		json_array_foreach(value, i, item) {
+			option_label = formdef_option_label(def, id, json_string_value(item));
+			if (option_label != NULL)
+				text_printf(t, "    - %s\n", option_label);
+			else
+				text_add_value(t, "    - ", json_string_value(item),
+				    json_string_length(item));
+		}
+	}
+	text_add(t, "\n", 1);
+}
+
+static int
+form_has_field(const struct formdef *def, const char *id)
+{
+	json_t *field;
+	size_t i;
+
+	json_array_foreach(formdef_fields(def), i, field)
+		if (strcmp(json_string_value(json_object_get(field, "id")), id) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+text_add_file(struct text *t, const struct manifest_file *f, const struct report_file *r,
+    size_t number)
+{
+	char hex[65];
+	json_t *name;
+	char *quoted;
+
+	/* JSON quoting shows NUL, quotes and control characters unambiguously. */
+	name = json_stringn(f->name, f->name_len);
+	quoted = name != NULL ? json_dumps(name, JSON_ENCODE_ANY) : NULL;
+	json_decref(name);
+	sodium_bin2hex(hex, sizeof hex, f->sha256, sizeof f->sha256);
+	text_printf(t, "%zu. %s\n", number, r->path);
+	text_add_value(t, "    original name: ", quoted ? quoted : "?", quoted ? strlen(quoted) : 1);
+	text_add_value(t, "    type (as sent): ", f->type, f->type_len);
+	text_printf(t, "    size: %llu bytes\n    sha256: %s\n    %s\n",
+	    (unsigned long long)f->size, hex,
+	    r->sha256_ok ? "checked: bytes match the manifest" :
+	    "WARNING: bytes do NOT match the manifest's sha256; kept aside, marked UNVERIFIED");
+	free(quoted);
+}
+
+char *
+report_text(const struct manifest *m, const struct formdef *def, const char *source,
+    const struct report_file *files, size_t *len)
+{
+	struct text t = { NULL, 0, 0, 0 };
+	const char *id;
+	json_t *field, *value;
+	size_t i;
+
+	text_add(&t, "sealtip report\n", 15);
+	text_add_value(&t, "source: ", source, strlen(source));
+	text_add_value(&t, "form: ", m->form, strlen(m->form));
+	text_add_value(&t, "language: ", m->lang, strlen(m->lang));
+	text_add(&t, "\n", 1);
+
+	json_array_foreach(formdef_fields(def), i, field) {
+		id = json_string_value(json_object_get(field, "id"));
+		if ((value = json_object_get(m->fields, id)) != NULL)
+			text_add_field(&t, def, id, value);
+	}
+	/* Answers to questions this form does not know (another form version). */
+	json_object_foreach(m->fields, id, value)
+		if (!form_has_field(def, id))
+			text_add_field(&t, def, id, value);
+
+	text_printf(&t, "Attachments: %zu\n", m->nfiles);
+	for (i = 0; i < m->nfiles; i++)
+		text_add_file(&t, &m->files[i], &files[i], i + 1);
+
+	if (t.failed) {
+		report_text_free(t.buf, t.cap);
+		return NULL;
+	}
+	*len = t.len;
+	return t.buf;
+}
+
+void
+report_text_free(char *text, size_t len)
+{
+	(void)len; /* sodium_free wipes the whole allocation itself */
+	sodium_free(text);
+}

@@ -1,0 +1,171 @@
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "safename.h"
+
+/* Decodes one UTF-8 sequence; invalid bytes come back as themselves with
+ * length 1 so they get replaced rather than passed through. */
+static unsigned long
+utf8_next(const unsigned char *s, size_t len, size_t *step)
+{
+	unsigned long cp;
+	size_t n, i;
+
+	if (s[0] < 0x80) {
+		*step = 1;
+		return s[0];
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		*step = 1;
+		return 0xfffd;
+	}
+	if (n > len) {
+		*step = 1;
+		return 0xfffd;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			*step = 1;
+			return 0xfffd;
+		}
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	*step = n;
+	return cp;
+}
+
+/* Characters that reorder or hide text: a name like "invoice\u202Efdp.exe". */
+static int
+is_bidi_or_invisible(unsigned long cp)
+{
+	return cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c || cp == 0xfeff ||
+	    cp == 0x2028 || cp == 0x2029 || cp == 0xfffd;
+}
+
+static int
+is_unsafe_in_name(unsigned long cp)
+{
+	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+		return 1;
+	/* Separators of every system the files may be copied to, and the
+	 * characters Windows forbids in names. */
+	if (strchr("/\\:*?\"<>|", (int)cp) != NULL && cp < 0x80)
+		return 1;
+	return is_bidi_or_invisible(cp);
+}
+
+void
+safename_make(const char *name, size_t name_len, size_t index, size_t count,
+    char out[SAFENAME_SIZE])
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t used = 0, i = 0, step, prefix_len, budget, ext_start, ext_len, keep;
+	unsigned long cp;
+	char *clean, *dot;
+	int width;
+
+	width = count >= 1000 ? 4 : count >= 100 ? 3 : 2;
+	prefix_len = (size_t)snprintf(out, SAFENAME_SIZE, "%0*zu-", width, index);
+	budget = SAFENAME_MAX - prefix_len;
+
+	/* Cleaning never makes a name longer; the manifest caps it at 1 MiB. */
+	if (name_len > SIZE_MAX - 5 || (clean = malloc(name_len + 5)) == NULL) {
+		snprintf(out + prefix_len, SAFENAME_SIZE - prefix_len, "file");
+		return;
+	}
+	while (i < name_len) {
+		if (s[i] == '\0') {
+			cp = 0;
+			step = 1;
+		} else {
+			cp = utf8_next(s + i, name_len - i, &step);
+		}
+		if (is_unsafe_in_name(cp)) {
+			clean[used++] = '_';
+		} else {
+			memcpy(clean + used, s + i, step);
+			used += step;
+		}
+		i += step;
+	}
+	/* Windows drops trailing dots and spaces, which would merge names. */
+	while (used > 0 && (clean[used - 1] == '.' || clean[used - 1] == ' '))
+		used--;
+	if (used == 0) {
+		memcpy(clean, "file", 4);
+		used = 4;
+	}
+	clean[used] = '\0';
+
+	if (used > budget) {
+		/* Keep a short extension so the file still opens with the right program. */
+		dot = strrchr(clean, '.');
+		ext_start = dot != NULL ? (size_t)(dot - clean) : used;
+		ext_len = used - ext_start;
+		if (ext_len > 16) {
+			ext_start = used;
+			ext_len = 0;
+		}
+		keep = budget - ext_len;
+		/* Never cut inside a UTF-8 sequence. */
+		while (keep > 0 && ((unsigned char)clean[keep] & 0xc0) == 0x80)
+			keep--;
+		memmove(clean + keep, clean + ext_start, ext_len);
+		used = keep + ext_len;
+		clean[used] = '\0';
+	}
+	memcpy(out + prefix_len, clean, used + 1);
+	free(clean);
+}
+
+char *
+safename_display(const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i = 0, step, cap, used = 0;
+	unsigned long cp;
+	char *out;
+
+	/* Worst case: every byte becomes a 10-byte escape. */
+	if (len > (SIZE_MAX - 1) / 10)
+		return NULL;
+	cap = len * 10 + 1;
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	while (i < len) {
+		if (s[i] == '\0') {
+			cp = 0;
+			step = 1;
+		} else {
+			cp = utf8_next(s + i, len - i, &step);
+		}
+		if (cp == '\n' || cp == '\t') {
+			out[used++] = (char)cp;
+		} else if (cp < 0x20 || cp == 0x7f) {
+			used += (size_t)snprintf(out + used, cap - used, "\\x%02lx", cp);
+		} else if ((cp >= 0x80 && cp < 0xa0) || is_bidi_or_invisible(cp)) {
+			if (cp == 0xfffd && step == 1)
+				used += (size_t)snprintf(out + used, cap - used, "\\x%02x", s[i]);
+			else
+				used += (size_t)snprintf(out + used, cap - used, "\\u{%04lx}", cp);
+		} else {
+			memcpy(out + used, s + i, step);
+			used += step;
+		}
+		i += step;
+	}
+	out[used] = '\0';
+	return out;
+}

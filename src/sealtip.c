@@ -1,0 +1,59 @@
+/* sealtip: the investigator's and auditor's tool. main() only dispatches;
+ * each subcommand lives in its own cmd_*.c file. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "tool.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "keygen", cmd_keygen, "create an investigator key pair (offline)" },
+	{ "fingerprint", cmd_fingerprint, "show the key id and fingerprint of a public key" },
+	{ "seal", cmd_seal, "encrypt a report (fields and files) to investigators' public keys" },
+	{ "open", cmd_open, "decrypt envelopes into one folder per report (offline)" },
+};
+
+static void
+usage(FILE *out)
+{
+	size_t i;
+
+	fputs("usage: sealtip COMMAND [OPTIONS]\n\ncommands:\n", out);
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n'sealtip COMMAND --help' describes each command.\n"
+	    "exit status: 0 success, 1 bad input or failure, 2 usage error\n", out);
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return TOOL_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return TOOL_EXIT_OK;
+	}
+	if (sodium_init() < 0) {
+		tool_error("libsodium could not be initialised");
+		return TOOL_EXIT_FAIL;
+	}
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "sealtip: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return TOOL_EXIT_USAGE;
+}

@@ -1,0 +1,72 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tool.h"
+
+static int progress_drawn;
+static struct timespec progress_last;
+
+void
+tool_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	tool_progress_end();
+	fputs("sealtip: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+tool_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sealtip: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fputs(usage, stderr);
+	return TOOL_EXIT_USAGE;
+}
+
+bool
+tool_progress_wanted(void)
+{
+	return isatty(STDERR_FILENO) == 1;
+}
+
+void
+tool_progress(const char *label, unsigned long long done, unsigned long long total)
+{
+	struct timespec now;
+	long long elapsed_ms;
+
+	if (!tool_progress_wanted())
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed_ms = (now.tv_sec - progress_last.tv_sec) * 1000LL +
+	    (now.tv_nsec - progress_last.tv_nsec) / 1000000LL;
+	/* Redrawing on every chunk would cost more than the work on a fast disk. */
+	if (progress_drawn && elapsed_ms < 200 && done < total)
+		return;
+	progress_last = now;
+	progress_drawn = 1;
+	fprintf(stderr, "\r%s %llu/%llu MiB", label, done >> 20, total >> 20);
+	fflush(stderr);
+}
+
+void
+tool_progress_end(void)
+{
+	if (!progress_drawn)
+		return;
+	progress_drawn = 0;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+}

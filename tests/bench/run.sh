@@ -1,0 +1,18 @@
+#!/bin/sh
+# make bench: benchmarks, each printed as a ratio to a raw limit measured in
+# the same run. Not tests: nothing here fails on a slow machine.
+set -eu
+BUILD=${1:-build}
+work=$(mktemp -d "${TMPDIR:-/tmp}/sealtip-bench.XXXXXX")
+# Output on tmpfs when there is one: the bench measures sealtip, not the disk.
+out=/dev/shm/sealtip-bench-out.$$
+[ -d /dev/shm ] || out=$work/out
+trap 'rm -rf "$work" "$out"' EXIT
+
+echo "== sealtip open, 256 MiB envelope"
+"$BUILD/sealtip" keygen --unprotected -o "$work/bench" >/dev/null 2>&1
+head -c $((256 * 1024 * 1024 - 4096)) /dev/urandom > "$work/evidence.bin"
+"$BUILD/sealtip" seal -r "$work/bench.pub" --field what=bench --file "$work/evidence.bin" \
+	-o "$work/bench.env"
+rm -f "$work/evidence.bin"
+"$BUILD/bench/bench_open" "$BUILD/sealtip" "$work/bench.key" "$work/bench.env" "$out"

@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# CLI tests for `sealtip`: the real binary on real files in a temp folder.
+# Each case checks the exit status, the message, and what was (not) written.
+set -u
+SEALTIP=${SEALTIP:-build/sealtip}
+VECTOR_TOOL=${VECTOR_TOOL:-build/tools/vector_tool}
+VECTORS=tests/vectors/shared
+ALICE_SK=8a9ef0faef18e6f895bc42f2bb507fff605878d9c63ce7e182036e0abb2b01ab
+BOB_SK=b8b5e22b85bbd9b61882098c42032d825ea342e6ad32281e9a735fb09e9691ea
+CAROL_SK=600df81cf37d8c7517a6d27e4b56b134619796b383ecc391fe6388d3866167eb
+
+case "$SEALTIP" in /*) ;; *) SEALTIP=$PWD/$SEALTIP ;; esac
+case "$VECTOR_TOOL" in /*) ;; *) VECTOR_TOOL=$PWD/$VECTOR_TOOL ;; esac
+VECTORS=$PWD/$VECTORS
+
+WORK=$(mktemp -d /tmp/sealtip-cli.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+passed=0 failed=0 current=""
+
+begin() { current=$1; }
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $current: $*"; }
+# check DESCRIPTION COMMAND...: the command must succeed.
+check() { local what=$1; shift; if "$@"; then :; else fail "$what"; return 1; fi; }
+finish_case() { [ "$1" -eq "$failed" ] && pass; }
+
+# run EXPECTED_STATUS COMMAND...: runs, keeps stdout/stderr in $out/$err.
+run() {
+	local want=$1; shift
+	"$@" >"$WORK/stdout" 2>"$WORK/stderr"
+	status=$?
+	out=$(cat "$WORK/stdout"); err=$(cat "$WORK/stderr")
+	if [ "$status" -ne "$want" ]; then
+		fail "exit $status, wanted $want: $* :: $err"
+		return 1
+	fi
+	return 0
+}
+tree_sum() { (cd "$1" && find . -printf '%p %s %m\n' | sort && find . -type f -exec sha256sum {} + | sort) | sha256sum; }
+not() { ! "$@"; }
+one_line() { [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ]; }
+
+cd "$WORK"
+"$VECTOR_TOOL" secret-key $ALICE_SK > alice.key
+"$VECTOR_TOOL" secret-key $BOB_SK > bob.key
+"$VECTOR_TOOL" secret-key $CAROL_SK > carol.key
+
+# --- usage -------------------------------------------------------------
+begin usage; f0=$failed
+run 0 "$SEALTIP" --help && check "lists open" grep -q "open" "$WORK/stdout"
+run 2 "$SEALTIP"
+run 2 "$SEALTIP" frobnicate
+for c in keygen fingerprint seal open; do
+	run 0 "$SEALTIP" $c --help && check "$c --help names usage" grep -q "usage: sealtip $c" "$WORK/stdout"
+done
+run 2 "$SEALTIP" seal -o x.env
+run 2 "$SEALTIP" open -k alice.key
+run 2 "$SEALTIP" keygen --unprotected --passphrase-file /dev/null -o z
+run 2 "$SEALTIP" seal --bogus
+check "no file from usage errors" test ! -e x.env -a ! -e z.key -a ! -e z.pub
+finish_case $f0
+
+# --- keygen ------------------------------------------------------------
+begin keygen-unprotected; f0=$failed
+run 0 "$SEALTIP" keygen --unprotected -o inv
+check "pub written" test -f inv.pub
+check "key mode 0600" test "$(stat -c %a inv.key)" = 600
+keyid=$(head -1 inv.pub | awk '{print $NF}')
+check "key id printed" grep -q "$keyid" "$WORK/stdout"
+check "fingerprint printed" grep -Eq '([0-9a-f]{4} ){9}[0-9a-f]{4}' "$WORK/stdout"
+before=$(cat inv.pub inv.key | sha256sum)
+run 1 "$SEALTIP" keygen --unprotected -o inv && one_line
+check "refuses overwrite" test "$before" = "$(cat inv.pub inv.key | sha256sum)"
+check "says exists" grep -qi "exist" "$WORK/stderr"
+finish_case $f0
+
+begin keygen-passphrase; f0=$failed
+printf 'correct horse battery staple\n' > pass.txt
+printf 'wrong\n' > wrong.txt
+run 0 "$SEALTIP" keygen --passphrase-file pass.txt --kdf interactive -o prot
+check "protected key 0600" test "$(stat -c %a prot.key)" = 600
+check "not labelled unprotected" not grep -q UNPROTECTED prot.key
+run 1 "$SEALTIP" keygen -o notty < /dev/null && one_line
+check "no tty: nothing written" test ! -e notty.key -a ! -e notty.pub
+finish_case $f0
+
+begin fingerprint; f0=$failed
+run 0 "$SEALTIP" fingerprint "$VECTORS/alice.pub"
+check "alice key id" grep -q "874fc3c2ab6e810c" "$WORK/stdout"
+check "alice fingerprint" grep -q "4322 6113 d3b8 959f dbf7 5d6e 4cba e15a c2c1 c993" "$WORK/stdout"
+head -c 60 "$VECTORS/alice.pub" > short.pub
+run 1 "$SEALTIP" fingerprint short.pub && one_line && check "names file" grep -q "short.pub" "$WORK/stderr"
+run 1 "$SEALTIP" fingerprint inv.key && one_line
+finish_case $f0
+
+# --- seal and open -----------------------------------------------------
+khmer="មន្ត្រីអន្តោប្រវេសន៍បានទាមទារនាឡិកា Rolex"
+head -c 200000 /dev/urandom > photo.jpg
+printf 'ledger line 1\nledger line 2\n' > ledger.txt
+begin roundtrip-two-files; f0=$failed
+run 0 "$SEALTIP" seal -r inv.pub --lang km --field "what=$khmer" --field "official_name=Officer K" \
+	--field goods=watch --field goods=phone --file photo.jpg --file ledger.txt -o r1.env
+check "quiet on success" test -z "$out"
+check "envelope magic" test "$(head -c 7 r1.env)" = sealtip
+run 0 "$SEALTIP" open -k inv.key -o out r1.env
+check "summary names folder" grep -q "out/r1" "$WORK/stdout"
+check "photo identical" cmp -s photo.jpg out/r1/files/01-photo.jpg
+check "ledger identical" cmp -s ledger.txt out/r1/files/02-ledger.txt
+check "report.json has Khmer verbatim" grep -qF "\"what\":\"$khmer\"" out/r1/report.json
+check "report.json keeps list" grep -qF '"goods":["watch","phone"]' out/r1/report.json
+check "report.txt has Khmer verbatim" grep -qF "$khmer" out/r1/report.txt
+check "report.txt has label" grep -qF "What happened?" out/r1/report.txt
+check "report.txt shows option label" grep -qF -- "- Watch" out/r1/report.txt
+check "report.txt names the file" grep -qF "files/01-photo.jpg" out/r1/report.txt
+check "files 0600" test "$(stat -c %a out/r1/files/01-photo.jpg)" = 600
+check "no temp left" test -z "$(find out -name '.sealtip-*')"
+finish_case $f0
+
+begin roundtrip-sizes; f0=$failed
+for n in 0 1 65535 65536 65537 10485760; do
+	head -c $n /dev/urandom > "size$n.bin"
+	run 0 "$SEALTIP" seal -r inv.pub --field what=sizes --file "size$n.bin" -o "size$n.env"
+	run 0 "$SEALTIP" open -k inv.key -o sizes "size$n.env"
+	check "size $n identical" cmp -s "size$n.bin" "sizes/size$n/files/01-size$n.bin"
+done
+finish_case $f0
+
+begin several-recipients; f0=$failed
+"$SEALTIP" keygen --unprotected -o inv2 >/dev/null 2>&1
+"$SEALTIP" keygen --unprotected -o outsider >/dev/null 2>&1
+run 0 "$SEALTIP" seal -r inv.pub -r inv2.pub --field what=both --file ledger.txt -o both.env
+run 0 "$SEALTIP" open -k inv.key -o both1 both.env
+run 0 "$SEALTIP" open -k inv2.key -o both2 both.env
+check "both read the same" cmp -s both1/both/report.json both2/both/report.json
+mkdir outsider-out
+run 1 "$SEALTIP" open -k outsider.key -o outsider-out both.env && one_line
+check "outsider told why" grep -q "not sealed to this key" "$WORK/stderr"
+check "outsider: nothing written" test -z "$(ls -A outsider-out)"
+finish_case $f0
+
+begin protected-key-open; f0=$failed
+run 0 "$SEALTIP" seal -r prot.pub --field what=secret -o p.env
+mkdir pout
+run 1 "$SEALTIP" open -k prot.key --passphrase-file wrong.txt -o pout p.env && one_line
+check "wrong passphrase said" grep -q "passphrase" "$WORK/stderr"
+check "wrong passphrase: nothing written" test -z "$(ls -A pout)"
+run 0 "$SEALTIP" open -k prot.key --passphrase-file pass.txt -o pout p.env
+check "opened with passphrase" grep -qF '"what":"secret"' pout/p/report.json
+finish_case $f0
+
+begin never-overwrite; f0=$failed
+before=$(tree_sum out)
+run 1 "$SEALTIP" open -k inv.key -o out r1.env && one_line
+check "says exists" grep -q "already exists" "$WORK/stderr"
+check "first report untouched" test "$before" = "$(tree_sum out)"
+before=$(sha256sum r1.env)
+run 1 "$SEALTIP" seal -r inv.pub --field what=x -o r1.env && one_line
+check "seal output not overwritten" test "$before" = "$(sha256sum r1.env)"
+finish_case $f0
+
+begin malformed-key-files; f0=$failed
+mkdir kout
+printf 'untrusted comment: x\nnot base64!!\n' > bad.key
+run 1 "$SEALTIP" open -k bad.key -o kout r1.env && one_line
+check "names key file" grep -q "bad.key" "$WORK/stderr"
+run 1 "$SEALTIP" open -k inv.pub -o kout r1.env && one_line
+head -c 100 inv.key > cut.key
+run 1 "$SEALTIP" open -k cut.key -o kout r1.env && one_line
+run 1 "$SEALTIP" seal -r inv.key --field what=x -o k.env && one_line
+check "bad keys: nothing written" test -z "$(ls -A kout)" -a ! -e k.env
+finish_case $f0
+
+# --- damaged envelopes: one line naming the input, exit 1, nothing written --
+run 0 "$SEALTIP" seal -r inv.pub --field what=small -o small.env
+size=$(stat -c %s small.env)
+begin flipped-bytes; f0=$failed
+mkdir flips
+for ((pos = 0; pos < size; pos += 5)); do
+	cp small.env flip.env
+	printf "$(printf '\\%03o' $(( ($(od -An -tu1 -j$pos -N1 small.env) ^ 1) )))" |
+		dd of=flip.env bs=1 seek=$pos conv=notrunc status=none
+	run 1 "$SEALTIP" open -k inv.key -o flips flip.env || break
+	one_line || { fail "not one line at $pos: $err"; break; }
+	grep -q "flip.env" "$WORK/stderr" || { fail "input not named at $pos"; break; }
+done
+check "flips: nothing written" test -z "$(ls -A flips)"
+finish_case $f0
+
+begin truncated-and-trailing; f0=$failed
+mkdir cuts
+for n in 0 7 8 9 100 $((size - 17)) $((size - 1)); do
+	head -c $n small.env > cut.env
+	run 1 "$SEALTIP" open -k inv.key -o cuts cut.env && one_line
+done
+{ cat small.env; printf 'x'; } > trailing.env
+run 1 "$SEALTIP" open -k inv.key -o cuts trailing.env && check "trailing said" grep -q "trailing" "$WORK/stderr"
+{ printf 'sealtip\002'; tail -c +9 small.env; } > v2.env
+run 1 "$SEALTIP" open -k inv.key -o cuts v2.env && check "version said" grep -q "version" "$WORK/stderr"
+check "cuts: nothing written" test -z "$(ls -A cuts)"
+finish_case $f0
+
+# --- the independent implementation's vectors ---------------------------
+begin shared-vectors-positive; f0=$failed
+run 0 "$SEALTIP" open -k alice.key -o vec "$VECTORS/basic.env" "$VECTORS/two-recipients.env" \
+	"$VECTORS/chunk-boundary.env" "$VECTORS/hostile-names.env"
+run 0 "$SEALTIP" open -k bob.key -o vecbob "$VECTORS/two-recipients.env"
+check "basic Khmer" grep -qF "មន្ត្រីអន្តោប្រវេសន៍" vec/basic/report.txt
+check "receipt.jpg sha" test "$(sha256sum < vec/two-recipients/files/01-receipt.jpg | cut -c1-64)" = e55e15abe0640bbc69a0b8c5babc7602b6841fd6c37c879959bc8e5c7085f4ed
+check "empty file" test -f vec/two-recipients/files/02-empty.bin -a ! -s vec/two-recipients/files/02-empty.bin
+check "ledger sha" test "$(sha256sum < vec/chunk-boundary/files/01-ledger.pdf | cut -c1-64)" = 9e643ab75d3a5eb7d8bfb3f8cac289efc1dbfa786dce99a6752ad1e4f1103956
+mkdir carol-out
+run 1 "$SEALTIP" open -k carol.key -o carol-out "$VECTORS/two-recipients.env" && one_line
+check "carol: nothing" test -z "$(ls -A carol-out)"
+finish_case $f0
+
+begin hostile-names; f0=$failed
+h=vec/hostile-names/files
+check "15 files, all inside" test "$(find vec/hostile-names -type f -path '*/files/*' | wc -l)" -eq 15
+check "nothing escaped to /tmp" test ! -e /tmp/sealtip-absolute.txt
+check "nothing beside the output" test "$(ls -A "$WORK/vec")" = "$(printf 'basic\nchunk-boundary\nhostile-names\ntwo-recipients')"
+check "no hidden or dot names" test -z "$(find "$h" -mindepth 1 -name '.*')"
+check "no control characters" test -z "$(find "$h" -name "*[[:cntrl:]]*")"
+check "no backslash" test -z "$(find "$h" -name '*\\*')"
+check "every name short" test -z "$(find "$h" -type f -printf '%f\n' | awk 'length($0) > 200')"
+check "duplicates kept apart" test -f "$h/04-ok.txt" -a -f "$h/05-ok.txt"
+check "CON rewritten" test -f "$h/10-CON"
+check "Khmer name kept" test -f "$h/15-ខ្មែរ.txt"
+check "no UNVERIFIED" test -z "$(find "$h" -name '*.UNVERIFIED')"
+check "original names in report.txt" grep -qF '"../../etc/passwd"' vec/hostile-names/report.txt
+check "NUL shown escaped" grep -qF 'nul\u0000byte.txt' vec/hostile-names/report.txt
+for f in "$h"/*; do
+	want=$(grep -A4 -F "files/$(basename "$f")" vec/hostile-names/report.txt | sed -n 's/^    sha256: //p')
+	[ "$(sha256sum < "$f" | cut -c1-64)" = "$want" ] || fail "content of $f"
+done
+finish_case $f0
+
+for v in $(sed -n 's/.*"envelope": "\(bad-[^"]*\)".*/\1/p' "$VECTORS/negative.json"); do
+	begin "refuse-$v"; f0=$failed
+	rm -rf neg; mkdir neg
+	run 1 "$SEALTIP" open -k alice.key -o neg "$VECTORS/$v" && one_line
+	grep -qF "$v" "$WORK/stderr" || fail "input not named: $err"
+	check "nothing written" test -z "$(ls -A neg)"
+	finish_case $f0
+done
+
+# --- crafted payloads: wrong sha256 is kept aside, marked -----------------
+begin sha256-mismatch; f0=$failed
+manifest='{"v":1,"form":"bribery-report/1","lang":"en","fields":{"what":"x"},"files":[{"name":"a.txt","type":"text/plain","size":5,"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}]}'
+mlen=${#manifest}
+unpadded=$((4 + mlen + 5))
+# padme for this small size: round up to a multiple of 2^(E-S)
+E=$(awk -v l=$unpadded 'BEGIN{e=0; while (2^(e+1) <= l) e++; print e}')
+S=$(awk -v e=$E 'BEGIN{s=0; while (2^(s+1) <= e) s++; print s+1}')
+step=$((1 << (E - S)))
+padded=$(( (unpadded + step - 1) / step * step ))
+{ printf "\\x$(printf %02x $((mlen & 255)))\\x$(printf %02x $((mlen >> 8)))\\x00\\x00"
+  printf '%s' "$manifest"; printf 'hello'; head -c $((padded - unpadded)) /dev/zero; } > mismatch.payload
+"$VECTOR_TOOL" seal-payload inv.pub < mismatch.payload > mismatch.env
+run 1 "$SEALTIP" open -k inv.key -o mm mismatch.env
+check "warned" grep -q "did not match" "$WORK/stderr"
+check "kept aside, marked" test -f mm/mismatch/files/01-a.txt.UNVERIFIED
+check "not under the vouched name" test ! -e mm/mismatch/files/01-a.txt
+check "report.txt warns" grep -q "do NOT match" mm/mismatch/report.txt
+finish_case $f0
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,147 @@
+/* safename: attachment names from a hostile reporter become one safe path
+ * component; untrusted text is made inert for display. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "safename.h"
+
+static void
+expect_name(const char *name, size_t len, size_t index, size_t count, const char *want)
+{
+	char out[SAFENAME_SIZE];
+
+	safename_make(name, len, index, count, out);
+	assert_string_equal(out, want);
+}
+
+#define EXPECT(name, index, count, want) expect_name(name, sizeof(name) - 1, index, count, want)
+
+static void
+test_hostile_names(void **state)
+{
+	(void)state;
+	EXPECT("../../etc/passwd", 1, 15, "01-.._.._etc_passwd");
+	EXPECT("/tmp/sealtip-absolute.txt", 2, 15, "02-_tmp_sealtip-absolute.txt");
+	EXPECT("a\\..\\..\\b.txt", 3, 15, "03-a_.._.._b.txt");
+	EXPECT("ok.txt", 4, 15, "04-ok.txt");
+	EXPECT("ok.txt", 5, 15, "05-ok.txt");
+	EXPECT("dir/../../up.txt", 7, 15, "07-dir_.._.._up.txt");
+	EXPECT("nul\0byte.txt", 8, 15, "08-nul_byte.txt");
+	EXPECT("bell\a.txt", 9, 15, "09-bell_.txt");
+	EXPECT("CON", 10, 15, "10-CON");
+	EXPECT(".", 11, 15, "11-file");
+	EXPECT("", 12, 15, "12-file");
+	EXPECT(" ", 13, 15, "13-file");
+	EXPECT("..", 14, 15, "14-file");
+	EXPECT("ខ្មែរ.txt", 15, 15, "15-ខ្មែរ.txt");
+	EXPECT("a:b*c?d\"e<f>g|h", 1, 1, "01-a_b_c_d_e_f_g_h");
+	EXPECT("name. . .", 1, 1, "01-name");
+	EXPECT("\x1b[31mred", 1, 1, "01-_[31mred");
+	EXPECT("\x7f\xc2\x85x", 1, 1, "01-__x");
+}
+
+static void
+test_bidi_and_invalid_utf8(void **state)
+{
+	(void)state;
+	/* "invoice<RLO>fdp.exe" would display as "invoiceexe.pdf". */
+	EXPECT("invoice\xe2\x80\xae" "fdp.exe", 1, 1, "01-invoice_fdp.exe");
+	EXPECT("a\xe2\x81\xa6" "b", 1, 1, "01-a_b");
+	EXPECT("\xef\xbb\xbf" "bom", 1, 1, "01-_bom");
+	EXPECT("bad\xff\xfe", 1, 1, "01-bad__");
+	EXPECT("cut\xe1\x9e", 1, 1, "01-cut__");
+}
+
+static void
+test_width_follows_count(void **state)
+{
+	(void)state;
+	EXPECT("x", 7, 9, "07-x");
+	EXPECT("x", 7, 100, "007-x");
+	EXPECT("x", 999, 1000, "0999-x");
+}
+
+static void
+test_long_names(void **state)
+{
+	char name[600], out[SAFENAME_SIZE];
+	size_t i;
+
+	(void)state;
+	memset(name, 'x', 300);
+	memcpy(name + 300, ".pdf", 4);
+	safename_make(name, 304, 1, 1, out);
+	assert_int_equal(strlen(out), SAFENAME_MAX);
+	assert_string_equal(out + SAFENAME_MAX - 4, ".pdf");
+	assert_memory_equal(out, "01-xxx", 6);
+
+	/* Khmer is 3 bytes a character: the cut must not split one. */
+	for (i = 0; i < 200; i++)
+		memcpy(name + 3 * i, "\xe1\x9e\x80", 3);
+	safename_make(name, 600, 1, 1, out);
+	assert_true(strlen(out) <= SAFENAME_MAX);
+	assert_int_equal((strlen(out) - 3) % 3, 0);
+
+	/* A long extension is not worth keeping over the name. */
+	memset(name, 'y', 250);
+	name[100] = '.';
+	safename_make(name, 250, 1, 1, out);
+	assert_int_equal(strlen(out), SAFENAME_MAX);
+	assert_int_equal(out[SAFENAME_MAX - 1], 'y');
+}
+
+static void
+test_never_a_path(void **state)
+{
+	unsigned char name[8];
+	char out[SAFENAME_SIZE];
+	unsigned i, j;
+
+	(void)state;
+	/* Every two-byte name: no separator, no NUL inside, never "." or "..". */
+	for (i = 0; i < 256; i++) {
+		for (j = 0; j < 256; j++) {
+			name[0] = (unsigned char)i;
+			name[1] = (unsigned char)j;
+			safename_make((const char *)name, 2, 3, 5, out);
+			assert_null(strchr(out, '/'));
+			assert_null(strchr(out, '\\'));
+			assert_memory_equal(out, "03-", 3);
+			assert_true(strlen(out) > 3);
+		}
+	}
+}
+
+static void
+test_display_escapes(void **state)
+{
+	const char text[] = "line1\nline2\t\x1b[2J\0\xe2\x80\xae" "end\xff ខ្មែរ";
+	char *shown;
+
+	(void)state;
+	shown = safename_display(text, sizeof text - 1);
+	assert_non_null(shown);
+	assert_string_equal(shown, "line1\nline2\t\\x1b[2J\\x00\\u{202e}end\\xff ខ្មែរ");
+	free(shown);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_bidi_and_invalid_utf8),
+		cmocka_unit_test(test_width_follows_count),
+		cmocka_unit_test(test_long_names),
+		cmocka_unit_test(test_never_a_path),
+		cmocka_unit_test(test_display_escapes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
