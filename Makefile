@@ -26,6 +26,7 @@ CRYPTO_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CRYPTO_SRC))
 LIB_OBJ    = $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC_LIB)) $(BUILD)/obj/gen/formdata.o
 TOOL_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOL_SRC))
 
+Q          = $(if $(V),,@)
 ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all deps run test check unit cli integration bench clean format help
@@ -46,48 +47,58 @@ deps:
 
 $(BUILD)/libsealtip.a: $(CRYPTO_OBJ)
 	@mkdir -p $(@D)
-	ar rcs $@ $^
+	@echo '  AR    $@'
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	@echo '  CC    $@'
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@echo '  CC    $@'
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # The form definition and English labels are compiled in, so `sealtip open`
 # on an offline machine needs nothing but its own binary.
 $(BUILD)/gen/formdata.c: web/form.json web/i18n/en.json tests/embed.sh
 	@mkdir -p $(@D)
-	sh tests/embed.sh $@ formdata_form web/form.json formdata_labels web/i18n/en.json
+	@echo '  GEN   $@'
+	$(Q)sh tests/embed.sh $@ formdata_form web/form.json formdata_labels web/i18n/en.json
 
 # src/ modules go in an archive too, so each program pulls in only what it uses.
 $(BUILD)/libsealtip-src.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
-	ar rcs $@ $^
+	@echo '  AR    $@'
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/sealtip: $(TOOL_OBJ) $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+	@echo '  CC    $@'
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/sealtipd: $(BUILD)/obj/src/sealtipd.o $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
+	@echo '  CC    $@'
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $^ \
+	@echo '  CC    $@'
+	$(Q)$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $^ \
 		$(PKG_LIBS) $(shell pkg-config --libs $(TEST_PKGS)) -lpthread $(LDFLAGS_ALL)
 
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread $(LDFLAGS_ALL)
+	@echo '  CC    $@'
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread $(LDFLAGS_ALL)
 
 unit: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(LDFLAGS_ALL)
+	@echo '  CC    $@'
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(LDFLAGS_ALL)
 
 cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool
 	@SEALTIP=$(BUILD)/sealtip VECTOR_TOOL=$(BUILD)/tools/vector_tool bash tests/cli/run.sh

@@ -1,6 +1,6 @@
 /* Investigator key files: the public key format of the design (two text lines,
  * "stpk" || box_pk || sign_pk in base64) and this project's secret key format
- * (docs/formats.md): Argon2id-derived key + crypto_secretbox, or unprotected.
+ * (docs/keyfile.md): Argon2id-derived key + crypto_secretbox, or unprotected.
  * Works on buffers only; reading and writing files is the caller's business. */
 #ifndef SEALTIP_KEYFILE_H
 #define SEALTIP_KEYFILE_H

@@ -191,6 +191,8 @@ load_recipient(const char *path, unsigned char box_pk[32])
 		return -1;
 	}
 	status = keyfile_public_parse((const char *)text, len, &pk);
+	/* Someone may pass a secret key by mistake: leave no copy in the heap. */
+	sodium_memzero(text, len);
 	free(text);
 	if (status != ST_OK) {
 		tool_error("%s: %s", path, status_message(status));

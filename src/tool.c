@@ -38,7 +38,12 @@ tool_usage_error(const char *usage, const char *fmt, ...)
 bool
 tool_progress_wanted(void)
 {
-	return isatty(STDERR_FILENO) == 1;
+	static int wanted = -1;
+
+	/* Asked once: it is called for every chunk of a large file. */
+	if (wanted == -1)
+		wanted = isatty(STDERR_FILENO) == 1;
+	return wanted;
 }
 
 void
