@@ -51,6 +51,7 @@ struct open_report {
 	size_t manifest_raw_len;
 	int mismatches;
 	int write_errno;        /* why a callback failed, for the message */
+	struct payload_reader *payload;
 };
 
 static int
@@ -188,13 +189,25 @@ out:
 	return rc;
 }
 
+/* Plaintext from the envelope reader to the payload reader. A payload error
+ * does not stop the envelope: when both are bad, the envelope's defect (cut,
+ * forged, non-canonical) is the truer reason, and it is known only at the
+ * end. Only a failure to write output stops at once. */
+static int
+plaintext_to_payload(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct open_report *r = ctx;
+
+	(void)payload_reader_write(r->payload, buf, len);
+	return payload_reader_status(r->payload) == ST_ERR_CALLBACK ? -1 : 0;
+}
+
 /* Streams the input through the envelope reader into the payload reader. */
 static int
 decrypt_input(struct open_report *r, int fd, const struct keyfile_secret *sk)
 {
 	const struct payload_sink sink = { sink_manifest, sink_file_begin, sink_file_data,
 		sink_file_end, r };
-	struct payload_reader *payload = NULL;
 	struct envelope_open *envelope = NULL;
 	unsigned char *buf = NULL;
 	unsigned long long done = 0, total;
@@ -208,9 +221,9 @@ decrypt_input(struct open_report *r, int fd, const struct keyfile_secret *sk)
 		status = ST_ERR_NOMEM;
 		goto out;
 	}
-	if ((status = payload_reader_new(&payload, &sink)) != ST_OK ||
+	if ((status = payload_reader_new(&r->payload, &sink)) != ST_OK ||
 	    (status = envelope_open_new(&envelope, sk->pub.box_pk, sk->box_sk,
-	    payload_reader_write, payload)) != ST_OK)
+	    plaintext_to_payload, r)) != ST_OK)
 		goto out;
 	for (;;) {
 		n = read(fd, buf, OPEN_READ_BYTES);
@@ -231,11 +244,12 @@ decrypt_input(struct open_report *r, int fd, const struct keyfile_secret *sk)
 	}
 	if ((status = envelope_open_final(envelope, &payload_len)) != ST_OK)
 		goto out;
-	status = payload_reader_finish(payload);
+	status = payload_reader_finish(r->payload);
 out:
 	tool_progress_end();
 	envelope_open_free(envelope);
-	payload_reader_free(payload);
+	payload_reader_free(r->payload);
+	r->payload = NULL;
 	free(buf);
 	return status;
 }

@@ -149,10 +149,18 @@ text_add_file(struct text *t, const struct manifest_file *f, const struct report
 	char hex[65];
 	json_t *name;
 	char *quoted;
+	size_t quoted_len;
 
-	/* JSON quoting shows NUL, quotes and control characters unambiguously. */
+	/* JSON quoting shows NUL, quotes and control characters unambiguously.
+	 * json_dumpb into our own buffer: json_dumps memory belongs to
+	 * jansson's allocator, which sealtip replaces. */
 	name = json_stringn(f->name, f->name_len);
-	quoted = name != NULL ? json_dumps(name, JSON_ENCODE_ANY) : NULL;
+	quoted_len = name != NULL ? json_dumpb(name, NULL, 0, JSON_ENCODE_ANY) : 0;
+	quoted = quoted_len > 0 ? malloc(quoted_len + 1) : NULL;
+	if (quoted != NULL) {
+		json_dumpb(name, quoted, quoted_len, JSON_ENCODE_ANY);
+		quoted[quoted_len] = '\0';
+	}
 	json_decref(name);
 	sodium_bin2hex(hex, sizeof hex, f->sha256, sizeof f->sha256);
 	text_printf(t, "%zu. %s\n", number, r->path);

@@ -50,6 +50,7 @@ main(int argc, char **argv)
 		tool_error("libsodium could not be initialised");
 		return TOOL_EXIT_FAIL;
 	}
+	tool_json_wipe_on_free();
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

@@ -1,7 +1,13 @@
 #include <stdarg.h>
+#include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
 
 #include "tool.h"
 
@@ -74,4 +80,36 @@ tool_progress_end(void)
 	progress_drawn = 0;
 	fputs("\r\033[K", stderr);
 	fflush(stderr);
+}
+
+/* Each block carries its size in front so it can be wiped when freed. */
+#define WIPE_HEADER (sizeof(max_align_t))
+
+static void *
+wiping_malloc(size_t size)
+{
+	unsigned char *block;
+
+	if (size > SIZE_MAX - WIPE_HEADER || (block = malloc(WIPE_HEADER + size)) == NULL)
+		return NULL;
+	*(size_t *)(void *)block = size;
+	return block + WIPE_HEADER;
+}
+
+static void
+wiping_free(void *ptr)
+{
+	unsigned char *block;
+
+	if (ptr == NULL)
+		return;
+	block = (unsigned char *)ptr - WIPE_HEADER;
+	sodium_memzero(block, WIPE_HEADER + *(size_t *)(void *)block);
+	free(block);
+}
+
+void
+tool_json_wipe_on_free(void)
+{
+	json_set_alloc_funcs(wiping_malloc, wiping_free);
 }

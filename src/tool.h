@@ -25,6 +25,10 @@ void tool_progress(const char *label, unsigned long long done, unsigned long lon
 /* Ends a progress line, if one was drawn. */
 void tool_progress_end(void);
 
+/* Makes jansson wipe every block it frees: parsed manifests hold plaintext.
+ * Call before any JSON is parsed. */
+void tool_json_wipe_on_free(void);
+
 /* Subcommands: argv[0] is the subcommand name. */
 int cmd_keygen(int argc, char **argv);
 int cmd_fingerprint(int argc, char **argv);
