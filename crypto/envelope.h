@@ -41,10 +41,12 @@ int envelope_preamble_parse(const unsigned char *buf, size_t len, struct envelop
 
 /* From the total envelope length and recipient count alone, the payload
  * length the canonical chunk layout implies; ST_ERR_LAYOUT when no canonical
- * layout has that length. Lets the server refuse bodies without a key. */
+ * layout has that length, ST_ERR_NRECIP for a count outside 1..16. Lets the
+ * server refuse bodies without a key. */
 int envelope_payload_length(uint64_t envelope_len, unsigned nrecip, uint64_t *payload_len);
 
-/* The envelope length for a payload length and recipient count. */
+/* The envelope length for a payload length and recipient count; 0 when
+ * nrecip is out of range or the length would not fit in 64 bits. */
 uint64_t envelope_length(uint64_t payload_len, unsigned nrecip);
 
 struct envelope_seal;
@@ -69,9 +71,10 @@ void envelope_seal_free(struct envelope_seal *s);
 
 struct envelope_open;
 
-/* Starts reading an envelope for the X25519 key pair; plaintext chunks go to
- * write as soon as each is authenticated (the caller must not treat them as
- * final before envelope_open_final succeeds). */
+/* Starts reading an envelope for the X25519 key pair (ST_ERR_ARGUMENT when
+ * box_pk is not box_sk's); plaintext chunks go to write as soon as each is
+ * authenticated (the caller must not treat them as final before
+ * envelope_open_final succeeds). */
 int envelope_open_new(struct envelope_open **out, const unsigned char box_pk[32],
     const unsigned char box_sk[32], envelope_write_fn write, void *ctx);
 
