@@ -75,7 +75,7 @@ $(BUILD)/libsealtip-src.a: $(LIB_OBJ)
 
 $(BUILD)/sealtip: $(TOOL_OBJ) $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.a
 	@echo '  CC    $@'
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/sealtipd: $(BUILD)/obj/src/sealtipd.o $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.a
 	@echo '  CC    $@'
@@ -120,7 +120,7 @@ run: deps
 	@sh src/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_open
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_open $(BUILD)/bench/bench_sha256
 	@sh tests/bench/run.sh $(BUILD)
 
 format:

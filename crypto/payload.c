@@ -20,6 +20,7 @@
 #include "manifest.h"
 #include "padme.h"
 #include "payload.h"
+#include "sha256.h"
 #include "status.h"
 
 #define PAYLOAD_PREFIX_BYTES 4
@@ -44,7 +45,7 @@ struct payload_reader {
 	size_t findex;
 	bool file_open;
 	uint64_t fleft;
-	crypto_hash_sha256_state sha;
+	struct sha256 sha;		/* of the file being read: SHA-NI where the CPU has it */
 	uint64_t received;		/* payload bytes consumed so far */
 	uint64_t unpadded, padded;
 };
@@ -161,7 +162,7 @@ payload_file_begin(struct payload_reader *r)
 {
 	const struct manifest_file *f = &r->m->files[r->findex];
 
-	crypto_hash_sha256_init(&r->sha);
+	sha256_init(&r->sha);
 	r->fleft = f->size;
 	r->file_open = true;
 	if (r->sink.file_begin != NULL &&
@@ -173,11 +174,11 @@ payload_file_begin(struct payload_reader *r)
 static int
 payload_file_end(struct payload_reader *r)
 {
-	unsigned char digest[crypto_hash_sha256_BYTES];
+	unsigned char digest[SHA256_BYTES];
 	size_t index = r->findex;
 	int ok;
 
-	crypto_hash_sha256_final(&r->sha, digest);
+	sha256_final(&r->sha, digest);
 	ok = sodium_memcmp(digest, r->m->files[index].sha256, sizeof digest) == 0;
 	sodium_memzero(digest, sizeof digest);
 	r->file_open = false;
@@ -264,7 +265,7 @@ payload_step(struct payload_reader *r, const unsigned char *buf, size_t len,
 		return payload_end_manifest(r);
 	case PAYLOAD_FILES:
 		n = (uint64_t)len < r->fleft ? len : (size_t)r->fleft;
-		crypto_hash_sha256_update(&r->sha, buf, n);
+		sha256_update(&r->sha, buf, n);
 		r->fleft -= n;
 		*used = n;
 		if (r->sink.file_data != NULL && r->sink.file_data(r->sink.ctx, buf, n) != 0)

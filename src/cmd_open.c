@@ -20,6 +20,7 @@
 #include "manifest.h"
 #include "passphrase.h"
 #include "payload.h"
+#include "relay.h"
 #include "report.h"
 #include "safename.h"
 #include "status.h"
@@ -202,13 +203,15 @@ plaintext_to_payload(void *ctx, const unsigned char *buf, size_t len)
 	return payload_reader_status(r->payload) == ST_ERR_CALLBACK ? -1 : 0;
 }
 
-/* Streams the input through the envelope reader into the payload reader. */
+/* Streams the input through the envelope reader into the payload reader.
+ * Decryption runs on this thread, hashing and writing on a relay thread. */
 static int
 decrypt_input(struct open_report *r, int fd, const struct keyfile_secret *sk)
 {
 	const struct payload_sink sink = { sink_manifest, sink_file_begin, sink_file_data,
 		sink_file_end, r };
 	struct envelope_open *envelope = NULL;
+	struct relay *relay = NULL;
 	unsigned char *buf = NULL;
 	unsigned long long done = 0, total;
 	uint64_t payload_len;
@@ -221,9 +224,14 @@ decrypt_input(struct open_report *r, int fd, const struct keyfile_secret *sk)
 		status = ST_ERR_NOMEM;
 		goto out;
 	}
-	if ((status = payload_reader_new(&r->payload, &sink)) != ST_OK ||
-	    (status = envelope_open_new(&envelope, sk->pub.box_pk, sk->box_sk,
-	    plaintext_to_payload, r)) != ST_OK)
+	if ((status = payload_reader_new(&r->payload, &sink)) != ST_OK)
+		goto out;
+	if (relay_start(&relay, plaintext_to_payload, r) == -1) {
+		status = ST_ERR_NOMEM;
+		goto out;
+	}
+	if ((status = envelope_open_new(&envelope, sk->pub.box_pk, sk->box_sk, relay_write,
+	    relay)) != ST_OK)
 		goto out;
 	for (;;) {
 		n = read(fd, buf, OPEN_READ_BYTES);
@@ -244,9 +252,15 @@ decrypt_input(struct open_report *r, int fd, const struct keyfile_secret *sk)
 	}
 	if ((status = envelope_open_final(envelope, &payload_len)) != ST_OK)
 		goto out;
+	if (relay_finish(relay) == -1) {
+		status = ST_ERR_CALLBACK;
+		goto out;
+	}
 	status = payload_reader_finish(r->payload);
 out:
 	tool_progress_end();
+	/* Joins the relay thread before anything it uses is freed. */
+	relay_free(relay);
 	envelope_open_free(envelope);
 	payload_reader_free(r->payload);
 	r->payload = NULL;

@@ -9,6 +9,9 @@ out=/dev/shm/sealtip-bench-out.$$
 [ -d /dev/shm ] || out=$work/out
 trap 'rm -rf "$work" "$out"' EXIT
 
+echo "== SHA-256 (attachments are hashed as they are opened)"
+"$BUILD/bench/bench_sha256" 3
+
 echo "== sealtip open, 256 MiB envelope"
 "$BUILD/sealtip" keygen --unprotected -o "$work/bench" >/dev/null 2>&1
 head -c $((256 * 1024 * 1024 - 4096)) /dev/urandom > "$work/evidence.bin"

@@ -1,0 +1,142 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "relay.h"
+
+/* Four chunks in flight: enough to ride out jitter on either side, small
+ * enough for the open command's memory promise. */
+#define RELAY_SLOTS 4
+#define RELAY_SLOT_BYTES 65536
+
+struct relay {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	pthread_t thread;
+	int running;
+	relay_consumer_fn consumer;
+	void *ctx;
+	unsigned char *slots;   /* RELAY_SLOTS × RELAY_SLOT_BYTES, sodium_malloc */
+	size_t lengths[RELAY_SLOTS];
+	size_t head, count;     /* ring: next slot to consume, slots filled */
+	int closing;            /* producer is done */
+	int failed;             /* consumer said stop */
+};
+
+static void *
+relay_consume(void *arg)
+{
+	struct relay *r = arg;
+	unsigned char *slot;
+	size_t len;
+	int failed;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (r->count == 0 && !r->closing)
+			pthread_cond_wait(&r->changed, &r->lock);
+		if (r->count == 0)
+			break;
+		slot = r->slots + r->head * RELAY_SLOT_BYTES;
+		len = r->lengths[r->head];
+		pthread_mutex_unlock(&r->lock);
+		/* The slot stays ours until count drops: no copy needed. */
+		failed = r->consumer(r->ctx, slot, len) != 0;
+		pthread_mutex_lock(&r->lock);
+		r->head = (r->head + 1) % RELAY_SLOTS;
+		r->count--;
+		if (failed) {
+			r->failed = 1;
+			r->count = 0;
+		}
+		pthread_cond_broadcast(&r->changed);
+		if (failed)
+			break;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+int
+relay_start(struct relay **out, relay_consumer_fn consumer, void *ctx)
+{
+	struct relay *r;
+	int rc;
+
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		return -1;
+	r->consumer = consumer;
+	r->ctx = ctx;
+	if ((r->slots = sodium_malloc(RELAY_SLOTS * RELAY_SLOT_BYTES)) == NULL) {
+		free(r);
+		errno = ENOMEM;
+		return -1;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->changed, NULL);
+	if ((rc = pthread_create(&r->thread, NULL, relay_consume, r)) != 0) {
+		relay_free(r);
+		errno = rc;
+		return -1;
+	}
+	r->running = 1;
+	*out = r;
+	return 0;
+}
+
+int
+relay_write(void *relay, const unsigned char *buf, size_t len)
+{
+	struct relay *r = relay;
+	size_t tail, n;
+
+	pthread_mutex_lock(&r->lock);
+	while (len > 0) {
+		while (r->count == RELAY_SLOTS && !r->failed)
+			pthread_cond_wait(&r->changed, &r->lock);
+		if (r->failed)
+			break;
+		tail = (r->head + r->count) % RELAY_SLOTS;
+		n = len < RELAY_SLOT_BYTES ? len : RELAY_SLOT_BYTES;
+		/* Copying under the lock is safe: the consumer never reads a
+		 * slot beyond count, and this one is not counted yet. */
+		memcpy(r->slots + tail * RELAY_SLOT_BYTES, buf, n);
+		r->lengths[tail] = n;
+		r->count++;
+		pthread_cond_broadcast(&r->changed);
+		buf += n;
+		len -= n;
+	}
+	n = (size_t)r->failed;
+	pthread_mutex_unlock(&r->lock);
+	return n ? -1 : 0;
+}
+
+int
+relay_finish(struct relay *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->closing = 1;
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->lock);
+	if (r->running)
+		pthread_join(r->thread, NULL);
+	r->running = 0;
+	return r->failed ? -1 : 0;
+}
+
+void
+relay_free(struct relay *r)
+{
+	if (r == NULL)
+		return;
+	if (r->running)
+		(void)relay_finish(r);
+	pthread_cond_destroy(&r->changed);
+	pthread_mutex_destroy(&r->lock);
+	sodium_free(r->slots);
+	free(r);
+}
