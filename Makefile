@@ -107,10 +107,10 @@ cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool
 integration: all
 	@SEALTIP_BUILD=$(BUILD) node --test tests/integration/
 
-# Everything once, then the C unit and CLI tests again under ASan+UBSan.
+# Everything once, then again under ASan+UBSan.
 check: all
-	@$(MAKE) --no-print-directory unit cli
-	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 SANITIZE="$(ASAN_FLAGS)" unit cli
+	@$(MAKE) --no-print-directory unit cli integration
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 SANITIZE="$(ASAN_FLAGS)" unit cli integration
 
 test: deps
 	@$(MAKE) --no-print-directory check
@@ -120,7 +120,7 @@ run: deps
 	@sh src/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_open $(BUILD)/bench/bench_sha256
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_open $(BUILD)/bench/bench_sha256 $(BUILD)/bench/bench_server
 	@sh tests/bench/run.sh $(BUILD)
 
 format:

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "cmd_server.h"
 #include "tool.h"
 
 struct command {
@@ -17,7 +18,9 @@ static const struct command commands[] = {
 	{ "keygen", cmd_keygen, "create an investigator key pair (offline)" },
 	{ "fingerprint", cmd_fingerprint, "show the key id and fingerprint of a public key" },
 	{ "seal", cmd_seal, "encrypt a report (fields and files) to investigators' public keys" },
-	{ "open", cmd_open, "decrypt envelopes into one folder per report (offline)" },
+	{ "open", cmd_open, "decrypt envelopes or export files, one folder per report (offline)" },
+	{ "export", cmd_export, "write the stored reports to an export file (safe while sealtipd runs)" },
+	{ "fetch", cmd_fetch, "get an export file from a server's export endpoint over HTTP" },
 };
 
 static void

@@ -361,6 +361,16 @@ main(int argc, char **argv)
 	if (keyfile_public_parse(text, n, &pk) != ST_OK)
 		die("bad public key");
 	small = seal(&pk, SMALL_PAYLOAD);
+	/* For profiling a running server: SEALTIP_BENCH_LOAD="PORT CONNECTIONS"
+	 * only sends load to it. */
+	if (getenv("SEALTIP_BENCH_LOAD") != NULL) {
+		int c = 1;
+
+		if (sscanf(getenv("SEALTIP_BENCH_LOAD"), "%u %d", &port, &c) != 2 || c < 1)
+			die("SEALTIP_BENCH_LOAD=\"PORT CONNECTIONS\"");
+		printf("%.0f /s\n", load(port, &small, 201, c, RUN_SECONDS, &failed));
+		return 0;
+	}
 	big = seal(&pk, BIG_PAYLOAD);
 	if (!padme_is_padded(SMALL_PAYLOAD) || !padme_is_padded(BIG_PAYLOAD))
 		die("test payloads are not Padmé lengths");

@@ -19,3 +19,6 @@ head -c $((256 * 1024 * 1024 - 4096)) /dev/urandom > "$work/evidence.bin"
 	-o "$work/bench.env"
 rm -f "$work/evidence.bin"
 "$BUILD/bench/bench_open" "$BUILD/sealtip" "$work/bench.key" "$work/bench.env" "$out"
+
+echo "== sealtipd durable submissions (on the repository's disk: it measures fsync)"
+sh tests/bench/server.sh "$BUILD"

@@ -1,0 +1,51 @@
+/* sealtipd settings: one option table read from the command line and from a
+ * `key = value` config file (same names; the command line wins), and every
+ * limit the server enforces, named in one place. */
+#ifndef SEALTIP_CONFIG_H
+#define SEALTIP_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_RECIPIENTS 16
+#define CONFIG_DEFAULT_LISTEN "127.0.0.1:8080"
+#define CONFIG_DEFAULT_MAX_REPORT_BYTES (100u * 1024u * 1024u)
+/* sqlite refuses blobs over 10^9 bytes (SQLITE_MAX_LENGTH). */
+#define CONFIG_MAX_REPORT_BYTES_LIMIT 1000000000u
+#define CONFIG_DEFAULT_TIMEOUT 30
+#define CONFIG_DEFAULT_MAX_CONNECTIONS 512
+#define CONFIG_DEFAULT_THREADS 4
+/* Per-connection buffer of libmicrohttpd: bounds headers and read-ahead. */
+#define CONFIG_CONNECTION_MEMORY 32768
+/* An upload slower than this on average (after its first timeout seconds) is
+ * cut off: the idle timeout alone would let a 1 byte/s client hold a slot. */
+#define CONFIG_MIN_UPLOAD_RATE 1024
+#define CONFIG_LINE_MAX 4096
+#define CONFIG_FILE_MAX (64 * 1024)
+
+struct config {
+	char *data_dir;
+	char *recipients[CONFIG_MAX_RECIPIENTS];
+	size_t nrecipients;
+	char *listen;
+	char *web;		 /* NULL: build/web if it exists, else web */
+	char *export_token_file; /* NULL: export endpoint disabled */
+	uint64_t max_report_bytes;
+	unsigned timeout; /* seconds */
+	unsigned max_connections;
+	unsigned threads;
+};
+
+/* Fills cfg from argv (argv[0] is the program) and the file named by
+ * --config, then applies defaults. Returns 0, 1 after printing --help on
+ * stdout, or -1 after printing the problem on stderr. */
+int config_parse(struct config *cfg, int argc, char **argv);
+
+/* Prints the option list (same text for --help and usage errors). */
+void config_usage(FILE *out);
+
+/* Frees the strings; the struct may be reused after config_free. */
+void config_free(struct config *cfg);
+
+#endif

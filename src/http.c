@@ -1,0 +1,258 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "http.h"
+#include "http_config.h"
+#include "http_export.h"
+#include "http_reports.h"
+#include "http_static.h"
+
+enum route {
+	ROUTE_STATIC,
+	ROUTE_CONFIG,
+	ROUTE_REPORTS,
+	ROUTE_EXPORT,
+	ROUTE_ERROR /* answered at the end of the request with the code below */
+};
+
+/* Answering before the body closes the connection after the reply (MHD
+ * 0.9.75), so errors for requests without a body wait for the last call. */
+struct route_error {
+	unsigned status;
+	const char *code;
+	const char *message;
+	const char *allow;
+};
+
+static const char csp[] =
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self'; connect-src 'self'; worker-src 'self'; form-action 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'";
+
+static const char permissions[] =
+    "accelerometer=(), ambient-light-sensor=(), autoplay=(), battery=(), camera=(), "
+    "display-capture=(), document-domain=(), encrypted-media=(), fullscreen=(), "
+    "geolocation=(), gyroscope=(), hid=(), idle-detection=(), interest-cohort=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), picture-in-picture=(), "
+    "publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), "
+    "web-share=(), xr-spatial-tracking=()";
+
+void
+http_add_headers(struct MHD_Response *r, int api)
+{
+	MHD_add_response_header(r, "Content-Security-Policy", csp);
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
+	MHD_add_response_header(r, "Permissions-Policy", permissions);
+	if (api)
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+}
+
+enum MHD_Result
+http_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *r, int api)
+{
+	enum MHD_Result ret;
+
+	if (r == NULL)
+		return MHD_NO;
+	http_add_headers(r, api);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+enum MHD_Result
+http_reply_json(struct MHD_Connection *conn, unsigned status, const char *json, size_t len)
+{
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(len, (void *)json, MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	return http_queue(conn, status, r, 1);
+}
+
+enum MHD_Result
+http_reply_error(
+    struct MHD_Connection *conn, unsigned status, const char *code, const char *message)
+{
+	json_t *o;
+	char *body;
+	enum MHD_Result ret;
+
+	if ((o = json_pack("{s:s, s:s}", "error", code, "message", message)) == NULL)
+		return MHD_NO;
+	body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (body == NULL)
+		return MHD_NO;
+	ret = http_reply_json(conn, status, body, strlen(body));
+	free(body);
+	return ret;
+}
+
+static enum MHD_Result
+reply_route_error(struct MHD_Connection *conn, const struct route_error *e)
+{
+	struct MHD_Response *r;
+	json_t *o;
+	char *body;
+
+	if (e->allow == NULL)
+		return http_reply_error(conn, e->status, e->code, e->message);
+	if ((o = json_pack("{s:s, s:s}", "error", e->code, "message", e->message)) == NULL)
+		return MHD_NO;
+	body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (body == NULL)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Allow", e->allow);
+	return http_queue(conn, e->status, r, 1);
+}
+
+size_t
+http_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
+
+void
+http_close_suspensions(struct http_app *app)
+{
+	atomic_store(&app->stopping, 1);
+	pthread_mutex_lock(&app->suspend_lock);
+	app->no_more_suspends = 1;
+	/* The writer is still running: it resumes every one of them. */
+	while (app->suspended > 0)
+		pthread_cond_wait(&app->suspend_cond, &app->suspend_lock);
+	pthread_mutex_unlock(&app->suspend_lock);
+}
+
+double
+http_elapsed(const struct http_request *req)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - req->started.tv_sec) +
+	    (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
+}
+
+static int
+is_get(const char *method)
+{
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+static const struct route_error err_not_found = {404, "not_found", "no such resource", NULL};
+
+/* Picks the endpoint, or the error to give, from path and method alone. */
+static int
+route(const char *url, const char *method, const struct route_error **err)
+{
+	static const struct route_error get_only = {
+	    405, "method_not_allowed", "this resource only answers GET and HEAD", "GET, HEAD"};
+	static const struct route_error post_only = {
+	    405, "method_not_allowed", "this resource only answers POST", "POST"};
+
+	*err = NULL;
+	if (strcmp(url, "/api/v1/config") == 0) {
+		*err = is_get(method) ? NULL : &get_only;
+		return *err ? ROUTE_ERROR : ROUTE_CONFIG;
+	}
+	if (strcmp(url, "/api/v1/reports") == 0) {
+		*err = strcmp(method, MHD_HTTP_METHOD_POST) == 0 ? NULL : &post_only;
+		return *err ? ROUTE_ERROR : ROUTE_REPORTS;
+	}
+	if (strcmp(url, "/api/v1/export") == 0) {
+		*err = is_get(method) ? NULL : &get_only;
+		return *err ? ROUTE_ERROR : ROUTE_EXPORT;
+	}
+	if (strcmp(url, "/api") == 0 || strncmp(url, "/api/", 5) == 0) {
+		*err = &err_not_found;
+		return ROUTE_ERROR;
+	}
+	*err = is_get(method) ? NULL : &get_only;
+	return *err ? ROUTE_ERROR : ROUTE_STATIC;
+}
+
+enum MHD_Result
+http_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct http_app *app = cls;
+	struct http_request *req = *con_cls;
+	const struct route_error *err;
+
+	(void)version;
+	if (req == NULL) {
+		if ((req = calloc(1, sizeof *req)) == NULL)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &req->started);
+		req->route = route(url, method, &err);
+		req->state = (void *)err;
+		*con_cls = req;
+		atomic_fetch_add(&app->in_flight, 1);
+		http_conns_request_begin(&app->conns, conn);
+		if (req->route == ROUTE_REPORTS)
+			return http_reports(app, conn, req, upload_data, upload_data_size);
+		/* A request that may carry a body gets its error now, before the
+		 * body: the connection then closes, which is what we want. */
+		if (req->route == ROUTE_ERROR && !is_get(method))
+			return reply_route_error(conn, err);
+		return MHD_YES;
+	}
+	if (req->route == ROUTE_REPORTS)
+		return http_reports(app, conn, req, upload_data, upload_data_size);
+	if (*upload_data_size > 0) {
+		/* A GET with a body: the body means nothing here. */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	switch (req->route) {
+	case ROUTE_CONFIG:
+		return http_config(app, conn);
+	case ROUTE_EXPORT:
+		return http_export(app, conn);
+	case ROUTE_STATIC:
+		return http_static(app, conn, url);
+	default:
+		err = req->state;
+		req->state = NULL;
+		return reply_route_error(conn, err != NULL ? err : &err_not_found);
+	}
+}
+
+void
+http_completed(
+    void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct http_app *app = cls;
+	struct http_request *req = *con_cls;
+
+	(void)toe;
+	if (req == NULL)
+		return;
+	http_conns_request_end(&app->conns, conn);
+	if (req->free_state != NULL)
+		req->free_state(app, req->state);
+	free(req);
+	*con_cls = NULL;
+	atomic_fetch_sub(&app->in_flight, 1);
+}

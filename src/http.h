@@ -1,0 +1,88 @@
+/* HTTP front of sealtipd: routing, the security headers every response
+ * carries, and the one error reply. Endpoints live in http_*.c. Nothing here
+ * looks at the client's address or user agent. */
+#ifndef SEALTIP_HTTP_H
+#define SEALTIP_HTTP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "config.h"
+#include "http_conn.h"
+#include "spool.h"
+#include "writer.h"
+
+/* What every handler may read; set up once by sealtipd before it listens. */
+struct http_app {
+	const struct config *cfg;
+	int datafd;	     /* the data folder */
+	const char *db_path; /* reports.db inside it */
+	int webfd;	     /* the static root, or -1 */
+	struct writer *writer;
+	struct spool_keys keys;
+	char *config_json; /* GET /api/v1/config body, built at start */
+	size_t config_json_len;
+	int export_enabled;
+	unsigned char export_token_hash[32]; /* SHA-256 of the bearer token */
+	atomic_uint in_flight;		     /* requests begun and not completed */
+	struct http_conns conns;	     /* header deadlines */
+	/* Shutdown: libmicrohttpd 0.9.75 aborts if MHD_stop_daemon finds a
+	 * suspended connection, so suspensions are counted and closed off. */
+	atomic_int stopping; /* no new uploads are taken */
+	pthread_mutex_t suspend_lock;
+	pthread_cond_t suspend_cond;
+	unsigned suspended; /* connections waiting for the writer */
+	int no_more_suspends;
+};
+
+/* Per-request state, made on the first handler call and freed in
+ * http_completed, whatever way the request ends. */
+struct http_request {
+	int route;
+	struct timespec started; /* monotonic: for the upload rate, never stored */
+	void *state;		 /* the endpoint's own */
+	void (*free_state)(struct http_app *app, void *state);
+};
+
+/* MHD_AccessHandlerCallback: routes by path and method. */
+enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data, size_t *upload_data_size,
+    void **con_cls);
+
+/* MHD_RequestCompletedCallback: frees the request state. */
+void http_completed(
+    void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe);
+
+/* MHD unescape callback that leaves the path as sent: static files decode it
+ * themselves, strictly, so %00 and %2f can be refused rather than decoded. */
+size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s);
+
+/* Adds the security headers; api adds Cache-Control: no-store too. */
+void http_add_headers(struct MHD_Response *r, int api);
+
+/* Adds headers, queues and releases r. */
+enum MHD_Result http_queue(
+    struct MHD_Connection *conn, unsigned status, struct MHD_Response *r, int api);
+
+/* Queues the JSON error {"error": code, "message": message} with status and
+ * every security header. */
+enum MHD_Result http_reply_error(
+    struct MHD_Connection *conn, unsigned status, const char *code, const char *message);
+
+/* Queues a JSON body (copied) with status. */
+enum MHD_Result http_reply_json(
+    struct MHD_Connection *conn, unsigned status, const char *json, size_t len);
+
+/* Stops taking uploads, waits until no connection is suspended, and makes
+ * sure none will be: after it, MHD_stop_daemon is safe. */
+void http_close_suspensions(struct http_app *app);
+
+/* Seconds since the request's first byte of headers was handled. */
+double http_elapsed(const struct http_request *req);
+
+#endif

@@ -1,0 +1,16 @@
+/* GET /api/v1/config: what the page needs to seal a report for this server. */
+#ifndef SEALTIP_HTTP_CONFIG_H
+#define SEALTIP_HTTP_CONFIG_H
+
+#include "http.h"
+#include "keyfile.h"
+
+/* Builds the JSON once at start: recipients (key id, box_pk, fingerprint) and
+ * limits. Returns a malloc'd string or NULL. */
+char *http_config_build(
+    const struct keyfile_public *keys, size_t nkeys, const struct config *cfg, size_t *len);
+
+/* Answers the GET. */
+enum MHD_Result http_config(struct http_app *app, struct MHD_Connection *conn);
+
+#endif

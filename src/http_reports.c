@@ -1,0 +1,203 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "http_reports.h"
+
+enum upload_phase {
+	UP_RECEIVING,
+	UP_WAITING, /* suspended until the writer's commit */
+	UP_ANSWERED
+};
+
+struct upload {
+	struct http_app *app;
+	struct spool sp;
+	struct writer_job job;
+	struct MHD_Connection *conn;
+	enum upload_phase phase;
+	int submitted;
+};
+
+static void
+upload_free(struct http_app *app, void *state)
+{
+	struct upload *up = state;
+
+	if (up == NULL)
+		return;
+	/* The writer may still hold the job if the daemon is stopping. */
+	if (up->submitted)
+		writer_wait(app->writer, &up->job);
+	spool_close(&up->sp);
+	free(up);
+}
+
+/* Runs on the writer thread once the commit is synced (or failed). */
+static void
+upload_done(struct writer_job *job)
+{
+	struct upload *up = job->ctx;
+	struct http_app *app = up->app;
+
+	MHD_resume_connection(up->conn);
+	/* Counted down only once resumed: MHD_stop_daemon copes with a
+	 * connection that is resuming, not with one still suspended. */
+	pthread_mutex_lock(&app->suspend_lock);
+	app->suspended--;
+	pthread_cond_broadcast(&app->suspend_cond);
+	pthread_mutex_unlock(&app->suspend_lock);
+}
+
+/* Strict decimal: no sign, no spaces, no leading garbage. */
+static int
+parse_length(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 19)
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static enum MHD_Result
+refuse(struct MHD_Connection *conn, unsigned status, const char *code, const char *message)
+{
+	printf("sealtipd: report refused: %u %s\n", status, code);
+	fflush(stdout);
+	return http_reply_error(conn, status, code, message);
+}
+
+/* First call: only the headers are known. 411 and 413 are decided here,
+ * before a byte of the body is read. */
+static enum MHD_Result
+upload_begin(struct http_app *app, struct MHD_Connection *conn, struct http_request *req)
+{
+	const char *cl, *te;
+	uint64_t len;
+	struct upload *up;
+
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (cl == NULL || te != NULL)
+		return refuse(
+		    conn, 411, "length_required", "send the envelope with a Content-Length header");
+	if (parse_length(cl, &len) == -1)
+		return refuse(conn, 400, "bad_content_length", "Content-Length is not a number");
+	if (len > app->cfg->max_report_bytes)
+		return refuse(
+		    conn, 413, "too_large", "the envelope is larger than this server accepts");
+	if (atomic_load(&app->stopping))
+		return refuse(
+		    conn, 503, "shutting_down", "the server is stopping; send it again later");
+	if ((up = calloc(1, sizeof *up)) == NULL)
+		return MHD_NO;
+	up->sp.fd = -1;
+	up->conn = conn;
+	up->app = app;
+	req->state = up;
+	req->free_state = upload_free;
+	if (spool_open(&up->sp, app->datafd, len, &app->keys) == -1) {
+		perror("sealtipd: spool file");
+		return refuse(
+		    conn, 503, "storage_failed", "the server cannot store uploads right now");
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result
+reply_receipt(struct MHD_Connection *conn, const struct store_row *row)
+{
+	char b64[sodium_base64_ENCODED_LEN(STORE_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+	json_t *o;
+	char *body;
+	enum MHD_Result ret;
+
+	sodium_bin2base64(
+	    b64, sizeof b64, row->leaf_hash, STORE_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL);
+	o = json_pack("{s:I, s:s, s:I, s:s}", "index", (json_int_t)row->idx, "leaf_hash", b64,
+	    "size", (json_int_t)row->size, "day", row->day);
+	if (o == NULL)
+		return MHD_NO;
+	body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (body == NULL)
+		return MHD_NO;
+	ret = http_reply_json(conn, 201, body, strlen(body));
+	free(body);
+	return ret;
+}
+
+enum MHD_Result
+http_reports(struct http_app *app, struct MHD_Connection *conn, struct http_request *req,
+    const char *upload_data, size_t *upload_data_size)
+{
+	struct upload *up = req->state;
+	double elapsed;
+
+	if (up == NULL)
+		return upload_begin(app, conn, req);
+	if (*upload_data_size > 0) {
+		elapsed = http_elapsed(req);
+		/* The idle timeout resets on every byte; this does not. */
+		if (elapsed > app->cfg->timeout &&
+		    (double)up->sp.received < elapsed * CONFIG_MIN_UPLOAD_RATE) {
+			printf("sealtipd: upload cut off: slower than %d bytes/s\n",
+			    CONFIG_MIN_UPLOAD_RATE);
+			fflush(stdout);
+			return MHD_NO;
+		}
+		spool_write(&up->sp, (const unsigned char *)upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	switch (up->phase) {
+	case UP_RECEIVING:
+		if (spool_finish(&up->sp, up->job.row.leaf_hash) != 0) {
+			up->phase = UP_ANSWERED;
+			spool_close(&up->sp);
+			return refuse(conn, up->sp.err.status, up->sp.err.code, up->sp.err.message);
+		}
+		up->job.mem = up->sp.mem;
+		up->job.fd = up->sp.fd;
+		up->job.row.size = up->sp.received;
+		up->job.done = upload_done;
+		up->job.ctx = up;
+		pthread_mutex_lock(&app->suspend_lock);
+		if (app->no_more_suspends) {
+			pthread_mutex_unlock(&app->suspend_lock);
+			up->phase = UP_ANSWERED;
+			spool_close(&up->sp);
+			return refuse(conn, 503, "shutting_down",
+			    "the server is stopping; send it again later");
+		}
+		app->suspended++;
+		up->phase = UP_WAITING;
+		up->submitted = 1;
+		/* Suspend first: the writer may resume us before submit returns. */
+		MHD_suspend_connection(conn);
+		writer_submit(app->writer, &up->job);
+		pthread_mutex_unlock(&app->suspend_lock);
+		return MHD_YES;
+	case UP_WAITING:
+		up->phase = UP_ANSWERED;
+		spool_close(&up->sp);
+		if (!up->job.stored)
+			return http_reply_error(conn, 500, "storage_failed",
+			    "the report could not be stored; send it again");
+		return reply_receipt(conn, &up->job.row);
+	case UP_ANSWERED:
+		break;
+	}
+	return MHD_YES;
+}

@@ -1,0 +1,350 @@
+/* sealtipd: the intake server. Parses options, loads the recipients' public
+ * keys, opens the database, listens, and on SIGTERM/SIGINT stops accepting,
+ * lets requests in flight finish, and closes the database cleanly. It never
+ * looks at, logs or stores a client address or user agent. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "fileio.h"
+#include "http.h"
+#include "http_config.h"
+#include "http_export.h"
+#include "keyfile.h"
+#include "status.h"
+#include "store.h"
+#include "writer.h"
+
+#define SEALTIPD_DB_NAME "reports.db"
+
+/* Splits "host:port" or "[v6]:port" and binds a listening socket; *port
+ * gets the real port (so --listen 127.0.0.1:0 works). */
+static int
+listen_on(const char *spec, char *shown, size_t shownlen)
+{
+	char host[256], portstr[16], addr[INET6_ADDRSTRLEN];
+	const char *colon;
+	struct addrinfo hints, *ai = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof ss;
+	size_t hlen;
+	int fd = -1, one = 1, rc;
+	unsigned port;
+
+	if (spec[0] == '[') {
+		if ((colon = strstr(spec, "]:")) == NULL)
+			goto bad;
+		hlen = (size_t)(colon - spec - 1);
+		if (hlen >= sizeof host)
+			goto bad;
+		memcpy(host, spec + 1, hlen);
+		colon++;
+	} else {
+		if ((colon = strrchr(spec, ':')) == NULL)
+			goto bad;
+		hlen = (size_t)(colon - spec);
+		if (hlen == 0 || hlen >= sizeof host)
+			goto bad;
+		memcpy(host, spec, hlen);
+	}
+	host[hlen] = '\0';
+	if (strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof portstr ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		goto bad;
+	snprintf(portstr, sizeof portstr, "%s", colon + 1);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((rc = getaddrinfo(host, portstr, &hints, &ai)) != 0) {
+		fprintf(stderr, "sealtipd: --listen %s: %s (a numeric address is needed)\n", spec,
+		    gai_strerror(rc));
+		return -1;
+	}
+	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 || listen(fd, 512) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
+		fprintf(stderr, "sealtipd: --listen %s: %s\n", spec, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof addr);
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		snprintf(shown, shownlen, "[%s]:%u", addr, port);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof addr);
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		snprintf(shown, shownlen, "%s:%u", addr, port);
+	}
+	return fd;
+bad:
+	fprintf(stderr, "sealtipd: --listen %s: expected HOST:PORT\n", spec);
+	return -1;
+}
+
+static int
+load_recipients(const struct config *cfg, struct keyfile_public *keys, struct spool_keys *ids)
+{
+	unsigned char *text = NULL;
+	size_t i, j, len;
+	int rc;
+
+	for (i = 0; i < cfg->nrecipients; i++) {
+		if (fileio_read_all(cfg->recipients[i], KEYFILE_TEXT_MAX, &text, &len) == -1) {
+			fprintf(stderr, "sealtipd: %s: %s\n", cfg->recipients[i], strerror(errno));
+			return -1;
+		}
+		rc = keyfile_public_parse((const char *)text, len, &keys[i]);
+		free(text);
+		text = NULL;
+		if (rc != ST_OK) {
+			fprintf(
+			    stderr, "sealtipd: %s: %s\n", cfg->recipients[i], status_message(rc));
+			return -1;
+		}
+		for (j = 0; j < i; j++)
+			if (memcmp(keys[j].key_id, keys[i].key_id, KEYFILE_KEY_ID_BYTES) == 0) {
+				fprintf(stderr, "sealtipd: %s: the same key is given twice\n",
+				    cfg->recipients[i]);
+				return -1;
+			}
+		memcpy(ids->ids[i], keys[i].key_id, KEYFILE_KEY_ID_BYTES);
+		ids->n = i + 1;
+	}
+	return 0;
+}
+
+/* After the listening line, which scripts read first for the port. */
+static void
+print_recipients(const struct keyfile_public *keys, size_t n)
+{
+	char id[KEYFILE_KEY_ID_HEX_SIZE], fp[KEYFILE_FINGERPRINT_SIZE];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		keyfile_key_id_hex(keys[i].key_id, id);
+		keyfile_fingerprint(&keys[i], fp);
+		printf("recipient %s fingerprint %s\n", id, fp);
+	}
+}
+
+/* First line of the token file; only its SHA-256 is kept. */
+static int
+load_token(const char *path, unsigned char hash[32])
+{
+	unsigned char *text = NULL;
+	size_t len, n;
+	int rc = -1;
+
+	if (fileio_read_secret(path, 4096, &text, &len) == -1) {
+		fprintf(stderr, "sealtipd: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	n = strcspn((const char *)text, "\r\n");
+	if (n < HTTP_EXPORT_TOKEN_MIN || n > HTTP_EXPORT_TOKEN_MAX) {
+		fprintf(stderr,
+		    "sealtipd: %s: the token must be %d to %d bytes on the first line\n", path,
+		    HTTP_EXPORT_TOKEN_MIN, HTTP_EXPORT_TOKEN_MAX);
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (text[i] <= 0x20 || text[i] >= 0x7f) {
+			fprintf(stderr,
+			    "sealtipd: %s: the token must be printable ASCII without spaces\n",
+			    path);
+			goto done;
+		}
+	crypto_hash_sha256(hash, text, n);
+	rc = 0;
+done:
+	sodium_memzero(text, len);
+	sodium_free(text);
+	return rc;
+}
+
+static int
+open_web(const char *web, const char **shown)
+{
+	struct stat st;
+	const char *dir = web;
+	int fd;
+
+	if (dir == NULL)
+		dir = stat("build/web", &st) == 0 && S_ISDIR(st.st_mode) ? "build/web" : "web";
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "sealtipd: web folder %s: %s (static pages disabled)\n", dir,
+		    strerror(errno));
+		return -1;
+	}
+	*shown = dir;
+	return fd;
+}
+
+/* Waits until no request is in flight, or the deadline. */
+static void
+drain(struct http_app *app, unsigned seconds)
+{
+	struct timespec tick = {0, 20 * 1000 * 1000};
+	unsigned long i, n = (unsigned long)seconds * 50;
+
+	for (i = 0; i < n && atomic_load(&app->in_flight) > 0; i++)
+		nanosleep(&tick, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	struct keyfile_public keys[CONFIG_MAX_RECIPIENTS];
+	struct http_app app;
+	struct store *store = NULL;
+	struct MHD_Daemon *d = NULL;
+	char err[256], shown[300], *db_path = NULL;
+	const char *web_shown = NULL;
+	uint64_t commits, rows;
+	sigset_t sigs;
+	int sig, lfd = -1, rc, exit_code = 1;
+	MHD_socket quiesced;
+
+	umask(077); /* the database, its WAL and spool files: owner only */
+	memset(&app, 0, sizeof app);
+	app.datafd = app.webfd = -1;
+	pthread_mutex_init(&app.suspend_lock, NULL);
+	pthread_cond_init(&app.suspend_cond, NULL);
+	if ((rc = config_parse(&cfg, argc, argv)) != 0)
+		return rc == 1 ? 0 : 2;
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sealtipd: libsodium could not be initialised\n");
+		goto done;
+	}
+	app.cfg = &cfg;
+	if (load_recipients(&cfg, keys, &app.keys) == -1)
+		goto done;
+	if (cfg.export_token_file != NULL) {
+		if (load_token(cfg.export_token_file, app.export_token_hash) == -1)
+			goto done;
+		app.export_enabled = 1;
+	}
+	if (mkdir(cfg.data_dir, 0700) == -1 && errno != EEXIST) {
+		fprintf(stderr, "sealtipd: %s: %s\n", cfg.data_dir, strerror(errno));
+		goto done;
+	}
+	if ((app.datafd = fileio_open_dir(cfg.data_dir)) == -1) {
+		fprintf(stderr, "sealtipd: %s: %s\n", cfg.data_dir, strerror(errno));
+		goto done;
+	}
+	if (asprintf(&db_path, "%s/%s", cfg.data_dir, SEALTIPD_DB_NAME) == -1) {
+		db_path = NULL;
+		goto done;
+	}
+	app.db_path = db_path;
+	if (store_open(&store, db_path, 1, err, sizeof err) == -1) {
+		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
+		goto done;
+	}
+	if ((app.config_json =
+		    http_config_build(keys, cfg.nrecipients, &cfg, &app.config_json_len)) == NULL)
+		goto done;
+	app.webfd = open_web(cfg.web, &web_shown);
+	if ((lfd = listen_on(cfg.listen, shown, sizeof shown)) == -1)
+		goto done;
+	/* Every thread started from here inherits the mask: only sigwait below
+	 * sees SIGTERM and SIGINT. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (http_conns_start(&app.conns, cfg.timeout) == -1) {
+		fprintf(stderr, "sealtipd: cannot start the connection reaper\n");
+		goto done;
+	}
+	if (writer_start(&app.writer, store) == -1) {
+		fprintf(stderr, "sealtipd: cannot start the writer thread\n");
+		goto done;
+	}
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC,
+	    0, NULL, NULL, http_handle, &app, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)cfg.timeout, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)cfg.max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)CONFIG_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, http_completed, &app,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, &app.conns,
+	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, &app, MHD_OPTION_END);
+	if (d == NULL) {
+		fprintf(stderr, "sealtipd: libmicrohttpd could not start\n");
+		goto done;
+	}
+	printf("listening on http://%s/\n", shown);
+	print_recipients(keys, cfg.nrecipients);
+	if (app.webfd != -1)
+		printf("serving %s\n", web_shown);
+	printf("export endpoint %s\n", app.export_enabled ? "enabled" : "disabled");
+	fflush(stdout);
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+	}
+	printf("sealtipd: stopping\n");
+	fflush(stdout);
+	/* Stop accepting, let what is in flight finish, then close. */
+	quiesced = MHD_quiesce_daemon(d);
+	if (quiesced != MHD_INVALID_SOCKET)
+		close(quiesced);
+	lfd = -1;
+	atomic_store(&app.stopping, 1); /* uploads not yet begun get 503 */
+	drain(&app, cfg.timeout + 5);
+	http_close_suspensions(&app);
+	MHD_stop_daemon(d);
+	d = NULL;
+	exit_code = 0;
+done:
+	if (d != NULL)
+		MHD_stop_daemon(d);
+	if (app.writer != NULL) {
+		writer_stats(app.writer, &commits, &rows);
+		writer_stop(app.writer);
+		if (exit_code == 0)
+			printf("sealtipd: stopped; %llu reports stored in %llu commits\n",
+			    (unsigned long long)rows, (unsigned long long)commits);
+	}
+	http_conns_stop(&app.conns);
+	store_close(store);
+	if (lfd != -1)
+		close(lfd);
+	if (app.webfd != -1)
+		close(app.webfd);
+	if (app.datafd != -1)
+		close(app.datafd);
+	pthread_mutex_destroy(&app.suspend_lock);
+	pthread_cond_destroy(&app.suspend_cond);
+	free(app.config_json);
+	free(db_path);
+	sodium_memzero(app.export_token_hash, sizeof app.export_token_hash);
+	config_free(&cfg);
+	fflush(stdout);
+	return exit_code;
+}

@@ -1,0 +1,389 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_COPY_BYTES 65536
+
+/* The schema (docs/server.md). No column can hold who sent a report or when
+ * to better than a day: there is nowhere to put it. */
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta ("
+    " key TEXT PRIMARY KEY NOT NULL,"
+    " value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS reports ("
+    " idx INTEGER PRIMARY KEY CHECK (idx >= 0),"
+    " day TEXT NOT NULL CHECK (length(day) = 10),"
+    " size INTEGER NOT NULL CHECK (size >= 0),"
+    " leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32),"
+    " envelope BLOB NOT NULL);"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');";
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *insert;	  /* envelope streamed in afterwards */
+	sqlite3_stmt *insert_mem; /* envelope bound whole */
+	sqlite3_stmt *savepoint, *release, *rollback_to;
+	unsigned char *copybuf;
+};
+
+struct store_snapshot {
+	struct store *s;
+	sqlite3_stmt *rows;
+	sqlite3_blob *blob;
+	uint64_t tree_size, count, bytes;
+	uint64_t cur_idx;
+};
+
+const char *
+store_errmsg(struct store *s)
+{
+	return sqlite3_errmsg(s->db);
+}
+
+static int
+exec(struct store *s, const char *sql)
+{
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* One integer from a query with at most one bound int64. */
+static int
+query_u64(struct store *s, const char *sql, int bind, int64_t arg, uint64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	if (bind && sqlite3_bind_int64(st, 1, arg) != SQLITE_OK)
+		goto done;
+	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) < 0)
+		goto done;
+	*out = (uint64_t)sqlite3_column_int64(st, 0);
+	rc = 0;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+prepare(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	return sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK
+	    ? 0
+	    : -1;
+}
+
+/* Runs a prepared statement that returns no rows. */
+static int
+run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_open(struct store **out, const char *path, int create, char *err, size_t errlen)
+{
+	struct store *s;
+	sqlite3_stmt *st = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int version = 0;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof *s)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	/* Read-write even for export: a reader must be able to recover the WAL
+	 * a killed server left behind. */
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		snprintf(
+		    err, errlen, "%s", s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	if (sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	    exec(s, "PRAGMA journal_mode = WAL") == -1 ||
+	    exec(s, "PRAGMA synchronous = FULL") == -1 || exec(s, "PRAGMA foreign_keys = ON") == -1)
+		goto sqlfail;
+	if (create &&
+	    (exec(s, "BEGIN IMMEDIATE") == -1 || exec(s, schema_sql) == -1 ||
+		exec(s, "COMMIT") == -1))
+		goto sqlfail;
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1,
+		&st, NULL) != SQLITE_OK)
+		goto sqlfail;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (version != STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "not a sealtip database of schema version %d",
+		    STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	/* Prepared once: the writer runs them for every report. */
+	if (prepare(s,
+		"INSERT INTO reports (idx, day, size, leaf_hash, envelope) "
+		"VALUES (?, ?, ?, ?, zeroblob(?))",
+		&s->insert) == -1 ||
+	    prepare(s,
+		"INSERT INTO reports (idx, day, size, leaf_hash, envelope) "
+		"VALUES (?, ?, ?, ?, ?)",
+		&s->insert_mem) == -1 ||
+	    prepare(s, "SAVEPOINT one_report", &s->savepoint) == -1 ||
+	    prepare(s, "RELEASE one_report", &s->release) == -1 ||
+	    prepare(s, "ROLLBACK TO one_report", &s->rollback_to) == -1)
+		goto sqlfail;
+	*out = s;
+	return 0;
+sqlfail:
+	snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	store_rollback(s);
+fail:
+	store_close(s);
+	return -1;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_finalize(s->insert);
+	sqlite3_finalize(s->insert_mem);
+	sqlite3_finalize(s->savepoint);
+	sqlite3_finalize(s->release);
+	sqlite3_finalize(s->rollback_to);
+	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+		fprintf(stderr, "sealtip: closing the database: %s\n", sqlite3_errmsg(s->db));
+	free(s->copybuf);
+	free(s);
+}
+
+int
+store_next_index(struct store *s, uint64_t *out)
+{
+	return query_u64(s, "SELECT coalesce(max(idx) + 1, 0) FROM reports", 0, 0, out);
+}
+
+int
+store_begin(struct store *s)
+{
+	return exec(s, "BEGIN IMMEDIATE");
+}
+
+int
+store_commit(struct store *s)
+{
+	return exec(s, "COMMIT");
+}
+
+void
+store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Copies size bytes of fd into the row's zeroblob without holding the
+ * envelope in memory. */
+static int
+copy_blob(struct store *s, sqlite3_int64 rowid, int fd, uint64_t size)
+{
+	sqlite3_blob *blob = NULL;
+	uint64_t off = 0;
+	size_t want;
+	ssize_t n;
+	int rc = -1;
+
+	if (s->copybuf == NULL && (s->copybuf = malloc(STORE_COPY_BYTES)) == NULL)
+		goto done;
+	if (size > 0 &&
+	    sqlite3_blob_open(s->db, "main", "reports", "envelope", rowid, 1, &blob) != SQLITE_OK)
+		goto done;
+	while (off < size) {
+		want = size - off < STORE_COPY_BYTES ? (size_t)(size - off) : STORE_COPY_BYTES;
+		n = pread(fd, s->copybuf, want, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto done;
+		if (sqlite3_blob_write(blob, s->copybuf, (int)n, (int)off) != SQLITE_OK)
+			goto done;
+		off += (uint64_t)n;
+	}
+	rc = 0;
+done:
+	if (blob != NULL && sqlite3_blob_close(blob) != SQLITE_OK)
+		rc = -1;
+	return rc;
+}
+
+int
+store_insert(struct store *s, const struct store_row *row, const unsigned char *mem, int fd)
+{
+	sqlite3_stmt *st = mem != NULL ? s->insert_mem : s->insert;
+	int rc = -1;
+
+	if (row->size > INT32_MAX || strlen(row->day) != STORE_DAY_BYTES)
+		return -1;
+	if (run(s->savepoint) == -1)
+		return -1;
+	sqlite3_clear_bindings(st);
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)row->idx) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, row->day, STORE_DAY_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)row->size) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 4, row->leaf_hash, STORE_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK)
+		goto done;
+	if (mem != NULL ? sqlite3_bind_blob(st, 5, mem, (int)row->size, SQLITE_STATIC) != SQLITE_OK
+			: sqlite3_bind_int64(st, 5, (sqlite3_int64)row->size) != SQLITE_OK)
+		goto done;
+	if (run(st) == -1)
+		goto done;
+	if (mem == NULL && copy_blob(s, (sqlite3_int64)row->idx, fd, row->size) == -1)
+		goto done;
+	rc = 0;
+done:
+	sqlite3_clear_bindings(st);
+	if (rc == -1)
+		run(s->rollback_to);
+	run(s->release);
+	return rc;
+}
+
+int
+store_integrity_check(struct store *s, char *msg, size_t msglen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	snprintf(msg, msglen, "%s", "integrity_check did not run");
+	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(msg, msglen, "%s", sqlite3_errmsg(s->db));
+		goto done;
+	}
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		snprintf(msg, msglen, "%s", sqlite3_errmsg(s->db));
+		goto done;
+	}
+	snprintf(msg, msglen, "%s", (const char *)sqlite3_column_text(st, 0));
+	if (strcmp(msg, "ok") == 0)
+		rc = 0;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_snapshot_begin(struct store *s, uint64_t first_index, struct store_snapshot **out)
+{
+	struct store_snapshot *snap;
+
+	*out = NULL;
+	if (first_index > INT64_MAX)
+		return -1;
+	if ((snap = calloc(1, sizeof *snap)) == NULL)
+		return -1;
+	snap->s = s;
+	/* The first SELECT inside BEGIN fixes the snapshot every later one sees. */
+	if (exec(s, "BEGIN") == -1)
+		goto fail;
+	if (query_u64(s, "SELECT coalesce(max(idx) + 1, 0) FROM reports", 0, 0, &snap->tree_size) ==
+		-1 ||
+	    query_u64(s, "SELECT count(*) FROM reports WHERE idx >= ?", 1, (int64_t)first_index,
+		&snap->count) == -1 ||
+	    query_u64(s, "SELECT coalesce(sum(size), 0) FROM reports WHERE idx >= ?", 1,
+		(int64_t)first_index, &snap->bytes) == -1)
+		goto fail;
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT idx, day, size, leaf_hash FROM reports WHERE idx >= ? ORDER BY idx", -1,
+		&snap->rows, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(snap->rows, 1, (sqlite3_int64)first_index) != SQLITE_OK)
+		goto fail;
+	*out = snap;
+	return 0;
+fail:
+	store_snapshot_end(snap);
+	return -1;
+}
+
+void
+store_snapshot_info(
+    const struct store_snapshot *snap, uint64_t *tree_size, uint64_t *count, uint64_t *bytes)
+{
+	*tree_size = snap->tree_size;
+	*count = snap->count;
+	*bytes = snap->bytes;
+}
+
+int
+store_snapshot_next(struct store_snapshot *snap, struct store_row *row)
+{
+	const void *hash;
+	const unsigned char *day;
+	int rc;
+
+	if (snap->blob != NULL) {
+		sqlite3_blob_close(snap->blob);
+		snap->blob = NULL;
+	}
+	rc = sqlite3_step(snap->rows);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return -1;
+	memset(row, 0, sizeof *row);
+	if (sqlite3_column_int64(snap->rows, 0) < 0 || sqlite3_column_int64(snap->rows, 2) < 0)
+		return -1;
+	row->idx = (uint64_t)sqlite3_column_int64(snap->rows, 0);
+	row->size = (uint64_t)sqlite3_column_int64(snap->rows, 2);
+	day = sqlite3_column_text(snap->rows, 1);
+	if (day == NULL || sqlite3_column_bytes(snap->rows, 1) != STORE_DAY_BYTES)
+		return -1;
+	memcpy(row->day, day, STORE_DAY_BYTES);
+	hash = sqlite3_column_blob(snap->rows, 3);
+	if (hash == NULL || sqlite3_column_bytes(snap->rows, 3) != STORE_HASH_BYTES)
+		return -1;
+	memcpy(row->leaf_hash, hash, STORE_HASH_BYTES);
+	snap->cur_idx = row->idx;
+	if (sqlite3_blob_open(snap->s->db, "main", "reports", "envelope", (sqlite3_int64)row->idx,
+		0, &snap->blob) != SQLITE_OK)
+		return -1;
+	/* The size column must agree with the blob itself. */
+	if ((uint64_t)sqlite3_blob_bytes(snap->blob) != row->size)
+		return -1;
+	return 1;
+}
+
+int
+store_snapshot_read(struct store_snapshot *snap, void *buf, size_t len, uint64_t offset)
+{
+	if (snap->blob == NULL || len > INT32_MAX || offset > INT32_MAX)
+		return -1;
+	return sqlite3_blob_read(snap->blob, buf, (int)len, (int)offset) == SQLITE_OK ? 0 : -1;
+}
+
+void
+store_snapshot_end(struct store_snapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	if (snap->blob != NULL)
+		sqlite3_blob_close(snap->blob);
+	sqlite3_finalize(snap->rows);
+	store_rollback(snap->s); /* a read transaction: nothing to keep */
+	free(snap);
+}

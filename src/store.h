@@ -1,0 +1,77 @@
+/* The report database (docs/server.md, "Schema"): every SQL statement of the
+ * project lives here. One sqlite file in WAL mode with synchronous=FULL, so a
+ * COMMIT that returned is on disk. Each struct store is one connection, used
+ * by one thread at a time. */
+#ifndef SEALTIP_STORE_H
+#define SEALTIP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_DAY_BYTES 10
+#define STORE_HASH_BYTES 32
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+/* One row as stored; nothing else about a report is kept. */
+struct store_row {
+	uint64_t idx;				   /* 0, 1, 2, ... (RFC 6962 leaf index) */
+	char day[STORE_DAY_BYTES + 1];		   /* UTC day it was stored */
+	uint64_t size;				   /* envelope bytes */
+	unsigned char leaf_hash[STORE_HASH_BYTES]; /* SHA-256(0x00 || envelope) */
+};
+
+struct store;
+
+/* Opens path. With create, makes the file (mode from the umask) and the
+ * schema when missing; without, the file must exist and carry the schema.
+ * Returns 0, or -1 with the reason in err. */
+int store_open(struct store **out, const char *path, int create, char *err, size_t errlen);
+
+/* Closes the connection (checkpointing the WAL if it is the last); NULL is fine. */
+void store_close(struct store *s);
+
+/* The last error sqlite reported on this connection. */
+const char *store_errmsg(struct store *s);
+
+/* The index the next report will get (rows are contiguous from 0). */
+int store_next_index(struct store *s, uint64_t *out);
+
+/* BEGIN IMMEDIATE: takes the write lock now, so COMMIT cannot fail on it. */
+int store_begin(struct store *s);
+
+/* Inserts one row whose envelope is mem[0..row->size) when mem is not NULL,
+ * else the first row->size bytes of fd, copied in bounded pieces with
+ * incremental blob I/O. On failure the row is undone (savepoint) and the
+ * transaction stays usable for the others. */
+int store_insert(struct store *s, const struct store_row *row, const unsigned char *mem, int fd);
+
+/* COMMIT; returns only after the WAL is fsync'd (synchronous=FULL). */
+int store_commit(struct store *s);
+
+/* ROLLBACK, ignoring "no transaction". */
+void store_rollback(struct store *s);
+
+/* "ok", or the first problem PRAGMA integrity_check reports, into msg. */
+int store_integrity_check(struct store *s, char *msg, size_t msglen);
+
+struct store_snapshot;
+
+/* Starts a read transaction: a consistent view of every row with
+ * idx >= first_index, unaffected by commits made while it is open. */
+int store_snapshot_begin(struct store *s, uint64_t first_index, struct store_snapshot **out);
+
+/* In the snapshot: total rows in the table, rows selected, their bytes. */
+void store_snapshot_info(
+    const struct store_snapshot *snap, uint64_t *tree_size, uint64_t *count, uint64_t *bytes);
+
+/* Steps to the next selected row: 1 with *row filled, 0 at the end, -1 on error. */
+int store_snapshot_next(struct store_snapshot *snap, struct store_row *row);
+
+/* Reads len bytes at offset from the current row's envelope. */
+int store_snapshot_read(struct store_snapshot *snap, void *buf, size_t len, uint64_t offset);
+
+/* Ends the read transaction and frees; NULL is fine. */
+void store_snapshot_end(struct store_snapshot *snap);
+
+#endif

@@ -1,0 +1,234 @@
+// Shared by the integration tests: start the real sealtipd on a loopback
+// port with a fresh data folder, talk raw HTTP, read export files.
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BUILD = path.resolve(ROOT, process.env.SEALTIP_BUILD || 'build');
+const SEALTIPD = path.join(BUILD, 'sealtipd');
+const SEALTIP = path.join(BUILD, 'sealtip');
+const VECTORS = path.join(ROOT, 'tests', 'vectors', 'shared');
+const GOOD = ['basic', 'two-recipients', 'chunk-boundary', 'hostile-names'];
+
+function vector(name) {
+  return fs.readFileSync(path.join(VECTORS, name + '.env'));
+}
+
+function tmpdir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix || 'sealtip-it-'));
+}
+
+// Starts sealtipd; resolves once it printed its listening line.
+async function startServer(opts = {}) {
+  const dir = opts.dir || tmpdir();
+  const data = path.join(dir, 'data');
+  const args = ['--data', data, '--listen', (opts.host || '127.0.0.1') + ':' + (opts.port || 0)];
+  // A recipient is a vector name (alice, bob, carol) or a path to a .pub file.
+  for (const r of opts.recipients || ['alice', 'bob'])
+    args.push('--recipient', r.includes('/') ? r : path.join(VECTORS, r + '.pub'));
+  args.push('--web', opts.web || path.join(dir, 'web'));
+  args.push('--timeout', String(opts.timeout || 2));
+  if (opts.maxReportBytes) args.push('--max-report-bytes', String(opts.maxReportBytes));
+  if (opts.token) {
+    const tf = path.join(dir, 'token');
+    fs.writeFileSync(tf, opts.token + '\n', { mode: 0o600 });
+    args.push('--export-token-file', tf);
+  }
+  if (!opts.web && !fs.existsSync(path.join(dir, 'web'))) makeWeb(path.join(dir, 'web'));
+  const child = spawn(SEALTIPD, opts.rawArgs || args.concat(opts.extraArgs || []), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const srv = { child, dir, data, db: path.join(data, 'reports.db'), stdout: '', stderr: '', args };
+  child.stdout.on('data', (b) => { srv.stdout += b.toString('latin1'); });
+  child.stderr.on('data', (b) => { srv.stderr += b.toString('latin1'); });
+  srv.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('sealtipd did not start:\n' + srv.stdout + srv.stderr)), 10000);
+    const check = () => {
+      const m = /^listening on http:\/\/([0-9.]+):(\d+)\//m.exec(srv.stdout);
+      if (m) {
+        clearTimeout(timer);
+        srv.host = m[1];
+        srv.port = Number(m[2]);
+        resolve();
+      }
+    };
+    child.stdout.on('data', check);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error('sealtipd exited:\n' + srv.stdout + srv.stderr));
+    });
+  });
+  srv.url = 'http://' + srv.host + ':' + srv.port;
+  // Stopping also checks the server's health: under ASan/UBSan any report
+  // on stderr, or an unclean exit after SIGTERM, fails the test.
+  srv.stop = async (signal = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const exit = await srv.exited;
+    if (/Sanitizer|runtime error:/.test(srv.stderr)) throw new Error('sealtipd sanitizer report:\n' + srv.stderr);
+    if (signal === 'SIGTERM' && exit.code !== 0 && exit.signal !== 'SIGKILL')
+      throw new Error('sealtipd exited with ' + JSON.stringify(exit) + ':\n' + srv.stderr);
+    return exit;
+  };
+  return srv;
+}
+
+function makeWeb(dir) {
+  fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>sealtip</title>\n');
+  fs.writeFileSync(path.join(dir, 'app.js'), 'console.log("hi");\n');
+  fs.writeFileSync(path.join(dir, 'style.css'), 'body{}\n');
+  fs.writeFileSync(path.join(dir, 'form.json'), '{}\n');
+  fs.writeFileSync(path.join(dir, 'x.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d]));
+  fs.writeFileSync(path.join(dir, 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>\n');
+  fs.writeFileSync(path.join(dir, 'sub', 'page.html'), '<p>sub</p>\n');
+  fs.writeFileSync(path.join(dir, '.hidden'), 'secret\n');
+}
+
+// One HTTP request with node's client (keep-alive off); body is collected.
+function request(srv, method, urlPath, { body, headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: srv.host, port: srv.port, method, path: urlPath, agent: false, localAddress: '127.0.0.1',
+      headers: Object.assign(body !== undefined ? { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length } : {}, headers),
+    }, (res) => {
+      const parts = [];
+      res.on('data', (d) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(30000, () => req.destroy(new Error('request timed out')));
+    if (body !== undefined) req.end(body); else req.end();
+  });
+}
+
+function post(srv, body, headers) {
+  return request(srv, 'POST', '/api/v1/reports', { body, headers });
+}
+
+// Raw bytes over a socket; resolves with everything the server sent before
+// it closed (or after idleMs of silence once something arrived).
+function raw(srv, bytes, { closeAfterWrite = false, waitMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port: srv.port, host: srv.host, localAddress: '127.0.0.1' });
+    const parts = [];
+    const timer = setTimeout(() => { sock.destroy(); resolve(Buffer.concat(parts).toString('latin1')); }, waitMs);
+    sock.on('connect', () => {
+      sock.write(bytes);
+      if (closeAfterWrite) sock.end();
+    });
+    sock.on('data', (d) => parts.push(d));
+    sock.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(parts).toString('latin1')); });
+    sock.on('error', (e) => { if (e.code === 'ECONNRESET' || e.code === 'EPIPE') return; clearTimeout(timer); reject(e); });
+  });
+}
+
+function sha256(buf) {
+  return crypto.createHash('sha256').update(buf).digest();
+}
+
+function leafHash(envelope) {
+  return crypto.createHash('sha256').update(Buffer.from([0])).update(envelope).digest('base64');
+}
+
+// Hash of the database and its WAL: what "nothing changed" means on disk.
+function dbState(srv) {
+  const h = crypto.createHash('sha256');
+  for (const suffix of ['', '-wal']) {
+    const f = srv.db + suffix;
+    h.update(suffix + ':');
+    if (fs.existsSync(f)) h.update(fs.readFileSync(f));
+  }
+  return h.digest('hex');
+}
+
+function runTool(args, opts = {}) {
+  const r = spawnSync(SEALTIP, args, Object.assign({ encoding: 'latin1', timeout: 60000 }, opts));
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// sealtip export of the whole database (or after N) into a fresh file.
+function exportDb(db, { after, check = false } = {}) {
+  const out = path.join(tmpdir('sealtip-exp-'), 'export.bin');
+  const args = ['export', '--db', db, '-o', out];
+  if (after !== undefined) args.push('--after', String(after));
+  if (check) args.push('--check');
+  const r = runTool(args);
+  if (r.status !== 0) throw new Error('sealtip export failed: ' + r.stderr);
+  return { file: fs.readFileSync(out), stdout: r.stdout };
+}
+
+// Parses an export file (docs/export.md) and checks every hash in it.
+function parseExport(buf) {
+  let off = 0;
+  const need = (n) => { if (off + n > buf.length) throw new Error('export file truncated'); };
+  need(17);
+  if (buf.subarray(0, 8).toString('latin1') !== 'sealtipE') throw new Error('bad magic');
+  if (buf[8] !== 1) throw new Error('bad version');
+  const firstIndex = Number(buf.readBigUInt64LE(9));
+  off = 17;
+  const entries = [];
+  for (;;) {
+    need(1);
+    const type = buf[off];
+    if (type === 0x01) {
+      need(59);
+      const index = Number(buf.readBigUInt64LE(off + 1));
+      const day = buf.subarray(off + 9, off + 19).toString('latin1');
+      const size = Number(buf.readBigUInt64LE(off + 19));
+      const leaf = buf.subarray(off + 27, off + 59).toString('base64');
+      off += 59;
+      need(size);
+      const envelope = buf.subarray(off, off + size);
+      off += size;
+      if (leafHash(envelope) !== leaf) throw new Error('leaf hash mismatch at ' + index);
+      if (index !== firstIndex + entries.length) throw new Error('index out of sequence');
+      entries.push({ index, day, size, leaf, envelope });
+    } else if (type === 0xff) {
+      need(49);
+      const count = Number(buf.readBigUInt64LE(off + 1));
+      const treeSize = Number(buf.readBigUInt64LE(off + 9));
+      const digest = sha256(buf.subarray(0, off + 17));
+      if (!digest.equals(buf.subarray(off + 17, off + 49))) throw new Error('file digest mismatch');
+      if (count !== entries.length) throw new Error('count mismatch');
+      if (off + 49 !== buf.length) throw new Error('trailing bytes');
+      return { firstIndex, entries, treeSize };
+    } else {
+      throw new Error('unknown record type ' + type);
+    }
+  }
+}
+
+function readKeys() {
+  return JSON.parse(fs.readFileSync(path.join(VECTORS, 'keys.json'), 'utf8'));
+}
+
+const SECURITY_HEADERS = {
+  'content-security-policy': /default-src 'none'.*frame-ancestors 'none'/,
+  'referrer-policy': /^no-referrer$/,
+  'x-content-type-options': /^nosniff$/,
+  'x-frame-options': /^DENY$/,
+  'cross-origin-opener-policy': /^same-origin$/,
+  'cross-origin-resource-policy': /^same-origin$/,
+  'permissions-policy': /camera=\(\).*geolocation=\(\).*microphone=\(\)/,
+};
+
+// Peak resident memory of a process, in KiB (Linux).
+function peakRssKiB(pid) {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/' + pid + '/status', 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export {
+  ROOT, BUILD, SEALTIPD, SEALTIP, VECTORS, GOOD, vector, tmpdir, startServer, request, post, raw,
+  sha256, leafHash, dbState, runTool, exportDb, parseExport, SECURITY_HEADERS, sleep, makeWeb, readKeys, peakRssKiB,
+};

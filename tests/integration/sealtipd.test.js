@@ -1,0 +1,71 @@
+// sealtipd's command line and config file.
+import test from 'node:test';
+import assert from 'node:assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import * as h from './helpers.js';
+
+function run(args) {
+  return spawnSync(h.SEALTIPD, args, { encoding: 'utf8', timeout: 10000 });
+}
+
+test('sealtipd: --help, usage errors, bad keys', () => {
+  const help = run(['--help']);
+  assert.strictEqual(help.status, 0);
+  for (const opt of ['--data', '--recipient', '--listen', '--web', '--config', '--export-token-file', '--max-report-bytes', '--timeout'])
+    assert.ok(help.stdout.includes(opt), opt);
+  const dir = h.tmpdir();
+  const pub = path.join(h.VECTORS, 'alice.pub');
+  assert.strictEqual(run(['--recipient', pub]).status, 2, 'no --data');
+  assert.strictEqual(run(['--data', dir]).status, 2, 'no --recipient');
+  assert.strictEqual(run(['--data', dir, '--recipient', pub, '--bogus', 'x']).status, 2);
+  assert.strictEqual(run(['--data', dir, '--recipient', pub, '--max-report-bytes', '12x']).status, 2);
+  assert.strictEqual(run(['--data', dir, '--recipient', pub, '--max-report-bytes', '2000000000']).status, 2);
+  const notKey = path.join(dir, 'not.pub');
+  fs.writeFileSync(notKey, 'untrusted comment: nope\nAAAA\n');
+  const bad = run(['--data', dir, '--recipient', notKey, '--listen', '127.0.0.1:0']);
+  assert.strictEqual(bad.status, 1);
+  assert.match(bad.stderr, /not\.pub/);
+  const twice = run(['--data', dir, '--recipient', pub, '--recipient', pub, '--listen', '127.0.0.1:0']);
+  assert.strictEqual(twice.status, 1);
+  const badListen = run(['--data', dir, '--recipient', pub, '--listen', 'nowhere']);
+  assert.strictEqual(badListen.status, 1);
+  const shortToken = path.join(dir, 'short.token');
+  fs.writeFileSync(shortToken, 'short\n');
+  assert.strictEqual(run(['--data', dir, '--recipient', pub, '--listen', '127.0.0.1:0', '--export-token-file', shortToken]).status, 1);
+});
+
+test('sealtipd: config file, overridden by the command line', async (t) => {
+  const dir = h.tmpdir();
+  h.makeWeb(path.join(dir, 'web'));
+  const conf = path.join(dir, 'sealtipd.conf');
+  fs.writeFileSync(conf, [
+    '# sealtipd settings',
+    'data = ' + path.join(dir, 'data'),
+    'recipient = ' + path.join(h.VECTORS, 'alice.pub'),
+    'recipient = ' + path.join(h.VECTORS, 'bob.pub'),
+    '  max-report-bytes   =  50000  ',
+    'web = ' + path.join(dir, 'web'),
+    'timeout = 2',
+    'listen = 127.0.0.1:0',
+    '',
+  ].join('\n'));
+  const srv = await h.startServer({ dir, rawArgs: ['--config', conf, '--max-report-bytes', '60000'] });
+  t.after(() => srv.stop());
+  const cfg = JSON.parse((await h.request(srv, 'GET', '/api/v1/config')).body);
+  assert.strictEqual(cfg.limits.max_report_bytes, 60000);
+  assert.strictEqual(cfg.recipients.length, 2);
+  assert.strictEqual((await h.post(srv, h.vector('two-recipients'))).status, 201);
+  assert.strictEqual((await h.post(srv, h.vector('chunk-boundary'))).status, 413);
+  // The first stdout line names the real port; recipients follow.
+  const lines = srv.stdout.split('\n');
+  assert.match(lines[0], /^listening on http:\/\/127\.0\.0\.1:\d+\/$/);
+  assert.match(lines[1], /^recipient [0-9a-f]{16} fingerprint ([0-9a-f]{4} ){9}[0-9a-f]{4}$/);
+
+  const badConf = path.join(dir, 'bad.conf');
+  fs.writeFileSync(badConf, 'data = /tmp\nwhat = ever\n');
+  const r = run(['--config', badConf]);
+  assert.strictEqual(r.status, 2);
+  assert.match(r.stderr, /bad\.conf:2: unknown setting 'what'/);
+});

@@ -1,0 +1,100 @@
+// Static files and the headers every kind of response carries.
+import test from 'node:test';
+import assert from 'node:assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as h from './helpers.js';
+
+function assertSecurityHeaders(r, what) {
+  for (const [name, re] of Object.entries(h.SECURITY_HEADERS))
+    assert.match(r.headers[name] || '', re, what + ': ' + name);
+  assert.strictEqual(r.headers['set-cookie'], undefined, what + ': cookie');
+  assert.ok(!/unsafe-inline|'unsafe-eval'/.test(r.headers['content-security-policy']), what);
+  assert.ok(!/\d/.test(r.headers.server || ''), what + ': Server header with a version');
+}
+
+test('static: MIME types, ETag and 304, HEAD', async (t) => {
+  const srv = await h.startServer();
+  t.after(() => srv.stop());
+  const want = {
+    '/': 'text/html; charset=utf-8',
+    '/index.html': 'text/html; charset=utf-8',
+    '/app.js': 'text/javascript; charset=utf-8',
+    '/style.css': 'text/css; charset=utf-8',
+    '/form.json': 'application/json',
+    '/x.wasm': 'application/wasm',
+    '/logo.svg': 'image/svg+xml',
+    '/sub/page.html': 'text/html; charset=utf-8',
+  };
+  for (const [p, type] of Object.entries(want)) {
+    const r = await h.request(srv, 'GET', p);
+    assert.strictEqual(r.status, 200, p);
+    assert.strictEqual(r.headers['content-type'], type, p);
+    const file = path.join(srv.dir, 'web', p === '/' ? 'index.html' : p.slice(1));
+    assert.ok(r.body.equals(fs.readFileSync(file)), p);
+    assertSecurityHeaders(r, p);
+    const etag = r.headers.etag;
+    assert.match(etag, /^"[^"]+"$/, 'strong ETag');
+    const again = await h.request(srv, 'GET', p, { headers: { 'If-None-Match': etag } });
+    assert.strictEqual(again.status, 304, p);
+    assert.strictEqual(again.body.length, 0);
+    assertSecurityHeaders(again, p + ' 304');
+    const other = await h.request(srv, 'GET', p, { headers: { 'If-None-Match': '"nope"' } });
+    assert.strictEqual(other.status, 200);
+  }
+  const head = await h.request(srv, 'HEAD', '/app.js');
+  assert.strictEqual(head.status, 200);
+  assert.strictEqual(head.body.length, 0);
+  // A change of content changes the tag.
+  const before = (await h.request(srv, 'GET', '/app.js')).headers.etag;
+  fs.writeFileSync(path.join(srv.dir, 'web', 'app.js'), 'console.log("changed");\n');
+  const after = await h.request(srv, 'GET', '/app.js', { headers: { 'If-None-Match': before } });
+  assert.strictEqual(after.status, 200);
+  assert.notStrictEqual(after.headers.etag, before);
+});
+
+test('static: traversal, encoded dots, NUL, backslash, hidden files, symlinks, directories → 404', async (t) => {
+  const dir = h.tmpdir();
+  h.makeWeb(path.join(dir, 'web'));
+  fs.writeFileSync(path.join(dir, 'outside.txt'), 'outside\n');
+  fs.symlinkSync(path.join(dir, 'outside.txt'), path.join(dir, 'web', 'link.txt'));
+  fs.symlinkSync(dir, path.join(dir, 'web', 'linkdir'));
+  const srv = await h.startServer({ dir });
+  t.after(() => srv.stop());
+  const attempts = [
+    '/../Makefile', '/%2e%2e/Makefile', '/%2E%2E/outside.txt', '/..%2foutside.txt', '/web/..%2fMakefile',
+    '/sub/../../outside.txt', '/sub/%2e%2e/%2e%2e/outside.txt', '/a%00b', '/index.html%00.png',
+    '/sub%5c..%5c..%5coutside.txt', '/sub\\page.html', '/.hidden', '/%2ehidden', '/sub/', '/sub',
+    '/link.txt', '/linkdir/outside.txt', '//etc/passwd', '/%', '/%zz', '/./index.html',
+  ];
+  for (const p of attempts) {
+    const text = await h.raw(srv, 'GET ' + p + ' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { waitMs: 3000 });
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
+    assert.ok(status === 404 || status === 400, p + ' gave ' + status);
+    assert.ok(!text.includes('outside') && !text.includes('secret') && !text.includes('MAKE'), p + ' leaked');
+    if (status === 404) assert.match(text, /content-security-policy: default-src 'none'/i, p);
+  }
+});
+
+test('headers: on API, error, 404, 405 and 413 responses too', async (t) => {
+  const srv = await h.startServer({ token: 'abcdefghijklmnop-token' });
+  t.after(() => srv.stop());
+  const responses = {
+    config: await h.request(srv, 'GET', '/api/v1/config'),
+    created: await h.post(srv, h.vector('basic')),
+    unprocessable: await h.post(srv, h.vector('bad-version-2')),
+    notFound: await h.request(srv, 'GET', '/api/v2/x'),
+    staticNotFound: await h.request(srv, 'GET', '/missing.js'),
+    methodNotAllowed: await h.request(srv, 'PATCH', '/api/v1/config', { body: Buffer.from('x') }),
+    unauthorized: await h.request(srv, 'GET', '/api/v1/export'),
+    export: await h.request(srv, 'GET', '/api/v1/export', { headers: { Authorization: 'Bearer abcdefghijklmnop-token' } }),
+    static: await h.request(srv, 'GET', '/'),
+  };
+  const expect = { config: 200, created: 201, unprocessable: 422, notFound: 404, staticNotFound: 404,
+    methodNotAllowed: 405, unauthorized: 401, export: 200, static: 200 };
+  for (const [what, r] of Object.entries(responses)) {
+    assert.strictEqual(r.status, expect[what], what);
+    assertSecurityHeaders(r, what);
+    if (what !== 'static') assert.strictEqual(r.headers['cache-control'], 'no-store', what);
+  }
+});
