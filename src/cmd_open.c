@@ -1,10 +1,12 @@
-/* sealtip open: decrypts envelopes on the offline machine, each into its own
- * folder under DIR. A report folder appears whole or not at all: everything
- * is written in a hidden temp folder that is renamed into place last, without
- * replacing anything. Attachment names are rewritten by safename. */
+/* sealtip open: decrypts envelopes and export files on the offline machine,
+ * each report into its own folder under DIR. A report folder appears whole or
+ * not at all: everything is written in a hidden temp folder that is renamed
+ * into place last, without replacing anything. Attachment names are rewritten
+ * by safename. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <sodium.h>
 
 #include "envelope.h"
+#include "exportfile.h"
 #include "fileio.h"
 #include "formdef.h"
 #include "keyfile.h"
@@ -32,14 +35,27 @@ static const char open_usage[] =
     "      --passphrase-file F   read the key's passphrase from F (else asked on the terminal)\n"
     "      --labels FILE.json    question labels in another language (web/i18n/*.json)\n"
     "  -o, --output DIR          folder for the reports (created if missing)\n"
-    "Each INPUT opens into DIR/<input name without .env>/: report.txt, report.json, files/.\n";
+    "An envelope opens into DIR/<its name without .env>/, each report of an export\n"
+    "file (sealtip export, fetch) into DIR/report-<index>/: report.txt, report.json, files/.\n";
 
 #define OPEN_READ_BYTES 65536
 #define OPEN_UNVERIFIED_SUFFIX ".UNVERIFIED"
 
+/* What every report of one run shares. */
+struct open_job {
+	const char *outdir;
+	int outdirfd;
+	const struct keyfile_secret *sk;
+	const struct formdef *def;
+};
+
 /* One envelope being opened. */
 struct open_report {
-	const char *input;
+	const char *label;      /* names it in messages: input, or input + entry */
+	char name[SAFENAME_SIZE]; /* its folder under DIR */
+	int status;             /* first envelope error, sticky */
+	struct envelope_open *envelope;
+	struct relay *relay;
 	int outdirfd;           /* DIR, borrowed */
 	int tmpdirfd;           /* DIR/.sealtip-open-*, the report folder being built */
 	int filesfd;            /* its files/ */
@@ -141,23 +157,6 @@ sink_file_end(void *ctx, size_t index, int sha256_ok)
 	return 0;
 }
 
-/* DIR/<name>: the input's file name without its .env, made safe. */
-static void
-report_folder_name(const char *input, char *out, size_t size)
-{
-	const char *base = strrchr(input, '/');
-	char safe[SAFENAME_SIZE];
-	size_t len;
-
-	base = base != NULL ? base + 1 : input;
-	len = strlen(base);
-	if (len > 4 && strcmp(base + len - 4, ".env") == 0)
-		len -= 4;
-	/* safename prefixes a number; drop it, the input name is unique enough. */
-	safename_make(base, len, 1, 1, safe);
-	snprintf(out, size, "%s", safe + 3);
-}
-
 static int
 write_report_text(struct open_report *r, const struct formdef *def)
 {
@@ -168,7 +167,7 @@ write_report_text(struct open_report *r, const struct formdef *def)
 	int rc = -1;
 
 	if (manifest_parse(r->manifest_raw, r->manifest_raw_len, &m) != ST_OK ||
-	    (text = report_text(m, def, r->input, r->results, &len)) == NULL) {
+	    (text = report_text(m, def, r->label, r->results, &len)) == NULL) {
 		r->write_errno = ENOMEM;
 		goto out;
 	}
@@ -190,10 +189,10 @@ out:
 	return rc;
 }
 
-/* Plaintext from the envelope reader to the payload reader. A payload error
- * does not stop the envelope: when both are bad, the envelope's defect (cut,
- * forged, non-canonical) is the truer reason, and it is known only at the
- * end. Only a failure to write output stops at once. */
+/* Plaintext from the envelope reader to the payload reader (on the relay
+ * thread). A payload error does not stop the envelope: when both are bad,
+ * the envelope's defect (cut, forged, non-canonical) is the truer reason, and
+ * it is known only at the end. Only a failure to write output stops at once. */
 static int
 plaintext_to_payload(void *ctx, const unsigned char *buf, size_t len)
 {
@@ -203,74 +202,17 @@ plaintext_to_payload(void *ctx, const unsigned char *buf, size_t len)
 	return payload_reader_status(r->payload) == ST_ERR_CALLBACK ? -1 : 0;
 }
 
-/* Streams the input through the envelope reader into the payload reader.
- * Decryption runs on this thread, hashing and writing on a relay thread. */
-static int
-decrypt_input(struct open_report *r, int fd, const struct keyfile_secret *sk)
+/* Frees everything but the temp folder; safe to call twice. */
+static void
+report_release(struct open_report *r)
 {
-	const struct payload_sink sink = { sink_manifest, sink_file_begin, sink_file_data,
-		sink_file_end, r };
-	struct envelope_open *envelope = NULL;
-	struct relay *relay = NULL;
-	unsigned char *buf = NULL;
-	unsigned long long done = 0, total;
-	uint64_t payload_len;
-	struct stat st;
-	ssize_t n;
-	int status;
-
-	total = fstat(fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
-	if ((buf = malloc(OPEN_READ_BYTES)) == NULL) {
-		status = ST_ERR_NOMEM;
-		goto out;
-	}
-	if ((status = payload_reader_new(&r->payload, &sink)) != ST_OK)
-		goto out;
-	if (relay_start(&relay, plaintext_to_payload, r) == -1) {
-		status = ST_ERR_NOMEM;
-		goto out;
-	}
-	if ((status = envelope_open_new(&envelope, sk->pub.box_pk, sk->box_sk, relay_write,
-	    relay)) != ST_OK)
-		goto out;
-	for (;;) {
-		n = read(fd, buf, OPEN_READ_BYTES);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r->write_errno = errno;
-			status = ST_ERR_CALLBACK;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if ((status = envelope_open_update(envelope, buf, (size_t)n)) != ST_OK)
-			goto out;
-		done += (unsigned long long)n;
-		if (total >= 16u << 20)
-			tool_progress("opening", done, total);
-	}
-	if ((status = envelope_open_final(envelope, &payload_len)) != ST_OK)
-		goto out;
-	if (relay_finish(relay) == -1) {
-		status = ST_ERR_CALLBACK;
-		goto out;
-	}
-	status = payload_reader_finish(r->payload);
-out:
-	tool_progress_end();
 	/* Joins the relay thread before anything it uses is freed. */
-	relay_free(relay);
-	envelope_open_free(envelope);
+	relay_free(r->relay);
+	r->relay = NULL;
+	envelope_open_free(r->envelope);
+	r->envelope = NULL;
 	payload_reader_free(r->payload);
 	r->payload = NULL;
-	free(buf);
-	return status;
-}
-
-static void
-report_cleanup(struct open_report *r)
-{
 	if (r->current_open)
 		fileio_atomic_abort(&r->current);
 	r->current_open = 0;
@@ -286,77 +228,363 @@ report_cleanup(struct open_report *r)
 	r->results = NULL;
 }
 
-/* Opens one input into DIR; returns 0, or 1 after printing one line. */
-static int
-open_one(const char *input, const char *outdir, int outdirfd, const struct keyfile_secret *sk,
-    const struct formdef *def)
+/* Drops a report that will not be kept: nothing of it stays on disk. */
+static void
+report_abort(struct open_report *r)
 {
-	struct open_report r = { .input = input, .outdirfd = outdirfd, .tmpdirfd = -1,
-		.filesfd = -1 };
-	char name[SAFENAME_SIZE];
-	int fd = -1, status, made_tmp = 0, rc = 1;
+	report_release(r);
+	if (r->tmpname[0] != '\0')
+		(void)fileio_remove_tree(r->outdirfd, r->tmpname);
+	r->tmpname[0] = '\0';
+}
 
-	report_folder_name(input, name, sizeof name);
-	if ((fd = open(input, O_RDONLY | O_CLOEXEC)) == -1) {
-		tool_error("%s: cannot open: %s", input, strerror(errno));
-		goto out;
+/* Starts DIR/name as a hidden temp folder with a decryption pipeline behind
+ * it. Returns 0, or -1 after printing one line (nothing left on disk). */
+static int
+report_begin(struct open_report *r, const struct open_job *job, const char *name,
+    const char *label)
+{
+	const struct payload_sink sink = { sink_manifest, sink_file_begin, sink_file_data,
+		sink_file_end, r };
+	int status;
+
+	memset(r, 0, sizeof *r);
+	r->label = label;
+	r->outdirfd = job->outdirfd;
+	r->tmpdirfd = r->filesfd = -1;
+	snprintf(r->name, sizeof r->name, "%s", name);
+	if (faccessat(job->outdirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		tool_error("%s: %s/%s already exists, not overwriting", label, job->outdir, name);
+		return -1;
 	}
-	if (faccessat(outdirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		tool_error("%s: %s/%s already exists, not overwriting", input, outdir, name);
-		goto out;
-	}
-	snprintf(r.tmpname, sizeof r.tmpname, ".sealtip-open-%08x%08x", randombytes_random(),
+	snprintf(r->tmpname, sizeof r->tmpname, ".sealtip-open-%08x%08x", randombytes_random(),
 	    randombytes_random());
-	if (mkdirat(outdirfd, r.tmpname, 0700) == -1) {
-		tool_error("%s: cannot create a folder in %s: %s", input, outdir, strerror(errno));
-		goto out;
+	if (mkdirat(job->outdirfd, r->tmpname, 0700) == -1) {
+		r->tmpname[0] = '\0';
+		goto fail_io;
 	}
-	made_tmp = 1;
-	if ((r.tmpdirfd = openat(outdirfd, r.tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1 || mkdirat(r.tmpdirfd, "files", 0700) == -1 ||
-	    (r.filesfd = openat(r.tmpdirfd, "files", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
-		tool_error("%s: cannot create a folder in %s: %s", input, outdir, strerror(errno));
-		goto out;
+	if ((r->tmpdirfd = openat(job->outdirfd, r->tmpname, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1 || mkdirat(r->tmpdirfd, "files", 0700) == -1 ||
+	    (r->filesfd = openat(r->tmpdirfd, "files", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		goto fail_io;
+	if ((status = payload_reader_new(&r->payload, &sink)) != ST_OK)
+		goto fail;
+	if (relay_start(&r->relay, plaintext_to_payload, r) == -1) {
+		status = ST_ERR_NOMEM;
+		goto fail;
 	}
+	if ((status = envelope_open_new(&r->envelope, job->sk->pub.box_pk, job->sk->box_sk,
+	    relay_write, r->relay)) != ST_OK)
+		goto fail;
+	return 0;
+fail:
+	tool_error("%s: %s", label, status_message(status));
+	report_abort(r);
+	return -1;
+fail_io:
+	tool_error("%s: cannot create a folder in %s: %s", label, job->outdir, strerror(errno));
+	report_abort(r);
+	return -1;
+}
 
-	status = decrypt_input(&r, fd, sk);
+/* Envelope bytes, in any split. Returns a status; on failure the caller ends
+ * with report_end, which prints the reason. */
+static int
+report_feed(struct open_report *r, const unsigned char *buf, size_t len)
+{
+	if (r->status == ST_OK)
+		r->status = envelope_open_update(r->envelope, buf, len);
+	return r->status;
+}
+
+/* The envelope is complete: checks it all, writes report.txt. Returns 0, or
+ * -1 after printing one line and removing the report. */
+static int
+report_end(struct open_report *r, const struct formdef *def)
+{
+	uint64_t payload_len;
+	int status = r->status;
+
+	if (status == ST_OK)
+		status = envelope_open_final(r->envelope, &payload_len);
+	if (relay_finish(r->relay) == -1 && status == ST_OK)
+		status = ST_ERR_CALLBACK;
+	if (status == ST_OK)
+		status = payload_reader_finish(r->payload);
 	if (status == ST_ERR_CALLBACK) {
-		tool_error("%s: cannot write the report: %s", input, strerror(r.write_errno));
-		goto out;
+		tool_error("%s: cannot write the report: %s", r->label, strerror(r->write_errno));
+		goto fail;
 	}
 	if (status != ST_OK) {
-		tool_error("%s: %s", input, status_message(status));
-		goto out;
+		tool_error("%s: %s", r->label, status_message(status));
+		goto fail;
 	}
-	if (write_report_text(&r, def) == -1) {
-		tool_error("%s: cannot write report.txt: %s", input, strerror(r.write_errno));
-		goto out;
+	if (write_report_text(r, def) == -1) {
+		tool_error("%s: cannot write report.txt: %s", r->label, strerror(r->write_errno));
+		goto fail;
 	}
-	if (fileio_sync_dir(r.filesfd) == -1 || fileio_sync_dir(r.tmpdirfd) == -1 ||
-	    renameat2(outdirfd, r.tmpname, outdirfd, name, RENAME_NOREPLACE) == -1) {
-		tool_error("%s: cannot move the report into %s/%s: %s", input, outdir, name,
-		    strerror(errno));
-		goto out;
+	if (fileio_sync_dir(r->filesfd) == -1 || fileio_sync_dir(r->tmpdirfd) == -1) {
+		tool_error("%s: cannot write the report: %s", r->label, strerror(errno));
+		goto fail;
 	}
-	made_tmp = 0;
-	(void)fileio_sync_dir(outdirfd);
-	printf("%s: opened into %s/%s (%zu attachment%s)\n", input, outdir, name, r.nfiles,
-	    r.nfiles == 1 ? "" : "s");
-	if (r.mismatches > 0) {
-		tool_error("%s: %d attachment%s did not match the manifest's sha256; kept, "
-		    "marked %s", input, r.mismatches, r.mismatches == 1 ? "" : "s",
-		    OPEN_UNVERIFIED_SUFFIX);
-		goto out;
+	report_release(r);
+	return 0;
+fail:
+	report_abort(r);
+	return -1;
+}
+
+/* Moves a finished report into place, never replacing anything. Returns 0;
+ * 1 when it was kept but an attachment did not match (said on stderr); or -1
+ * after printing one line and removing it. */
+static int
+report_commit(struct open_report *r, const struct open_job *job)
+{
+	if (renameat2(job->outdirfd, r->tmpname, job->outdirfd, r->name, RENAME_NOREPLACE) == -1) {
+		tool_error("%s: cannot move the report into %s/%s: %s", r->label, job->outdir,
+		    r->name, strerror(errno));
+		report_abort(r);
+		return -1;
+	}
+	r->tmpname[0] = '\0';
+	(void)fileio_sync_dir(job->outdirfd);
+	if (r->mismatches > 0) {
+		tool_error("%s: %d attachment%s did not match the manifest's sha256; kept in "
+		    "%s/%s, marked %s", r->label, r->mismatches, r->mismatches == 1 ? "" : "s",
+		    job->outdir, r->name, OPEN_UNVERIFIED_SUFFIX);
+		return 1;
+	}
+	return 0;
+}
+
+/* DIR/<name> for a single envelope: its file name without .env, made safe. */
+static void
+envelope_folder_name(const char *input, char *out, size_t size)
+{
+	const char *base = strrchr(input, '/');
+	char safe[SAFENAME_SIZE];
+	size_t len;
+
+	base = base != NULL ? base + 1 : input;
+	len = strlen(base);
+	if (len > 4 && strcmp(base + len - 4, ".env") == 0)
+		len -= 4;
+	/* safename prefixes a number; drop it, the input name is unique enough. */
+	safename_make(base, len, 1, 1, safe);
+	snprintf(out, size, "%s", safe + 3);
+}
+
+/* Reads the input in blocks; progress on a terminal for large inputs. */
+static int
+read_input(struct open_job *job, int fd, int (*consume)(void *, const unsigned char *, size_t),
+    void *ctx)
+{
+	unsigned char *buf;
+	unsigned long long done = 0, total;
+	struct stat st;
+	ssize_t n;
+	int rc = -1;
+
+	total = fstat(fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
+	if ((buf = malloc(OPEN_READ_BYTES)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (;;) {
+		n = read(fd, buf, OPEN_READ_BYTES);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto out;
+		if (n == 0)
+			break;
+		if (consume(ctx, buf, (size_t)n) != 0)
+			break; /* the consumer has its reason; the caller asks it */
+		done += (unsigned long long)n;
+		if (total >= 16u << 20)
+			tool_progress("opening", done, total);
 	}
 	rc = 0;
 out:
-	report_cleanup(&r);
-	if (made_tmp)
-		(void)fileio_remove_tree(outdirfd, r.tmpname);
-	if (fd != -1)
-		close(fd);
+	(void)job;
+	tool_progress_end();
+	free(buf);
 	return rc;
+}
+
+static int
+envelope_consume(void *ctx, const unsigned char *buf, size_t len)
+{
+	return report_feed(ctx, buf, len) != ST_OK;
+}
+
+/* One envelope file into DIR/<name>. Returns the number of failures. */
+static int
+open_envelope(struct open_job *job, const char *input, int fd)
+{
+	struct open_report r;
+	char name[SAFENAME_SIZE];
+	int rc;
+
+	envelope_folder_name(input, name, sizeof name);
+	if (report_begin(&r, job, name, input) == -1)
+		return 1;
+	if (read_input(job, fd, envelope_consume, &r) == -1) {
+		tool_error("%s: read failed: %s", input, strerror(errno));
+		report_abort(&r);
+		return 1;
+	}
+	if (report_end(&r, job->def) == -1)
+		return 1;
+	if ((rc = report_commit(&r, job)) >= 0)
+		printf("%s: opened into %s/%s (%zu attachment%s)\n", input, job->outdir, r.name,
+		    r.nfiles, r.nfiles == 1 ? "" : "s");
+	return rc == 0 ? 0 : 1;
+}
+
+/* An export file: every entry into DIR/report-<index>. Reports are kept only
+ * if the whole export checks out (count, digest, every leaf hash): a damaged
+ * or truncated export leaves nothing behind. */
+struct export_open {
+	struct open_job *job;
+	const char *input;
+	struct open_report current;
+	int current_active;
+	char label[PATH_MAX + 64];
+	struct open_report *done;   /* finished, waiting for the export's verdict */
+	size_t ndone, done_cap;
+	int failures;
+	uint64_t first_opened, last_opened, opened;
+};
+
+static int
+export_entry_begin(void *ctx, const struct exportfile_entry *e)
+{
+	struct export_open *x = ctx;
+	char name[64];
+
+	snprintf(name, sizeof name, "report-%06llu", (unsigned long long)e->index);
+	snprintf(x->label, sizeof x->label, "%s: entry %llu", x->input,
+	    (unsigned long long)e->index);
+	x->current_active = report_begin(&x->current, x->job, name, x->label) == 0;
+	if (!x->current_active)
+		x->failures++;
+	return 0;
+}
+
+static int
+export_entry_data(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct export_open *x = ctx;
+
+	/* An entry that does not open (another investigator's, say) is
+	 * reported at its end; the other entries still open. */
+	if (x->current_active)
+		(void)report_feed(&x->current, buf, len);
+	return 0;
+}
+
+static int
+export_entry_end(void *ctx, const struct exportfile_entry *e)
+{
+	struct export_open *x = ctx;
+	struct open_report *bigger;
+
+	if (!x->current_active)
+		return 0;
+	x->current_active = 0;
+	if (report_end(&x->current, x->job->def) == -1) {
+		x->failures++;
+		return 0;
+	}
+	if (x->ndone == x->done_cap) {
+		x->done_cap = x->done_cap ? x->done_cap * 2 : 16;
+		if ((bigger = realloc(x->done, x->done_cap * sizeof *bigger)) == NULL) {
+			report_abort(&x->current);
+			return -1;
+		}
+		x->done = bigger;
+	}
+	x->done[x->ndone++] = x->current;
+	if (x->opened == 0)
+		x->first_opened = e->index;
+	x->last_opened = e->index;
+	x->opened++;
+	return 0;
+}
+
+static int
+export_consume(void *ctx, const unsigned char *buf, size_t len)
+{
+	return exportfile_reader_update(ctx, buf, len) != ST_OK;
+}
+
+/* One export file. Returns the number of failures. */
+static int
+open_export(struct open_job *job, const char *input, int fd)
+{
+	struct export_open x = { .job = job, .input = input };
+	const struct exportfile_sink sink = { export_entry_begin, export_entry_data,
+		export_entry_end, &x };
+	struct exportfile_reader *reader = NULL;
+	struct exportfile_summary summary;
+	size_t i;
+	int status;
+
+	if ((status = exportfile_reader_new(&reader, &sink)) != ST_OK) {
+		tool_error("%s: %s", input, status_message(status));
+		return 1;
+	}
+	if (read_input(job, fd, export_consume, reader) == -1) {
+		tool_error("%s: read failed: %s", input, strerror(errno));
+		status = ST_ERR_TRUNCATED;
+	} else if ((status = exportfile_reader_final(reader, &summary)) != ST_OK) {
+		tool_error("%s: %s; no report from it was kept", input,
+		    exportfile_reader_error(reader));
+	}
+	if (x.current_active)
+		report_abort(&x.current);
+	for (i = 0; i < x.ndone; i++) {
+		if (status != ST_OK)
+			report_abort(&x.done[i]);
+		else if (report_commit(&x.done[i], job) != 0)
+			x.failures++;
+	}
+	if (status == ST_OK) {
+		if (x.opened > 0)
+			printf("%s: opened %llu report%s, indexes %llu to %llu, into %s\n", input,
+			    (unsigned long long)x.opened, x.opened == 1 ? "" : "s",
+			    (unsigned long long)x.first_opened,
+			    (unsigned long long)x.last_opened, job->outdir);
+		else
+			printf("%s: no report opened (%llu entr%s)\n", input,
+			    (unsigned long long)summary.count, summary.count == 1 ? "y" : "ies");
+	}
+	free(x.done);
+	exportfile_reader_free(reader);
+	return status != ST_OK ? 1 + x.failures : x.failures;
+}
+
+/* One INPUT, envelope or export file (told apart by their magic). */
+static int
+open_input(struct open_job *job, const char *input)
+{
+	unsigned char magic[EXPORTFILE_MAGIC_BYTES];
+	ssize_t n;
+	int fd, failures;
+
+	if ((fd = open(input, O_RDONLY | O_CLOEXEC)) == -1) {
+		tool_error("%s: cannot open: %s", input, strerror(errno));
+		return 1;
+	}
+	n = pread(fd, magic, sizeof magic, 0);
+	if (n > 0 && exportfile_sniff(magic, (size_t)n))
+		failures = open_export(job, input, fd);
+	else
+		failures = open_envelope(job, input, fd);
+	close(fd);
+	return failures;
 }
 
 static int
@@ -409,6 +637,7 @@ cmd_open(int argc, char **argv)
 	};
 	struct keyfile_secret *sk = NULL;
 	struct formdef def = { NULL, NULL };
+	struct open_job job;
 	const char *key = NULL, *passphrase_file = NULL, *labels = NULL, *outdir = NULL;
 	unsigned char *labels_text = NULL;
 	size_t labels_len;
@@ -461,8 +690,12 @@ cmd_open(int argc, char **argv)
 		tool_error("%s: not a folder I can use: %s", outdir, strerror(errno));
 		goto out;
 	}
+	job.outdir = outdir;
+	job.outdirfd = outdirfd;
+	job.sk = sk;
+	job.def = &def;
 	for (i = optind; i < argc; i++)
-		failures += open_one(argv[i], outdir, outdirfd, sk, &def);
+		failures += open_input(&job, argv[i]);
 	rc = failures == 0 ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
 out:
 	if (outdirfd != -1)

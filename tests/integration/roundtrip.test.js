@@ -62,4 +62,34 @@ test('round trip: seal, submit, export, open', async (t) => {
       assert.ok(fs.readFileSync(path.join(folder, 'files', match)).equals(fs.readFileSync(path.join(dir, f))), f);
     }
   }
+
+  // The export file itself opens too: one folder per index, same bytes.
+  const exportFile = path.join(dir, 'export.bin');
+  fs.writeFileSync(exportFile, h.exportDb(srv.db, {}).file);
+  const direct = path.join(dir, 'direct');
+  const od = h.runTool(['open', '-k', path.join(dir, 'inv.key'), '-o', direct, exportFile], { encoding: 'utf8' });
+  assert.strictEqual(od.status, 0, od.stderr);
+  assert.match(od.stdout, /opened 3 reports, indexes 0 to 2, into /);
+  for (const r of receipts) {
+    const a = path.join(direct, 'report-' + String(r.index).padStart(6, '0'));
+    const b = path.join(outDir, String(r.index).padStart(6, '0'));
+    assert.ok(fs.readFileSync(path.join(a, 'report.json')).equals(fs.readFileSync(path.join(b, 'report.json'))));
+    assert.deepStrictEqual(fs.readdirSync(path.join(a, 'files')).sort(), fs.readdirSync(path.join(b, 'files')).sort());
+  }
+
+  // A damaged or cut export leaves nothing behind, and says which entry.
+  const bytes = fs.readFileSync(exportFile);
+  const flipped = Buffer.from(bytes);
+  flipped[200] ^= 1; // inside the first entry's envelope
+  const cut = bytes.subarray(0, bytes.length - 10);
+  for (const [name, data, reason] of [['flipped.bin', flipped, /entry 0/], ['cut.bin', cut, /truncated|end/]]) {
+    fs.writeFileSync(path.join(dir, name), data);
+    const empty = path.join(dir, 'empty-' + name);
+    fs.mkdirSync(empty);
+    const bad = h.runTool(['open', '-k', path.join(dir, 'inv.key'), '-o', empty, path.join(dir, name)], { encoding: 'utf8' });
+    assert.strictEqual(bad.status, 1, name);
+    assert.match(bad.stderr, reason, name);
+    assert.match(bad.stderr, new RegExp(name));
+    assert.deepStrictEqual(fs.readdirSync(empty), [], name + ': nothing may be written');
+  }
 });
