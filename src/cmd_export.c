@@ -147,8 +147,8 @@ cmd_export(int argc, char **argv)
 		printf("exported no reports (the database holds %llu) to %s\n",
 		    (unsigned long long)tree_size, out);
 	else
-		printf("exported %llu reports, indexes %llu..%llu of %llu, to %s\n",
-		    (unsigned long long)count, (unsigned long long)first_index,
+		printf("exported %llu report%s, indexes %llu..%llu of %llu, to %s\n",
+		    (unsigned long long)count, count == 1 ? "" : "s", (unsigned long long)first_index,
 		    (unsigned long long)(first_index + count - 1), (unsigned long long)tree_size,
 		    out);
 	if (check)

@@ -380,8 +380,9 @@ cmd_fetch(int argc, char **argv)
 		printf("fetched no reports (the server holds %llu) to %s\n",
 		    (unsigned long long)sum.tree_size, out);
 	else
-		printf("fetched %llu reports, indexes %llu..%llu of %llu, to %s\n",
-		    (unsigned long long)sum.count, (unsigned long long)sum.first_index,
+		printf("fetched %llu report%s, indexes %llu..%llu of %llu, to %s\n",
+		    (unsigned long long)sum.count, sum.count == 1 ? "" : "s",
+		    (unsigned long long)sum.first_index,
 		    (unsigned long long)(sum.first_index + sum.count - 1),
 		    (unsigned long long)sum.tree_size, out);
 	rc = TOOL_EXIT_OK;
