@@ -29,7 +29,7 @@ TOOL_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOL_SRC))
 Q          = $(if $(V),,@)
 ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all deps run test check unit cli integration bench clean format help
+.PHONY: all deps run test check unit cli js integration bench clean format help
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/sealtip $(if $(wildcard src/sealtipd.c),$(BUILD)/sealtipd)
@@ -107,9 +107,14 @@ cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool
 integration: all
 	@SEALTIP_BUILD=$(BUILD) node --test tests/integration/
 
+# JS unit tests of the page's crypto (node's test runner): vectors, and
+# envelopes it makes opened by $(BUILD)/sealtip.
+js: all
+	@SEALTIP_BUILD=$(BUILD) node --test tests/js/
+
 # Everything once, then again under ASan+UBSan.
 check: all
-	@$(MAKE) --no-print-directory unit cli integration
+	@$(MAKE) --no-print-directory unit cli js integration
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 SANITIZE="$(ASAN_FLAGS)" unit cli integration
 
 test: deps
