@@ -29,7 +29,7 @@ TOOL_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOL_SRC))
 Q          = $(if $(V),,@)
 ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all deps run test check unit cli js integration bench clean format help
+.PHONY: all deps run test check unit cli js integration web bench clean format help
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/sealtip $(if $(wildcard src/sealtipd.c),$(BUILD)/sealtipd)
@@ -103,6 +103,16 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.
 cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool
 	@SEALTIP=$(BUILD)/sealtip VECTOR_TOOL=$(BUILD)/tools/vector_tool bash tests/cli/run.sh
 
+# The served page: web/ plus libsodium.js from node_modules (pinned by
+# package-lock.json, never committed), assembled by web/build.sh.
+WEB_SRC = $(shell find web -type f 2>/dev/null)
+web: $(BUILD)/web/.built
+
+$(BUILD)/web/.built: $(WEB_SRC) package-lock.json
+	@echo '  WEB   $(BUILD)/web'
+	$(Q)sh web/build.sh $(BUILD)/web
+	@touch $@
+
 # Integration tests: the real sealtipd on a random loopback port (node's test runner).
 integration: all
 	@SEALTIP_BUILD=$(BUILD) node --test tests/integration/
@@ -133,5 +143,8 @@ format:
 
 clean:
 	rm -rf build
+
+# Fuzz targets (make fuzz, make fuzz-regress): rules in their own file.
+-include tests/fuzz/fuzz.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
