@@ -69,7 +69,9 @@ test_consumer_failure_stops_producer(void **state)
 	(void)state;
 	crypto_generichash_init(&s.hash, NULL, 0, 32);
 	assert_int_equal(relay_start(&r, consume, &s), 0);
-	for (i = 0; i < 100 && rc == 0; i++)
+	/* At most 3 slots consumed + 4 in flight + 1 being filled fit before
+	 * the producer must see the failure: 64 MiB is far more than that. */
+	for (i = 0; i < 1024 && rc == 0; i++)
 		rc = relay_write(r, data, sizeof data);
 	assert_int_equal(rc, -1);
 	assert_int_equal(relay_finish(r), -1);
