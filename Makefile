@@ -29,7 +29,7 @@ TOOL_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOL_SRC))
 Q          = $(if $(V),,@)
 ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all deps run test check unit cli js integration web bench clean format help
+.PHONY: all deps run test check unit cli js integration browser web bench clean format help
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/sealtip $(if $(wildcard src/sealtipd.c),$(BUILD)/sealtipd)
@@ -122,16 +122,21 @@ integration: all
 js: all
 	@SEALTIP_BUILD=$(BUILD) node --test tests/js/
 
-# Everything once, then again under ASan+UBSan.
+# The page in real headless Chromium against the real server.
+browser: all web
+	@SEALTIP_BUILD=$(BUILD) node --test tests/browser/
+
+# Everything once, then again under ASan+UBSan (the browser tests once: the
+# page is JavaScript, and the server under them already ran sanitized).
 check: all
-	@$(MAKE) --no-print-directory unit cli js integration
+	@$(MAKE) --no-print-directory unit cli js integration browser
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 SANITIZE="$(ASAN_FLAGS)" unit cli integration
 
 test: deps
 	@$(MAKE) --no-print-directory check
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all web
 	@sh src/demo.sh
 
 bench: deps

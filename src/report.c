@@ -116,7 +116,13 @@ text_add_field(struct text *t, const struct formdef *def, const char *id, json_t
 	}
 
 	if (json_is_string(value)) {
-		text_add_value(t, "    ", json_string_value(value), json_string_length(value));
+		/* A radio answer is one option id: show its label, like checkboxes. */
+		option_label = formdef_option_label(def, id, json_string_value(value));
+		if (option_label != NULL)
+			text_printf(t, "    %s\n", option_label);
+		else
+			text_add_value(t, "    ", json_string_value(value),
+			    json_string_length(value));
 	} else {
 		json_array_foreach(value, i, item) {
 			option_label = formdef_option_label(def, id, json_string_value(item));

@@ -149,6 +149,11 @@ function decodeCanonicalBase64(sodium, encoded, byteLength) {
 
 // ------------------------------------------------------------- sources -----
 
+// Each Blob.slice().arrayBuffer() costs about as much as hashing 64 KiB
+// (Chromium 156: 2 s to read 100 MiB in 64 KiB slices, 0.34 s in 1 MiB
+// slices), so a Blob is read 1 MiB at a time and yielded in pieces.
+const BLOB_READ_BYTES = 1024 * 1024;
+
 // Yields a source as Uint8Array pieces of at most pieceBytes: Uint8Array,
 // Blob/File (read slice by slice), or a function returning an (async) iterable.
 export async function* readPieces(source, pieceBytes = CHUNK_BYTES) {
@@ -157,9 +162,11 @@ export async function* readPieces(source, pieceBytes = CHUNK_BYTES) {
       yield source.subarray(offset, offset + pieceBytes);
     }
   } else if (typeof Blob !== 'undefined' && source instanceof Blob) {
-    // One slice at a time: the browser keeps the file on disk, we hold 64 KiB.
-    for (let offset = 0; offset < source.size; offset += pieceBytes) {
-      yield new Uint8Array(await source.slice(offset, offset + pieceBytes).arrayBuffer());
+    // One slice at a time: the browser keeps the file on disk, we hold 1 MiB.
+    const readBytes = Math.max(pieceBytes, BLOB_READ_BYTES);
+    for (let offset = 0; offset < source.size; offset += readBytes) {
+      const slice = new Uint8Array(await source.slice(offset, offset + readBytes).arrayBuffer());
+      for (let at = 0; at < slice.length; at += pieceBytes) yield slice.subarray(at, at + pieceBytes);
     }
   } else if (typeof source === 'function') {
     for await (const piece of source()) {

@@ -99,7 +99,8 @@ head -c 200000 /dev/urandom > photo.jpg
 printf 'ledger line 1\nledger line 2\n' > ledger.txt
 begin roundtrip-two-files; f0=$failed
 run 0 "$SEALTIP" seal -r inv.pub --lang km --field "what=$khmer" --field "official_name=Officer K" \
-	--field goods=watch --field goods=phone --file photo.jpg --file ledger.txt -o r1.env
+	--field goods=watch --field goods=phone --field knowledge=witnessed \
+	--file photo.jpg --file ledger.txt -o r1.env
 check "quiet on success" test -z "$out"
 check "envelope magic" test "$(head -c 7 r1.env)" = sealtip
 run 0 "$SEALTIP" open -k inv.key -o out r1.env
@@ -111,6 +112,7 @@ check "report.json keeps list" grep -qF '"goods":["watch","phone"]' out/r1/repor
 check "report.txt has Khmer verbatim" grep -qF "$khmer" out/r1/report.txt
 check "report.txt has label" grep -qF "What happened?" out/r1/report.txt
 check "report.txt shows option label" grep -qF -- "- Watch" out/r1/report.txt
+check "report.txt shows radio label" grep -qF "I saw it happen" out/r1/report.txt
 check "report.txt names the file" grep -qF "files/01-photo.jpg" out/r1/report.txt
 check "files 0600" test "$(stat -c %a out/r1/files/01-photo.jpg)" = 600
 check "no temp left" test -z "$(find out -name '.sealtip-*')"

@@ -1,0 +1,144 @@
+// Shared by the browser tests: Debian's Chromium driven by playwright-core,
+// the real sealtipd serving the built page (build/web), and the way back
+// through `sealtip export` + `sealtip open`. Nothing is mocked.
+import assert from 'node:assert';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { BUILD, ROOT, startServer, runTool, exportDb, parseExport } from '../integration/helpers.js';
+
+export { BUILD, ROOT };
+export const WEB = path.join(BUILD, 'web');
+export const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// Temp folders (20 MiB attachments, decrypted reports, profiles) go when the
+// test process ends.
+const tempDirs = [];
+process.on('exit', () => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+export function tmpdir(prefix = 'sealtip-browser-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+// A fresh investigator key and a server sealing to it, serving build/web.
+export async function startPageServer(t, options = {}) {
+  assert.ok(fs.existsSync(path.join(WEB, 'vendor', 'sodium.js')), `${WEB} is not built: run make web`);
+  const dir = tmpdir('sealtip-browser-srv-');
+  const keygen = runTool(['keygen', '--unprotected', '-o', path.join(dir, 'inv')]);
+  assert.strictEqual(keygen.status, 0, keygen.stderr);
+  const server = await startServer({ dir, recipients: [path.join(dir, 'inv.pub')], web: WEB, timeout: 30, ...options });
+  server.key = path.join(dir, 'inv.key');
+  server.pub = path.join(dir, 'inv.pub');
+  t.after(() => server.stop());
+  return server;
+}
+
+// A browser with a fresh profile; jitless: V8 without JIT and WebAssembly,
+// like Tor Browser at "Safer". Closed after the test.
+export async function launch(t, { jitless = false, locale = 'en-US', viewport = { width: 1280, height: 900 }, javaScriptEnabled = true } = {}) {
+  const profile = tmpdir('sealtip-browser-profile-');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: jitless ? [...CHROMIUM_ARGS, '--js-flags=--jitless'] : CHROMIUM_ARGS,
+    locale,
+    viewport,
+    javaScriptEnabled,
+    acceptDownloads: true,
+  });
+  t.after(() => context.close());
+  return context;
+}
+
+// Watches a page for what must never happen: a request to another origin, a
+// CSP violation, a console error, an uncaught error. check() asserts none
+// happened; requests are kept for the tests' own assertions.
+export async function watch(page, origin) {
+  const seen = { requests: [], violations: [], errors: [] };
+  await page.exposeFunction('__sealtipViolation', (text) => seen.violations.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      window.__sealtipViolation(`${event.violatedDirective} ${event.blockedURI}`);
+    });
+  });
+  page.on('request', (request) => seen.requests.push(request));
+  page.on('response', (response) => {
+    if (response.status() >= 400) seen.errors.push(`HTTP ${response.status()} for ${response.url()}`);
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error' || /Content Security Policy/i.test(message.text())) {
+      seen.errors.push(`console ${message.type()}: ${message.text()}`);
+    }
+  });
+  page.on('pageerror', (error) => seen.errors.push(`page error: ${error.message}`));
+  // allow: console errors a test causes on purpose (an aborted request).
+  seen.check = ({ allow = null } = {}) => {
+    assert.deepStrictEqual(seen.violations, [], 'CSP violations');
+    assert.deepStrictEqual(seen.errors.filter((error) => !(allow && allow.test(error))), [], 'console errors');
+    const elsewhere = seen.requests.map((request) => request.url()).filter((url) => new URL(url).origin !== origin);
+    assert.deepStrictEqual(elsewhere, [], 'requests to other origins');
+  };
+  return seen;
+}
+
+// Opens the page and waits until it can send (libsodium ready, keys checked).
+export async function openPage(page, server) {
+  await page.goto(server.url + '/');
+  await page.waitForSelector('#send:not([disabled])', { timeout: 60000 });
+}
+
+// Bytes of a file that are not all one value, so a misplaced chunk shows.
+export function writeRandomFile(dir, name, size) {
+  const file = path.join(dir, name);
+  const fd = fs.openSync(file, 'w');
+  for (let left = size; left > 0; left -= 1 << 20) fs.writeSync(fd, crypto.randomBytes(Math.min(left, 1 << 20)));
+  fs.closeSync(fd);
+  return file;
+}
+
+// Everything the server stored, opened offline with the investigator key
+// (labels: a web/i18n/*.json for report.txt's questions):
+// -> [{index, leaf, envelope, exportFile, manifest, reportJson (Buffer), reportTxt, files: {name: Buffer}}].
+export function exportAndOpen(server, { labels } = {}) {
+  const dir = tmpdir('sealtip-browser-open-');
+  const exportFile = path.join(dir, 'export.bin');
+  const exported = exportDb(server.db, {}).file;
+  fs.writeFileSync(exportFile, exported);
+  const out = path.join(dir, 'opened');
+  const labelArgs = labels ? ['--labels', labels] : [];
+  const opened = runTool(['open', '-k', server.key, ...labelArgs, '-o', out, exportFile], { encoding: 'utf8' });
+  assert.strictEqual(opened.status, 0, opened.stderr);
+  return parseExport(exported).entries.map((entry) => {
+    const folder = path.join(out, `report-${String(entry.index).padStart(6, '0')}`);
+    const reportJson = fs.readFileSync(path.join(folder, 'report.json'));
+    const filesDir = path.join(folder, 'files');
+    const files = {};
+    for (const name of fs.existsSync(filesDir) ? fs.readdirSync(filesDir).sort() : []) {
+      files[name] = fs.readFileSync(path.join(filesDir, name));
+    }
+    return {
+      index: entry.index,
+      leaf: entry.leaf,
+      envelope: entry.envelope,
+      exportFile: exported,
+      manifest: JSON.parse(reportJson.toString('utf8')),
+      reportJson,
+      reportTxt: fs.readFileSync(path.join(folder, 'report.txt'), 'utf8'),
+      files,
+    };
+  });
+}
+
+export function screenshotPath(name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  return path.join(ARTIFACTS, name);
+}

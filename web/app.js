@@ -1,0 +1,382 @@
+// The report page: renders the form from form.json in the chosen language,
+// seals the report in this browser (envelope.js + libsodium.js) and only
+// then, when the person presses send, posts the ciphertext. Nothing is
+// written to any browser storage; the sealed envelope lives in memory (a
+// Blob) until it is sent, so a failed upload is retried without retyping.
+import { parsePublicKeyFile, keyId, fingerprint, envelopeLength, padmeLength, encodeManifest } from './envelope.js';
+import { sealForUpload } from './seal.js';
+import { loadLanguages, loadStrings, chooseLanguage, translate, hasString, applyStrings } from './i18n.js';
+import { renderForm, readAnswers, missingRequired, setError, fieldElementId } from './form.js';
+import { postEnvelope } from './upload.js';
+
+// libsodium.js's JavaScript fallback (no WebAssembly: Tor Browser "Safer")
+// works, but first leaves this one rejection behind; any other stays loud.
+window.addEventListener('unhandledrejection', (event) => {
+  const reason = event.reason;
+  if (/WebAssembly is not defined/.test(String(reason && reason.message ? reason.message : reason))) {
+    event.preventDefault();
+  }
+});
+
+const PLACEHOLDER_SHA256 = '0'.repeat(64);
+
+const $ = (id) => document.getElementById(id);
+const page = {
+  strings: null,
+  definition: null,
+  sodium: null,
+  config: null,
+  recipients: [], // {boxPk, keyId, fingerprint, computed}, checked by checkRecipients
+  files: [], // File objects, in the order shown
+  envelope: null, // {blob, leafHash (base64)} sealed and not yet accepted
+  receipt: null, // {receipt, text} once the server stored the report
+  busy: false,
+  languageSwitches: 0,
+  messages: new Map(), // element id -> [key, values]: re-said on a language switch
+  fieldErrors: new Map(), // control id -> [key, values]
+};
+
+function t(key, values) {
+  return translate(page.strings, key, values);
+}
+
+// Puts a translatable message in an element (and remembers it for a switch).
+function say(id, key, values = {}) {
+  page.messages.set(id, [key, values]);
+  $(id).textContent = t(key, values);
+}
+
+function showFieldError(controlId, key, values = {}) {
+  page.fieldErrors.set(controlId, [key, values]);
+  setError(controlId, t(key, values));
+}
+
+function clearFieldErrors() {
+  for (const controlId of page.fieldErrors.keys()) setError(controlId, null);
+  page.fieldErrors.clear();
+}
+
+function megabytes(bytes) {
+  return t('ui.megabytes', { n: (bytes / (1024 * 1024)).toFixed(bytes < 1024 * 1024 ? 2 : 1) });
+}
+
+async function fetchJson(url) {
+  const response = await fetch(url, { credentials: 'omit', cache: 'no-store' });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.json();
+}
+
+// One classic script (libsodium + wrappers, see docs/web-crypto.md), added
+// only now so that the listener above is in place before it runs.
+function loadSodium() {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = 'vendor/sodium.js';
+    script.onload = () => resolve(window.sodium.ready.then(() => window.sodium));
+    script.onerror = () => reject(new Error('vendor/sodium.js did not load'));
+    document.head.append(script);
+  });
+}
+
+// ------------------------------------------------------------ language ----
+
+async function setLanguage(lang) {
+  const switchNumber = ++page.languageSwitches;
+  const strings = await loadStrings(lang);
+  if (switchNumber !== page.languageSwitches) return; // a later choice won
+  page.strings = strings;
+  applyStrings(document.body, page.strings);
+  $('language').value = lang;
+  for (const [id, [key, values]] of page.messages) $(id).textContent = t(key, values);
+  for (const [controlId, [key, values]] of page.fieldErrors) setError(controlId, t(key, values));
+  renderFileList();
+  renderKeys();
+}
+
+// ------------------------------------------------------------ the keys ----
+
+// The page seals to the box keys the server serves. Each must hash to its
+// key id. When the server also serves the signing key (the key file's text,
+// or sign_pk), the fingerprint shown is computed here from the very key the
+// page encrypts to, so a server cannot show one key and seal to another.
+function checkRecipients(sodium, recipients) {
+  if (!Array.isArray(recipients) || recipients.length === 0) throw new Error('no recipients');
+  const base64 = (text) => sodium.from_base64(text, sodium.base64_variants.ORIGINAL);
+  return recipients.map((recipient) => {
+    const boxPk = base64(recipient.box_pk);
+    if (sodium.to_hex(keyId(sodium, boxPk)) !== recipient.key_id) throw new Error('key id mismatch');
+    let signPk = null;
+    if (typeof recipient.public_key === 'string') {
+      const key = parsePublicKeyFile(sodium, recipient.public_key);
+      if (sodium.to_hex(key.boxPk) !== sodium.to_hex(boxPk)) throw new Error('key file mismatch');
+      signPk = key.signPk;
+    } else if (typeof recipient.sign_pk === 'string') {
+      signPk = base64(recipient.sign_pk);
+    }
+    if (signPk === null) return { boxPk, keyId: recipient.key_id, fingerprint: recipient.fingerprint, computed: false };
+    const computed = fingerprint(sodium, boxPk, signPk);
+    if (computed !== recipient.fingerprint) throw new Error('fingerprint mismatch');
+    return { boxPk, keyId: recipient.key_id, fingerprint: computed, computed: true };
+  });
+}
+
+function renderKeys() {
+  $('key-list').replaceChildren(...page.recipients.map((recipient) => {
+    const item = document.createElement('li');
+    item.textContent = recipient.fingerprint;
+    item.dataset.keyId = recipient.keyId;
+    item.title = t(recipient.computed ? 'ui.key_computed' : 'ui.key_announced');
+    return item;
+  }));
+}
+
+// ----------------------------------------------------------- the files ----
+
+function addFiles(fileList) {
+  clearError('files');
+  const max = page.definition.files.max_count;
+  for (const file of fileList) {
+    if (page.files.length >= max) {
+      showFieldError('files', 'ui.error_too_many_files', { max });
+      break;
+    }
+    page.files.push(file);
+  }
+  renderFileList();
+}
+
+function clearError(controlId) {
+  if (page.fieldErrors.delete(controlId)) setError(controlId, null);
+}
+
+function renderFileList() {
+  $('file-list').replaceChildren(...page.files.map((file, index) => {
+    const item = document.createElement('li');
+    const name = document.createElement('span');
+    name.textContent = `${file.name} (${megabytes(file.size)})`;
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'remove';
+    remove.textContent = t('ui.files_remove');
+    remove.setAttribute('aria-label', t('ui.files_remove_named', { name: file.name }));
+    remove.addEventListener('click', () => {
+      page.files.splice(index, 1);
+      renderFileList();
+      $('files').focus();
+    });
+    item.append(name, ' ', remove);
+    return item;
+  }));
+}
+
+function setUpDropzone() {
+  const zone = $('dropzone');
+  zone.addEventListener('click', () => $('files').click());
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    if (!page.busy && event.dataTransfer) addFiles(event.dataTransfer.files);
+  });
+  // A file dropped beside the zone must not make the browser open it (and
+  // leave the page with the report in it).
+  window.addEventListener('dragover', (event) => event.preventDefault());
+  window.addEventListener('drop', (event) => event.preventDefault());
+}
+
+// ------------------------------------------------------------ progress ----
+
+function showProgress(key, done, total) {
+  const percent = total > 0 ? Math.floor((done / total) * 100) : 100;
+  const last = page.messages.get('progress-status');
+  if (last && last[0] === key && last[1].percent === percent) return; // no DOM churn per 64 KiB
+  $('progress-bar').value = percent;
+  say('progress-status', key, { percent });
+}
+
+function setBusy(busy) {
+  page.busy = busy;
+  $('controls').disabled = busy;
+  $('report').setAttribute('aria-busy', String(busy));
+}
+
+// ------------------------------------------------------------- sending ----
+
+// The exact envelope size before any work, from the manifest with a
+// placeholder hash (a SHA-256 in hex always has 64 digits).
+function plannedEnvelopeBytes(answers) {
+  const manifest = encodeManifest({
+    form: page.definition.id,
+    lang: page.strings.lang,
+    fields: answers,
+    files: page.files.map((file) => ({ name: file.name, type: file.type, size: file.size, sha256: PLACEHOLDER_SHA256 })),
+  });
+  const fileBytes = page.files.reduce((total, file) => total + file.size, 0);
+  return envelopeLength(padmeLength(4 + manifest.length + fileBytes), page.recipients.length);
+}
+
+async function seal(answers) {
+  return sealForUpload(page.sodium, {
+    recipients: page.recipients.map((recipient) => recipient.boxPk),
+    form: page.definition.id,
+    lang: page.strings.lang,
+    fields: answers,
+    files: page.files,
+  }, ({ phase, done, total }) => showProgress(phase === 'hashing' ? 'ui.status_hashing' : 'ui.status_sealing', done, total));
+}
+
+async function onSubmit(event) {
+  event.preventDefault();
+  if (page.busy || !page.sodium) return;
+  clearFieldErrors();
+  $('failure').hidden = true;
+  const answers = readAnswers(page.definition, $('report'));
+  const missing = missingRequired(page.definition, answers);
+  for (const fieldId of missing) {
+    // A question may have its own words for "please answer"; else the common ones.
+    const specific = `ui.error_required_${fieldId}`;
+    showFieldError(fieldElementId(fieldId), hasString(page.strings, specific) ? specific : 'ui.error_required');
+  }
+  if (missing.length > 0) {
+    $(fieldElementId(missing[0])).focus();
+    return;
+  }
+  const maxBytes = page.config.limits.max_report_bytes;
+  if (plannedEnvelopeBytes(answers) > maxBytes) {
+    showFieldError('files', 'ui.error_too_large', { max: megabytes(maxBytes) });
+    $('files').focus();
+    return;
+  }
+  setBusy(true);
+  $('progress').hidden = false;
+  $('slow-note').hidden = typeof WebAssembly !== 'undefined';
+  try {
+    page.envelope = null;
+    page.envelope = await seal(answers);
+  } catch (error) {
+    fail('ui.seal_failed', { reason: error.message });
+    return;
+  }
+  // A proof-of-work step (a later issue) goes here, between sealing and posting.
+  await send();
+}
+
+async function send() {
+  setBusy(true);
+  $('failure').hidden = true;
+  $('progress').hidden = false;
+  showProgress('ui.status_uploading', 0, 1);
+  try {
+    page.receipt = await postEnvelope(page.envelope.blob, (loaded, total) => {
+      showProgress('ui.status_uploading', loaded, total);
+      if (loaded === total) say('progress-status', 'ui.status_storing');
+    });
+  } catch (error) {
+    const reason = error.code === 'network' ? 'ui.reason_network' : 'ui.reason_server';
+    fail('ui.upload_failed', { reason: t(reason, { code: error.code }) }, true);
+    return;
+  }
+  showReceipt();
+}
+
+// Keeps everything typed and the sealed envelope; "try again" resends it.
+function fail(key, values, canRetry = false) {
+  setBusy(false);
+  $('progress').hidden = true;
+  $('failure').hidden = false;
+  $('retry').hidden = !canRetry;
+  say('failure-text', key, values);
+  (canRetry ? $('retry') : $('send')).focus();
+}
+
+function showReceipt() {
+  const { receipt } = page.receipt;
+  $('receipt-index').textContent = String(receipt.index);
+  $('receipt-day').textContent = String(receipt.day);
+  $('receipt-leaf').textContent = receipt.leaf_hash;
+  $('receipt-mismatch').hidden = receipt.leaf_hash === page.envelope.leafHash;
+  // Sent: the plaintext goes from the screen and from memory we hold.
+  page.envelope = null;
+  page.files = [];
+  $('report').reset();
+  $('report').hidden = true;
+  $('progress').hidden = true;
+  $('receipt').hidden = false;
+  $('receipt').focus();
+  setBusy(false);
+}
+
+// The receipt saved as a file straight from memory: no request to anyone.
+function saveReceipt() {
+  const { receipt, text } = page.receipt;
+  const url = URL.createObjectURL(new Blob([text.endsWith('\n') ? text : `${text}\n`], { type: 'application/json' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = `sealtip-receipt-${receipt.index}.json`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+function hasUnsentInput() {
+  if (page.receipt || !page.definition) return false;
+  return page.files.length > 0 || Object.keys(readAnswers(page.definition, $('report'))).length > 0;
+}
+
+// ------------------------------------------------------------- start ----
+
+async function start() {
+  const [languages, definition] = await Promise.all([loadLanguages(), fetchJson('form.json')]);
+  page.definition = definition;
+  renderForm(definition, $('fields'));
+  $('language').replaceChildren(...languages.map(({ lang, name }) => new Option(name, lang)));
+  $('language').addEventListener('change', (event) => setLanguage(event.target.value));
+  await setLanguage(chooseLanguage(languages));
+  say('startup', 'ui.loading');
+  $('app').hidden = false;
+
+  $('report').addEventListener('submit', onSubmit);
+  $('files').addEventListener('change', (event) => {
+    addFiles(event.target.files);
+    event.target.value = ''; // the list above is what will be sent
+  });
+  setUpDropzone();
+  $('retry').addEventListener('click', send);
+  $('save-receipt').addEventListener('click', saveReceipt);
+  window.addEventListener('beforeunload', (event) => {
+    if (hasUnsentInput()) {
+      event.preventDefault();
+      event.returnValue = ''; // older browsers need it to ask
+    }
+  });
+
+  try {
+    const [sodium, config] = await Promise.all([loadSodium(), fetchJson('api/v1/config')]);
+    page.config = config;
+    try {
+      page.recipients = checkRecipients(sodium, config.recipients);
+    } catch {
+      say('startup', 'ui.key_mismatch');
+      return;
+    }
+    page.sodium = sodium;
+  } catch (error) {
+    say('startup', 'ui.start_failed', { reason: error.message });
+    return;
+  }
+  renderKeys();
+  page.messages.delete('startup');
+  $('startup').hidden = true;
+  $('send').disabled = false;
+}
+
+start().catch((error) => {
+  // Even the strings could not load: say it in plain English rather than nothing.
+  $('app').hidden = false;
+  $('startup').textContent = `This page could not start: ${error.message}. Reload it to try again.`;
+});
