@@ -22,3 +22,6 @@ rm -f "$work/evidence.bin"
 
 echo "== sealtipd durable submissions (on the repository's disk: it measures fsync)"
 sh tests/bench/server.sh "$BUILD"
+
+echo "== the page: sealing in headless Chromium, with and without WebAssembly, vs sealtip seal"
+SEALTIP_BUILD="$BUILD" node tests/browser/bench.js 100 8
