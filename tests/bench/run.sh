@@ -24,4 +24,4 @@ echo "== sealtipd durable submissions (on the repository's disk: it measures fsy
 sh tests/bench/server.sh "$BUILD"
 
 echo "== the page: sealing in headless Chromium, with and without WebAssembly, vs sealtip seal"
-SEALTIP_BUILD="$BUILD" node tests/browser/bench.js 100 8
+SEALTIP_BUILD="$BUILD" node tests/browser/bench.js 100 100
