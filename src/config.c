@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "fileio.h"
+#include "note.h"
 
 enum opt_kind {
 	OPT_DATA,
@@ -17,7 +18,8 @@ enum opt_kind {
 	OPT_MAX_REPORT_BYTES,
 	OPT_TIMEOUT,
 	OPT_MAX_CONNECTIONS,
-	OPT_THREADS
+	OPT_THREADS,
+	OPT_ORIGIN
 };
 
 /* The one option table: the command line takes --NAME VALUE or --NAME=VALUE,
@@ -42,6 +44,9 @@ static const struct option_def {
 	"idle connection timeout, also the grace before the minimum upload rate (default 30)"},
     {"max-connections", OPT_MAX_CONNECTIONS, "N", "concurrent connections (default 512)"},
     {"threads", OPT_THREADS, "N", "libmicrohttpd worker threads (default 4)"},
+    {"origin", OPT_ORIGIN, "NAME",
+	"log origin and key name, e.g. reports.example.org/log (default " CONFIG_DEFAULT_ORIGIN
+	")"},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -54,6 +59,8 @@ config_usage(FILE *out)
 
 	fputs("usage: sealtipd --data DIR --recipient FILE.pub [--recipient FILE.pub]...\n"
 	      "                [--listen 127.0.0.1:8080] [--web DIR] [--config FILE]\n"
+	      "                [--origin NAME]\n"
+	      "       sealtipd --data DIR [--origin NAME] [--config FILE] --print-verifier-key\n"
 	      "                [--export-token-file FILE] [--max-report-bytes N] [--timeout "
 	      "SECONDS]\n\n"
 	      "options (also valid as `name = value` lines in the --config file;\n"
@@ -63,6 +70,8 @@ config_usage(FILE *out)
 		snprintf(left, sizeof left, "--%s %s", options[i].name, options[i].arg);
 		fprintf(out, "  %-30s %s\n", left, options[i].help);
 	}
+	fprintf(out, "  %-30s %s\n", "--print-verifier-key",
+	    "print the log's verifier key (made if missing) and exit; needs --data");
 	fprintf(out, "  %-30s %s\n", "--help", "show this text");
 }
 
@@ -156,6 +165,15 @@ config_set(struct config *cfg, const struct option_def *o, const char *value, co
 			goto bad_number;
 		cfg->threads = (unsigned)v;
 		return 0;
+	case OPT_ORIGIN:
+		if (!note_name_valid(value, strlen(value))) {
+			fprintf(stderr,
+			    "sealtipd: %s: origin must be at most %d bytes of UTF-8 without "
+			    "spaces, control characters or '+'\n",
+			    where, NOTE_NAME_MAX);
+			return -1;
+		}
+		return set_string(&cfg->origin, value);
 	}
 	return -1;
 bad_number:
@@ -233,6 +251,7 @@ config_free(struct config *cfg)
 	free(cfg->listen);
 	free(cfg->web);
 	free(cfg->export_token_file);
+	free(cfg->origin);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -262,6 +281,10 @@ config_parse(struct config *cfg, int argc, char **argv)
 	file_recipients = cfg->nrecipients;
 	for (j = 1; j < argc; j++) {
 		arg = argv[j];
+		if (strcmp(arg, "--print-verifier-key") == 0) {
+			cfg->print_verifier_key = 1;
+			continue;
+		}
 		if (strncmp(arg, "--", 2) != 0) {
 			fprintf(stderr, "sealtipd: unexpected argument '%s'\n", arg);
 			goto usage;
@@ -296,7 +319,7 @@ config_parse(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "sealtipd: --data DIR is required\n");
 		goto usage;
 	}
-	if (cfg->nrecipients == 0) {
+	if (cfg->nrecipients == 0 && !cfg->print_verifier_key) {
 		fprintf(stderr, "sealtipd: at least one --recipient FILE.pub is required\n");
 		goto usage;
 	}
@@ -310,6 +333,8 @@ config_parse(struct config *cfg, int argc, char **argv)
 		cfg->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
 	if (cfg->threads == 0)
 		cfg->threads = CONFIG_DEFAULT_THREADS;
+	if (cfg->origin == NULL && set_string(&cfg->origin, CONFIG_DEFAULT_ORIGIN) == -1)
+		goto fail;
 	return 0;
 usage:
 	fputc('\n', stderr);

@@ -22,6 +22,9 @@
  * cut off: the idle timeout alone would let a 1 byte/s client hold a slot. */
 #define CONFIG_MIN_UPLOAD_RATE 1024
 #define CONFIG_LINE_MAX 4096
+/* The log's origin line and key name when none is set. Deployments set
+ * their own (docs/server.md, "Log key and origin"). */
+#define CONFIG_DEFAULT_ORIGIN "sealtip.example/log"
 #define CONFIG_FILE_MAX (64 * 1024)
 
 struct config {
@@ -35,6 +38,8 @@ struct config {
 	unsigned timeout; /* seconds */
 	unsigned max_connections;
 	unsigned threads;
+	char *origin;		/* checkpoint origin = log key name */
+	int print_verifier_key; /* --print-verifier-key: print it and exit */
 };
 
 /* Fills cfg from argv (argv[0] is the program) and the file named by

@@ -7,6 +7,7 @@
 #include "http.h"
 #include "http_config.h"
 #include "http_export.h"
+#include "http_log.h"
 #include "http_reports.h"
 #include "http_static.h"
 
@@ -15,6 +16,9 @@ enum route {
 	ROUTE_CONFIG,
 	ROUTE_REPORTS,
 	ROUTE_EXPORT,
+	ROUTE_LOG_CHECKPOINT,
+	ROUTE_LOG_INCLUSION,
+	ROUTE_LOG_CONSISTENCY,
 	ROUTE_ERROR /* answered at the end of the request with the code below */
 };
 
@@ -184,6 +188,18 @@ route(const char *url, const char *method, const struct route_error **err)
 		*err = is_get(method) ? NULL : &get_only;
 		return *err ? ROUTE_ERROR : ROUTE_EXPORT;
 	}
+	if (strcmp(url, "/api/v1/log/checkpoint") == 0) {
+		*err = is_get(method) ? NULL : &get_only;
+		return *err ? ROUTE_ERROR : ROUTE_LOG_CHECKPOINT;
+	}
+	if (strcmp(url, "/api/v1/log/inclusion") == 0) {
+		*err = is_get(method) ? NULL : &get_only;
+		return *err ? ROUTE_ERROR : ROUTE_LOG_INCLUSION;
+	}
+	if (strcmp(url, "/api/v1/log/consistency") == 0) {
+		*err = is_get(method) ? NULL : &get_only;
+		return *err ? ROUTE_ERROR : ROUTE_LOG_CONSISTENCY;
+	}
 	if (strcmp(url, "/api") == 0 || strncmp(url, "/api/", 5) == 0) {
 		*err = &err_not_found;
 		return ROUTE_ERROR;
@@ -230,6 +246,12 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url, const char 
 		return http_config(app, conn);
 	case ROUTE_EXPORT:
 		return http_export(app, conn);
+	case ROUTE_LOG_CHECKPOINT:
+		return http_log_checkpoint(app, conn);
+	case ROUTE_LOG_INCLUSION:
+		return http_log_inclusion(app, conn);
+	case ROUTE_LOG_CONSISTENCY:
+		return http_log_consistency(app, conn);
 	case ROUTE_STATIC:
 		return http_static(app, conn, url);
 	default:

@@ -14,8 +14,12 @@
 
 #include "config.h"
 #include "http_conn.h"
+#include "logkey.h"
+#include "store.h"
 #include "spool.h"
 #include "writer.h"
+
+#define HTTP_LOG_READERS_MAX 8
 
 /* What every handler may read; set up once by sealtipd before it listens. */
 struct http_app {
@@ -24,6 +28,13 @@ struct http_app {
 	const char *db_path; /* reports.db inside it */
 	int webfd;	     /* the static root, or -1 */
 	struct writer *writer;
+	const struct logkey *logkey;
+	/* Read connections for log proofs (receipts and the log endpoints),
+	 * each used by one request at a time, so proofs are made on the
+	 * connection threads, never on the writer's. */
+	struct store *log_readers[HTTP_LOG_READERS_MAX];
+	pthread_mutex_t log_locks[HTTP_LOG_READERS_MAX];
+	unsigned nlog_readers;
 	struct spool_keys keys;
 	char *config_json; /* GET /api/v1/config body, built at start */
 	size_t config_json_len;

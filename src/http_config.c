@@ -8,8 +8,8 @@
 #include "http_config.h"
 
 char *
-http_config_build(
-    const struct keyfile_public *keys, size_t nkeys, const struct config *cfg, size_t *len)
+http_config_build(const struct keyfile_public *keys, size_t nkeys, const struct config *cfg,
+    const struct logkey *logkey, size_t *len)
 {
 	char id[KEYFILE_KEY_ID_HEX_SIZE], fp[KEYFILE_FINGERPRINT_SIZE];
 	char b64[sodium_base64_ENCODED_LEN(KEYFILE_BOX_PK_BYTES, sodium_base64_VARIANT_ORIGINAL)];
@@ -30,8 +30,9 @@ http_config_build(
 			goto done;
 		}
 	}
-	root = json_pack("{s:i, s:o, s:{s:I, s:i, s:i, s:i}}", "envelope_version", ENVELOPE_VERSION,
-	    "recipients", recips, "limits", "max_report_bytes", (json_int_t)cfg->max_report_bytes,
+	root = json_pack("{s:i, s:o, s:{s:s, s:s}, s:{s:I, s:i, s:i, s:i}}", "envelope_version",
+	    ENVELOPE_VERSION, "recipients", recips, "log", "origin", logkey->v.name, "verifier_key",
+	    logkey->vkey, "limits", "max_report_bytes", (json_int_t)cfg->max_report_bytes,
 	    "chunk_bytes", ENVELOPE_CHUNK_BYTES, "max_recipients", ENVELOPE_MAX_RECIPIENTS,
 	    "timeout_seconds", (int)cfg->timeout);
 	if (root == NULL)

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "http_log.h"
 #include "http_reports.h"
 
 enum upload_phase {
@@ -115,11 +116,17 @@ upload_begin(struct http_app *app, struct MHD_Connection *conn, struct http_requ
 	return MHD_YES;
 }
 
+/* The receipt: the row, the checkpoint of the commit that stored it, and
+ * the inclusion proof of its leaf against that checkpoint's tree size. */
 static enum MHD_Result
-reply_receipt(struct MHD_Connection *conn, const struct store_row *row)
+reply_receipt(struct http_app *app, struct MHD_Connection *conn, const struct writer_job *job)
 {
+	const struct store_row *row = &job->row;
 	char b64[sodium_base64_ENCODED_LEN(STORE_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL)];
-	json_t *o;
+	unsigned char fallback[TLOG_MAX_PROOF][TLOG_HASH_BYTES];
+	const unsigned char(*path)[TLOG_HASH_BYTES] = NULL;
+	size_t path_len = 0;
+	json_t *o, *proof;
 	char *body;
 	enum MHD_Result ret;
 
@@ -129,6 +136,33 @@ reply_receipt(struct MHD_Connection *conn, const struct store_row *row)
 	    "size", (json_int_t)row->size, "day", row->day);
 	if (o == NULL)
 		return MHD_NO;
+	/* The writer made the proof from memory; should it not have, it is read
+	 * here. Stored and durable whatever happens: a receipt without the log
+	 * part (only if the database cannot be read) is still a 201. */
+	if (job->tree_size > 0) {
+		if (job->proof_ok) {
+			path = (const unsigned char(*)[TLOG_HASH_BYTES])job->proof;
+			path_len = job->proof_len;
+		} else if (http_log_proof(app, 0, row->idx, job->tree_size, fallback, &path_len) ==
+		    TLOG_OK) {
+			path = (const unsigned char(*)[TLOG_HASH_BYTES])fallback;
+		} else {
+			fprintf(stderr, "sealtipd: cannot read the proof of report %llu\n",
+			    (unsigned long long)row->idx);
+		}
+	}
+	if (path != NULL) {
+		proof = http_log_proof_json(path, path_len);
+		if (proof == NULL ||
+		    json_object_set_new(o, "tree_size", json_integer((json_int_t)job->tree_size)) !=
+			0 ||
+		    json_object_set_new(
+			o, "checkpoint", json_stringn(job->checkpoint, job->checkpoint_len)) != 0 ||
+		    json_object_set_new(o, "inclusion_proof", proof) != 0) {
+			json_decref(o);
+			return MHD_NO;
+		}
+	}
 	body = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (body == NULL)
@@ -195,7 +229,7 @@ http_reports(struct http_app *app, struct MHD_Connection *conn, struct http_requ
 		if (!up->job.stored)
 			return http_reply_error(conn, 500, "storage_failed",
 			    "the report could not be stored; send it again");
-		return reply_receipt(conn, &up->job.row);
+		return reply_receipt(app, conn, &up->job);
 	case UP_ANSWERED:
 		break;
 	}

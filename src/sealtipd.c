@@ -26,6 +26,7 @@
 #include "http_config.h"
 #include "http_export.h"
 #include "keyfile.h"
+#include "logkey.h"
 #include "status.h"
 #include "store.h"
 #include "writer.h"
@@ -200,6 +201,66 @@ open_web(const char *web, const char **shown)
 	return fd;
 }
 
+/* The database remembers the verifier key (log key and origin) it was first
+ * started with: a replaced key or a changed origin would fork the log. */
+static int
+check_log_identity(struct store *store, const struct logkey *lk)
+{
+	char known[NOTE_VERIFIER_KEY_MAX];
+	int rc;
+
+	if ((rc = store_meta_get(store, "log_verifier_key", known, sizeof known)) == -1) {
+		fprintf(stderr, "sealtipd: cannot read the database's log key: %s\n",
+		    store_errmsg(store));
+		return -1;
+	}
+	if (rc == 0) {
+		if (store_meta_add(store, "log_verifier_key", lk->vkey) == -1) {
+			fprintf(stderr, "sealtipd: cannot record the log key: %s\n",
+			    store_errmsg(store));
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(known, lk->vkey) != 0) {
+		fprintf(stderr,
+		    "sealtipd: this database's log was started with the verifier key\n  %s\n"
+		    "but %s with origin '%s' gives\n  %s\n"
+		    "(a replaced %s or a changed --origin would fork the log; restore the "
+		    "original)\n",
+		    known, LOGKEY_FILE, lk->v.name, lk->vkey, LOGKEY_FILE);
+		return -1;
+	}
+	return 0;
+}
+
+/* --print-verifier-key: the key is made if missing, exactly as at start. */
+static int
+print_verifier_key(const struct config *cfg)
+{
+	struct logkey lk;
+	char err[512];
+	int datafd, created;
+
+	if (mkdir(cfg->data_dir, 0700) == -1 && errno != EEXIST) {
+		fprintf(stderr, "sealtipd: %s: %s\n", cfg->data_dir, strerror(errno));
+		return 1;
+	}
+	if ((datafd = fileio_open_dir(cfg->data_dir)) == -1) {
+		fprintf(stderr, "sealtipd: %s: %s\n", cfg->data_dir, strerror(errno));
+		return 1;
+	}
+	if (logkey_load(&lk, datafd, cfg->origin, 1, &created, err, sizeof err) == -1) {
+		fprintf(stderr, "sealtipd: %s: %s\n", cfg->data_dir, err);
+		close(datafd);
+		return 1;
+	}
+	close(datafd);
+	printf("%s\n", lk.vkey);
+	logkey_free(&lk);
+	return 0;
+}
+
 /* Waits until no request is in flight, or the deadline. */
 static void
 drain(struct http_app *app, unsigned seconds)
@@ -218,24 +279,34 @@ main(int argc, char **argv)
 	struct keyfile_public keys[CONFIG_MAX_RECIPIENTS];
 	struct http_app app;
 	struct store *store = NULL;
+	struct logkey logkey;
 	struct MHD_Daemon *d = NULL;
-	char err[256], shown[300], *db_path = NULL;
+	char err[512], shown[300], *db_path = NULL;
 	const char *web_shown = NULL;
 	uint64_t commits, rows;
 	sigset_t sigs;
-	int sig, lfd = -1, rc, exit_code = 1;
+	int sig, lfd = -1, rc, exit_code = 1, key_created = 0;
+	unsigned i;
 	MHD_socket quiesced;
 
 	umask(077); /* the database, its WAL and spool files: owner only */
 	memset(&app, 0, sizeof app);
+	memset(&logkey, 0, sizeof logkey);
 	app.datafd = app.webfd = -1;
 	pthread_mutex_init(&app.suspend_lock, NULL);
 	pthread_cond_init(&app.suspend_cond, NULL);
+	for (i = 0; i < HTTP_LOG_READERS_MAX; i++)
+		pthread_mutex_init(&app.log_locks[i], NULL);
 	if ((rc = config_parse(&cfg, argc, argv)) != 0)
 		return rc == 1 ? 0 : 2;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "sealtipd: libsodium could not be initialised\n");
 		goto done;
+	}
+	if (cfg.print_verifier_key) {
+		exit_code = print_verifier_key(&cfg);
+		config_free(&cfg);
+		return exit_code;
 	}
 	app.cfg = &cfg;
 	if (load_recipients(&cfg, keys, &app.keys) == -1)
@@ -262,8 +333,28 @@ main(int argc, char **argv)
 		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
 		goto done;
 	}
-	if ((app.config_json =
-		    http_config_build(keys, cfg.nrecipients, &cfg, &app.config_json_len)) == NULL)
+	/* A log that has begun needs its own key back, never a new one. */
+	if ((rc = store_meta_get(store, "log_verifier_key", err, sizeof err)) == -1) {
+		fprintf(stderr, "sealtipd: %s: %s\n", db_path, store_errmsg(store));
+		goto done;
+	}
+	if (logkey_load(&logkey, app.datafd, cfg.origin, rc == 0, &key_created, err, sizeof err) ==
+	    -1) {
+		fprintf(stderr, "sealtipd: %s: %s\n", cfg.data_dir, err);
+		goto done;
+	}
+	app.logkey = &logkey;
+	if (check_log_identity(store, &logkey) == -1)
+		goto done;
+	for (i = 0; i < cfg.threads && i < HTTP_LOG_READERS_MAX; i++) {
+		if (store_open(&app.log_readers[i], db_path, 0, err, sizeof err) == -1) {
+			fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
+			goto done;
+		}
+		app.nlog_readers = i + 1;
+	}
+	if ((app.config_json = http_config_build(
+		 keys, cfg.nrecipients, &cfg, &logkey, &app.config_json_len)) == NULL)
 		goto done;
 	app.webfd = open_web(cfg.web, &web_shown);
 	if ((lfd = listen_on(cfg.listen, shown, sizeof shown)) == -1)
@@ -279,8 +370,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "sealtipd: cannot start the connection reaper\n");
 		goto done;
 	}
-	if (writer_start(&app.writer, store) == -1) {
-		fprintf(stderr, "sealtipd: cannot start the writer thread\n");
+	if (writer_start(&app.writer, store, &logkey, err, sizeof err) == -1) {
+		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
 		goto done;
 	}
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -298,6 +389,13 @@ main(int argc, char **argv)
 	}
 	printf("listening on http://%s/\n", shown);
 	print_recipients(keys, cfg.nrecipients);
+	if (key_created)
+		printf("log key created: %s/%s\n", cfg.data_dir, LOGKEY_FILE);
+	printf("log verifier key %s\n", logkey.vkey);
+	if (strcmp(cfg.origin, CONFIG_DEFAULT_ORIGIN) == 0)
+		printf("warning: the log origin is the default '%s'; a deployment sets its "
+		       "own with --origin before its first start (it cannot change later)\n",
+		    CONFIG_DEFAULT_ORIGIN);
 	if (app.webfd != -1)
 		printf("serving %s\n", web_shown);
 	printf("export endpoint %s\n", app.export_enabled ? "enabled" : "disabled");
@@ -332,7 +430,10 @@ done:
 			    (unsigned long long)rows, (unsigned long long)commits);
 	}
 	http_conns_stop(&app.conns);
+	for (i = 0; i < app.nlog_readers; i++)
+		store_close(app.log_readers[i]);
 	store_close(store);
+	logkey_free(&logkey);
 	if (lfd != -1)
 		close(lfd);
 	if (app.webfd != -1)
@@ -341,6 +442,8 @@ done:
 		close(app.datafd);
 	pthread_mutex_destroy(&app.suspend_lock);
 	pthread_cond_destroy(&app.suspend_cond);
+	for (i = 0; i < HTTP_LOG_READERS_MAX; i++)
+		pthread_mutex_destroy(&app.log_locks[i]);
 	free(app.config_json);
 	free(db_path);
 	sodium_memzero(app.export_token_hash, sizeof app.export_token_hash);

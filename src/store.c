@@ -22,13 +22,22 @@ static const char schema_sql[] =
     " size INTEGER NOT NULL CHECK (size >= 0),"
     " leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32),"
     " envelope BLOB NOT NULL);"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');";
+    "CREATE TABLE IF NOT EXISTS tree_nodes ("
+    " level INTEGER NOT NULL CHECK (level >= 1 AND level < 64),"
+    " idx INTEGER NOT NULL CHECK (idx >= 0),"
+    " hash BLOB NOT NULL CHECK (length(hash) = 32),"
+    " PRIMARY KEY (level, idx)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS checkpoints ("
+    " size INTEGER PRIMARY KEY CHECK (size >= 0),"
+    " note TEXT NOT NULL);"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '2');";
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *insert;	  /* envelope streamed in afterwards */
 	sqlite3_stmt *insert_mem; /* envelope bound whole */
 	sqlite3_stmt *savepoint, *release, *rollback_to;
+	sqlite3_stmt *node_put, *node_get, *leaf_get, *checkpoint_put;
 	unsigned char *copybuf;
 };
 
@@ -144,7 +153,14 @@ store_open(struct store **out, const char *path, int create, char *err, size_t e
 		&s->insert_mem) == -1 ||
 	    prepare(s, "SAVEPOINT one_report", &s->savepoint) == -1 ||
 	    prepare(s, "RELEASE one_report", &s->release) == -1 ||
-	    prepare(s, "ROLLBACK TO one_report", &s->rollback_to) == -1)
+	    prepare(s, "ROLLBACK TO one_report", &s->rollback_to) == -1 ||
+	    prepare(s, "INSERT INTO tree_nodes (level, idx, hash) VALUES (?, ?, ?)",
+		&s->node_put) == -1 ||
+	    prepare(s, "SELECT hash FROM tree_nodes WHERE level = ? AND idx = ?", &s->node_get) ==
+		-1 ||
+	    prepare(s, "SELECT leaf_hash FROM reports WHERE idx = ?", &s->leaf_get) == -1 ||
+	    prepare(s, "INSERT INTO checkpoints (size, note) VALUES (?, ?)", &s->checkpoint_put) ==
+		-1)
 		goto sqlfail;
 	*out = s;
 	return 0;
@@ -167,6 +183,10 @@ store_close(struct store *s)
 	sqlite3_finalize(s->savepoint);
 	sqlite3_finalize(s->release);
 	sqlite3_finalize(s->rollback_to);
+	sqlite3_finalize(s->node_put);
+	sqlite3_finalize(s->node_get);
+	sqlite3_finalize(s->leaf_get);
+	sqlite3_finalize(s->checkpoint_put);
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
 		fprintf(stderr, "sealtip: closing the database: %s\n", sqlite3_errmsg(s->db));
 	free(s->copybuf);
@@ -386,4 +406,129 @@ store_snapshot_end(struct store_snapshot *snap)
 	sqlite3_finalize(snap->rows);
 	store_rollback(snap->s); /* a read transaction: nothing to keep */
 	free(snap);
+}
+
+int
+store_meta_get(struct store *s, const char *key, char *out, size_t outlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK)
+		goto done;
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		rc = 0;
+		goto done;
+	}
+	if (step != SQLITE_ROW || sqlite3_column_text(st, 0) == NULL ||
+	    (size_t)sqlite3_column_bytes(st, 0) >= outlen)
+		goto done;
+	snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
+	rc = 1;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_meta_add(struct store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(
+		s->db, "INSERT INTO meta (key, value) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC) != SQLITE_OK)
+		goto done;
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_node_put(struct store *s, unsigned level, uint64_t idx, const unsigned char hash[32])
+{
+	if (level < 1 || level >= 64 || idx > INT64_MAX)
+		return -1;
+	if (sqlite3_bind_int(s->node_put, 1, (int)level) != SQLITE_OK ||
+	    sqlite3_bind_int64(s->node_put, 2, (sqlite3_int64)idx) != SQLITE_OK ||
+	    sqlite3_bind_blob(s->node_put, 3, hash, STORE_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_clear_bindings(s->node_put);
+		return -1;
+	}
+	return run(s->node_put);
+}
+
+int
+store_node_get(struct store *s, unsigned level, uint64_t idx, unsigned char hash[32])
+{
+	sqlite3_stmt *st = level == 0 ? s->leaf_get : s->node_get;
+	int rc = -1, i = 1;
+
+	if (level >= 64 || idx > INT64_MAX)
+		return -1;
+	if (level > 0 && sqlite3_bind_int(st, i++, (int)level) != SQLITE_OK)
+		goto done;
+	if (sqlite3_bind_int64(st, i, (sqlite3_int64)idx) != SQLITE_OK)
+		goto done;
+	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_bytes(st, 0) != STORE_HASH_BYTES ||
+	    sqlite3_column_blob(st, 0) == NULL)
+		goto done;
+	memcpy(hash, sqlite3_column_blob(st, 0), STORE_HASH_BYTES);
+	rc = 0;
+done:
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+store_checkpoint_put(struct store *s, uint64_t size, const char *note, size_t len)
+{
+	if (size > INT64_MAX || len > INT32_MAX)
+		return -1;
+	if (sqlite3_bind_int64(s->checkpoint_put, 1, (sqlite3_int64)size) != SQLITE_OK ||
+	    sqlite3_bind_text(s->checkpoint_put, 2, note, (int)len, SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_clear_bindings(s->checkpoint_put);
+		return -1;
+	}
+	return run(s->checkpoint_put);
+}
+
+int
+store_checkpoint_latest(struct store *s, uint64_t *size, char *note, size_t cap, size_t *len)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+	size_t n;
+
+	*len = 0;
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1", -1, &st,
+		NULL) != SQLITE_OK)
+		goto done;
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		rc = 0;
+		goto done;
+	}
+	if (step != SQLITE_ROW || sqlite3_column_int64(st, 0) < 0 ||
+	    sqlite3_column_text(st, 1) == NULL)
+		goto done;
+	n = (size_t)sqlite3_column_bytes(st, 1);
+	if (n >= cap)
+		goto done;
+	*size = (uint64_t)sqlite3_column_int64(st, 0);
+	memcpy(note, sqlite3_column_text(st, 1), n);
+	note[n] = '\0';
+	*len = n;
+	rc = 1;
+done:
+	sqlite3_finalize(st);
+	return rc;
 }

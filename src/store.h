@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_DAY_BYTES 10
 #define STORE_HASH_BYTES 32
 #define STORE_BUSY_TIMEOUT_MS 10000
@@ -73,5 +73,28 @@ int store_snapshot_read(struct store_snapshot *snap, void *buf, size_t len, uint
 
 /* Ends the read transaction and frees; NULL is fine. */
 void store_snapshot_end(struct store_snapshot *snap);
+
+/* ---- the Merkle log (docs/server.md, "Log and checkpoints") ---- */
+
+/* meta value for key into out: 1 found, 0 missing, -1 error or too long. */
+int store_meta_get(struct store *s, const char *key, char *out, size_t outlen);
+
+/* Adds a meta row; -1 if the key exists or on error. */
+int store_meta_add(struct store *s, const char *key, const char *value);
+
+/* Keeps the hash of tree node (level >= 1, idx): the root of leaves
+ * [idx << level, (idx + 1) << level). Inside the writer's transaction. */
+int store_node_put(struct store *s, unsigned level, uint64_t idx, const unsigned char hash[32]);
+
+/* The hash of node (level, idx); level 0 is a report's leaf_hash. 0, or -1
+ * when missing or on error. */
+int store_node_get(struct store *s, unsigned level, uint64_t idx, unsigned char hash[32]);
+
+/* Stores the signed checkpoint note for tree size size. */
+int store_checkpoint_put(struct store *s, uint64_t size, const char *note, size_t len);
+
+/* The checkpoint of the largest size: 1 with note (NUL-terminated, at most
+ * cap - 1 bytes) and *size, 0 when there is none, -1 on error. */
+int store_checkpoint_latest(struct store *s, uint64_t *size, char *note, size_t cap, size_t *len);
 
 #endif

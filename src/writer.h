@@ -7,7 +7,10 @@
 
 #include <stdint.h>
 
+#include "logkey.h"
+#include "note.h"
 #include "store.h"
+#include "tlog.h"
 
 struct writer_job {
 	/* Filled by the submitter. */
@@ -18,6 +21,15 @@ struct writer_job {
 	void *ctx;
 	/* Filled by the writer before done() runs. */
 	int stored; /* 1 committed and synced, 0 failed */
+	/* The receipt's log part, when stored: the checkpoint signed for this
+	 * commit, its tree size, and the inclusion proof of row.idx against it
+	 * (proof_ok 0: the submitter must read the proof itself). */
+	uint64_t tree_size;
+	char checkpoint[NOTE_CHECKPOINT_MAX];
+	int proof_ok;
+	size_t proof_len;
+	unsigned char proof[TLOG_MAX_PROOF][TLOG_HASH_BYTES];
+	size_t checkpoint_len;
 	/* Writer-private. */
 	int finished;
 	struct writer_job *next;
@@ -25,8 +37,18 @@ struct writer_job {
 
 struct writer;
 
-/* Starts the thread; it owns s until writer_stop. */
-int writer_start(struct writer **out, struct store *s);
+/* Loads the log's right edge, checks that the latest stored checkpoint
+ * verifies with key and matches the tree (signing one for the current size
+ * when there is none: at first start, the empty tree), then starts the
+ * thread; it owns s until writer_stop. key must outlive the writer. On
+ * failure err says why. */
+int writer_start(
+    struct writer **out, struct store *s, const struct logkey *key, char *err, size_t errlen);
+
+/* Copies the latest signed checkpoint (NUL-terminated) into out and its
+ * tree size into *size. */
+void writer_latest_checkpoint(
+    struct writer *w, char out[NOTE_CHECKPOINT_MAX], size_t *len, uint64_t *size);
 
 /* Queues a job. done() may run before this returns. */
 void writer_submit(struct writer *w, struct writer_job *job);

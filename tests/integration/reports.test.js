@@ -15,7 +15,8 @@ test('reports: each shared vector is stored byte for byte with a receipt', async
     assert.strictEqual(r.status, 201, name + ': ' + r.body);
     assert.match(r.headers['content-type'], /^application\/json/);
     const receipt = JSON.parse(r.body);
-    assert.deepStrictEqual(Object.keys(receipt).sort(), ['day', 'index', 'leaf_hash', 'size']);
+    assert.deepStrictEqual(Object.keys(receipt).sort(),
+      ['checkpoint', 'day', 'inclusion_proof', 'index', 'leaf_hash', 'size', 'tree_size']);
     assert.strictEqual(receipt.index, sent.length);
     assert.strictEqual(receipt.size, env.length);
     assert.strictEqual(receipt.leaf_hash, h.leafHash(env));

@@ -1,0 +1,219 @@
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "http_log.h"
+#include "tlog.h"
+
+#define LOG_MAX_PARAMS 2
+
+/* The query as parsed: exactly the names asked for, each once, each a
+ * strict decimal number. */
+struct params {
+	const char *names[LOG_MAX_PARAMS];
+	const char *values[LOG_MAX_PARAMS];
+	size_t n;
+	int bad;
+};
+
+static enum MHD_Result
+collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct params *p = cls;
+	size_t i;
+
+	(void)kind;
+	for (i = 0; i < p->n; i++)
+		if (strcmp(key, p->names[i]) == 0) {
+			if (p->values[i] != NULL)
+				p->bad = 1; /* given twice */
+			p->values[i] = value != NULL ? value : "";
+			return MHD_YES;
+		}
+	p->bad = 1; /* a name we do not know */
+	return MHD_YES;
+}
+
+/* "0", or a non-zero digit then digits; at most 2^63 - 1 (sqlite's range). */
+static int
+parse_index(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i, len = strlen(s);
+
+	if (len == 0 || len > 19 || (len > 1 && s[0] == '0'))
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > INT64_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_params(struct MHD_Connection *conn, struct params *p, uint64_t *a, uint64_t *b)
+{
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect, p);
+	if (p->bad || p->values[0] == NULL || p->values[1] == NULL ||
+	    parse_index(p->values[0], a) == -1 || parse_index(p->values[1], b) == -1)
+		return -1;
+	return 0;
+}
+
+json_t *
+http_log_proof_json(const unsigned char (*proof)[TLOG_HASH_BYTES], size_t len)
+{
+	char b64[sodium_base64_ENCODED_LEN(TLOG_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+	json_t *arr;
+	size_t i;
+
+	if ((arr = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		sodium_bin2base64(
+		    b64, sizeof b64, proof[i], TLOG_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL);
+		if (json_array_append_new(arr, json_string(b64)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static int
+reader_get(void *ctx, unsigned level, uint64_t index, unsigned char out[TLOG_HASH_BYTES])
+{
+	return store_node_get(ctx, level, index, out);
+}
+
+int
+http_log_proof(struct http_app *app, int consistency, uint64_t a, uint64_t b,
+    unsigned char proof[TLOG_MAX_PROOF][TLOG_HASH_BYTES], size_t *len)
+{
+	static atomic_uint next;
+	struct tlog_store st = {reader_get, NULL, NULL};
+	unsigned i, n = app->nlog_readers;
+	int rc;
+
+	*len = 0;
+	if (n == 0)
+		return TLOG_ERR_STORE;
+	/* A free connection if there is one, else wait for one in turn. */
+	for (i = 0; i < n; i++)
+		if (pthread_mutex_trylock(&app->log_locks[i]) == 0)
+			break;
+	if (i == n) {
+		i = atomic_fetch_add(&next, 1) % n;
+		pthread_mutex_lock(&app->log_locks[i]);
+	}
+	st.ctx = app->log_readers[i];
+	rc = consistency ? tlog_consistency_proof(&st, a, b, proof, len)
+			 : tlog_inclusion_proof(&st, a, b, proof, len);
+	pthread_mutex_unlock(&app->log_locks[i]);
+	return rc;
+}
+
+static enum MHD_Result
+reply_proof(struct MHD_Connection *conn, const char *ka, uint64_t a, const char *kb, uint64_t b,
+    const unsigned char (*proof)[TLOG_HASH_BYTES], size_t len)
+{
+	json_t *o, *arr;
+	char *body;
+	enum MHD_Result ret;
+
+	if ((arr = http_log_proof_json(proof, len)) == NULL)
+		return MHD_NO;
+	o = json_pack("{s:I, s:I, s:o}", ka, (json_int_t)a, kb, (json_int_t)b, "proof", arr);
+	if (o == NULL)
+		return MHD_NO;
+	body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (body == NULL)
+		return MHD_NO;
+	ret = http_reply_json(conn, MHD_HTTP_OK, body, strlen(body));
+	free(body);
+	return ret;
+}
+
+enum MHD_Result
+http_log_checkpoint(struct http_app *app, struct MHD_Connection *conn)
+{
+	char note[NOTE_CHECKPOINT_MAX];
+	struct MHD_Response *r;
+	size_t len;
+	uint64_t size;
+
+	writer_latest_checkpoint(app->writer, note, &len, &size);
+	r = MHD_create_response_from_buffer(len, note, MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	return http_queue(conn, MHD_HTTP_OK, r, 1);
+}
+
+/* The tree size the latest checkpoint covers: proofs are given up to it. */
+static uint64_t
+current_size(struct http_app *app)
+{
+	char note[NOTE_CHECKPOINT_MAX];
+	size_t len;
+	uint64_t size;
+
+	writer_latest_checkpoint(app->writer, note, &len, &size);
+	return size;
+}
+
+enum MHD_Result
+http_log_inclusion(struct http_app *app, struct MHD_Connection *conn)
+{
+	struct params p = {{"index", "size"}, {NULL, NULL}, 2, 0};
+	unsigned char proof[TLOG_MAX_PROOF][TLOG_HASH_BYTES];
+	uint64_t index, size;
+	size_t len;
+
+	if (parse_params(conn, &p, &index, &size) == -1)
+		return http_reply_error(conn, 400, "bad_parameter",
+		    "expected ?index=I&size=N with decimal numbers and nothing else");
+	if (index >= size)
+		return http_reply_error(
+		    conn, 422, "out_of_range", "index must be smaller than size");
+	if (size > current_size(app))
+		return http_reply_error(conn, 422, "out_of_range",
+		    "size is larger than the latest checkpoint's tree size");
+	if (http_log_proof(app, 0, index, size, proof, &len) != TLOG_OK)
+		return http_reply_error(
+		    conn, 500, "log_failed", "the proof could not be read; try again");
+	return reply_proof(conn, "index", index, "size", size,
+	    (const unsigned char(*)[TLOG_HASH_BYTES])proof, len);
+}
+
+enum MHD_Result
+http_log_consistency(struct http_app *app, struct MHD_Connection *conn)
+{
+	struct params p = {{"from", "to"}, {NULL, NULL}, 2, 0};
+	unsigned char proof[TLOG_MAX_PROOF][TLOG_HASH_BYTES];
+	uint64_t from, to;
+	size_t len;
+
+	if (parse_params(conn, &p, &from, &to) == -1)
+		return http_reply_error(conn, 400, "bad_parameter",
+		    "expected ?from=M&to=N with decimal numbers and nothing else");
+	if (from > to)
+		return http_reply_error(conn, 422, "out_of_range", "from must not exceed to");
+	if (to > current_size(app))
+		return http_reply_error(conn, 422, "out_of_range",
+		    "to is larger than the latest checkpoint's tree size");
+	if (http_log_proof(app, 1, from, to, proof, &len) != TLOG_OK)
+		return http_reply_error(
+		    conn, 500, "log_failed", "the proof could not be read; try again");
+	return reply_proof(
+	    conn, "from", from, "to", to, (const unsigned char(*)[TLOG_HASH_BYTES])proof, len);
+}
