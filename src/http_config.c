@@ -13,6 +13,7 @@ http_config_build(const struct keyfile_public *keys, size_t nkeys, const struct 
 {
 	char id[KEYFILE_KEY_ID_HEX_SIZE], fp[KEYFILE_FINGERPRINT_SIZE];
 	char b64[sodium_base64_ENCODED_LEN(KEYFILE_BOX_PK_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+	char sign_b64[sodium_base64_ENCODED_LEN(KEYFILE_SIGN_PK_BYTES, sodium_base64_VARIANT_ORIGINAL)];
 	json_t *root = NULL, *recips, *r;
 	char *out = NULL;
 	size_t i;
@@ -24,7 +25,12 @@ http_config_build(const struct keyfile_public *keys, size_t nkeys, const struct 
 		keyfile_fingerprint(&keys[i], fp);
 		sodium_bin2base64(b64, sizeof b64, keys[i].box_pk, KEYFILE_BOX_PK_BYTES,
 		    sodium_base64_VARIANT_ORIGINAL);
-		r = json_pack("{s:s, s:s, s:s}", "key_id", id, "box_pk", b64, "fingerprint", fp);
+		/* sign_pk too, so the page computes the fingerprint itself from
+		 * the keys it seals to instead of trusting the server's string. */
+		sodium_bin2base64(sign_b64, sizeof sign_b64, keys[i].sign_pk,
+		    KEYFILE_SIGN_PK_BYTES, sodium_base64_VARIANT_ORIGINAL);
+		r = json_pack("{s:s, s:s, s:s, s:s}", "key_id", id, "box_pk", b64, "sign_pk",
+		    sign_b64, "fingerprint", fp);
 		if (r == NULL || json_array_append_new(recips, r) != 0) {
 			json_decref(recips);
 			goto done;
