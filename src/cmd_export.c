@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "cmd_server.h"
 #include "export_stream.h"
 #include "store.h"
@@ -19,16 +20,11 @@ static const char export_usage[] =
 int
 cmd_parse_after(const char *s, uint64_t *first_index)
 {
-	uint64_t v = 0;
-	size_t i;
+	uint64_t v;
 
-	if (*s == '\0' || strlen(s) > 18)
+	/* Indexes are sqlite integers; the first exported one is v + 1. */
+	if (decimal_parse(s, INT64_MAX - 1, &v) == -1)
 		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
 	*first_index = v + 1;
 	return 0;
 }

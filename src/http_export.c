@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "decimal.h"
 #include "export_stream.h"
 #include "http_export.h"
 #include "store.h"
@@ -83,20 +84,14 @@ reply_unauthorized(struct MHD_Connection *conn)
 static int
 parse_after(const char *s, uint64_t *first_index)
 {
-	uint64_t v = 0;
-	size_t i;
+	uint64_t v;
 
 	if (s == NULL) {
 		*first_index = 0;
 		return 0;
 	}
-	if (*s == '\0' || strlen(s) > 18)
+	if (decimal_parse(s, INT64_MAX - 1, &v) == -1)
 		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
 	*first_index = v + 1;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "decimal.h"
 #include "http_log.h"
 #include "tlog.h"
 
@@ -38,32 +39,13 @@ collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 	return MHD_YES;
 }
 
-/* "0", or a non-zero digit then digits; at most 2^63 - 1 (sqlite's range). */
-static int
-parse_index(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i, len = strlen(s);
-
-	if (len == 0 || len > 19 || (len > 1 && s[0] == '0'))
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (v > INT64_MAX)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int
 parse_params(struct MHD_Connection *conn, struct params *p, uint64_t *a, uint64_t *b)
 {
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect, p);
 	if (p->bad || p->values[0] == NULL || p->values[1] == NULL ||
-	    parse_index(p->values[0], a) == -1 || parse_index(p->values[1], b) == -1)
+	    decimal_parse(p->values[0], INT64_MAX, a) == -1 ||
+	    decimal_parse(p->values[1], INT64_MAX, b) == -1)
 		return -1;
 	return 0;
 }

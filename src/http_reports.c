@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "decimal.h"
 #include "http_log.h"
 #include "http_reports.h"
 
@@ -53,24 +54,6 @@ upload_done(struct writer_job *job)
 	pthread_mutex_unlock(&app->suspend_lock);
 }
 
-/* Strict decimal: no sign, no spaces, no leading garbage. */
-static int
-parse_length(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (s == NULL || *s == '\0' || strlen(s) > 19)
-		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 static enum MHD_Result
 refuse(struct MHD_Connection *conn, unsigned status, const char *code, const char *message)
 {
@@ -93,7 +76,7 @@ upload_begin(struct http_app *app, struct MHD_Connection *conn, struct http_requ
 	if (cl == NULL || te != NULL)
 		return refuse(
 		    conn, 411, "length_required", "send the envelope with a Content-Length header");
-	if (parse_length(cl, &len) == -1)
+	if (decimal_parse(cl, UINT64_MAX, &len) == -1)
 		return refuse(conn, 400, "bad_content_length", "Content-Length is not a number");
 	if (len > app->cfg->max_report_bytes)
 		return refuse(
