@@ -129,7 +129,7 @@ browser: all web
 # Everything once, then again under ASan+UBSan (the browser tests once: the
 # page is JavaScript, and the server under them already ran sanitized).
 check: all
-	@$(MAKE) --no-print-directory unit cli js integration browser
+	@$(MAKE) --no-print-directory unit cli js integration browser fuzz-regress
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 SANITIZE="$(ASAN_FLAGS)" unit cli integration
 
 test: deps

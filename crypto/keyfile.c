@@ -47,9 +47,15 @@
  * the MAC can say it is garbage. 4 x SENSITIVE passes and 1 GiB (= SENSITIVE
  * memory) leave room for anyone who raised the cost on purpose. */
 #define KEYFILE_OPSLIMIT_MIN ((unsigned long long)crypto_pwhash_argon2id_OPSLIMIT_MIN)
-#define KEYFILE_OPSLIMIT_MAX (4ULL * crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE)
 #define KEYFILE_MEMLIMIT_MIN ((unsigned long long)crypto_pwhash_argon2id_MEMLIMIT_MIN)
+#ifdef KEYFILE_FUZZING
+/* Fuzz builds only (tests/fuzz/fuzz.mk): one input must not cost seconds. */
+#define KEYFILE_OPSLIMIT_MAX 3ULL
+#define KEYFILE_MEMLIMIT_MAX (64ULL * 1024)
+#else
+#define KEYFILE_OPSLIMIT_MAX (4ULL * crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE)
 #define KEYFILE_MEMLIMIT_MAX (1ULL << 30)
+#endif
 
 /* The Ed25519 seed of keyfile_secret_from_box_sk; no NUL in the hash input. */
 #define KEYFILE_SIGN_SEED_CONTEXT "sealtip sign seed"

@@ -1,0 +1,173 @@
+#!/bin/sh
+# Regenerates the seed corpora in tests/fuzz/corpus/ from the test vectors,
+# fresh key files and hand-written inputs. Run from the repository root after
+# `make` (it uses build/sealtip). Key files are random, so a run changes them:
+# commit the result only when the seeds themselves needed to change.
+set -eu
+out=tests/fuzz/corpus
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+sealtip=${SEALTIP:-build/sealtip}
+pass="correct horse battery staple" # FUZZ_PASSPHRASE in fuzz_keyfile.c
+
+cc -std=c17 -D_GNU_SOURCE -O1 -Icrypto -o "$tmp/seedgen" tests/fuzz/seedgen.c \
+	crypto/exportfile.c crypto/keyfile.c crypto/status.c crypto/sha256.c crypto/envelope.c \
+	crypto/padme.c crypto/note.c $(pkg-config --cflags --libs libsodium)
+
+for t in fuzz_envelope fuzz_payload fuzz_keyfile fuzz_exportfile fuzz_config fuzz_request \
+	fuzz_note; do
+	rm -rf "${out:?}/$t"
+	mkdir -p "$out/$t"
+done
+
+# fuzz_envelope: control byte (how the input is split) || envelope. Every
+# vector fed whole (0x00); the small ones also in a second split.
+i=0
+for f in tests/vectors/shared/*.env tests/vectors/own/*.env; do
+	b=$(basename "$f" .env)
+	d=$(basename "$(dirname "$f")")
+	{ printf '\000'; cat "$f"; } >"$out/fuzz_envelope/$d-$b"
+	if [ "$(wc -c <"$f")" -lt 8192 ]; then
+		i=$((i + 1))
+		c=$(printf '%03o' $(((i * 37) % 255 + 1)))
+		{ printf "\\$c"; cat "$f"; } >"$out/fuzz_envelope/$d-$b-split"
+	fi
+done
+
+# fuzz_payload: the decrypted payloads of the own vectors, and edge cases.
+for f in tests/vectors/own/*.payload; do
+	cp "$f" "$out/fuzz_payload/$(basename "$f")"
+done
+: >"$out/fuzz_payload/empty"
+printf '\000\000\000\000' >"$out/fuzz_payload/zero-manifest-length"
+m='{"v":1,"form":"f","lang":"en","fields":{"a":"b","c":["d","e"]},"files":[{"name":"x.txt","type":"text/plain","size":3,"sha256":"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}]}'
+{
+	printf '%b' "\\$(printf '%03o' ${#m})\\000\\000\\000"
+	printf '%s' "$m"
+	printf 'abc'
+} >"$tmp/p"
+# Pad to the Padmé length of what was written.
+python3 - "$tmp/p" "$out/fuzz_payload/one-file-padded" <<'EOF'
+import sys
+data = open(sys.argv[1], 'rb').read()
+L = len(data)
+E = L.bit_length() - 1
+S = E.bit_length()
+z = E - S
+mask = (1 << z) - 1
+open(sys.argv[2], 'wb').write(data + bytes(((L + mask) & ~mask) - L))
+EOF
+printf '{"v":1,"form":"f","lang":"km","fields":{},"files":[]}' >"$out/fuzz_payload/manifest-alone"
+
+# fuzz_keyfile: public keys, and secret keys of each kind. The low-cost
+# protected ones are what the fuzz build can open with its KDF cap.
+cp tests/vectors/shared/*.pub tests/vectors/own/*.pub "$out/fuzz_keyfile/"
+printf '%s\n' "$pass" >"$tmp/pass"
+"$sealtip" keygen --unprotected -o "$tmp/unprot" >/dev/null
+"$sealtip" keygen --passphrase-file "$tmp/pass" --kdf interactive -o "$tmp/inter" >/dev/null
+cp "$tmp/unprot.key" "$out/fuzz_keyfile/unprotected.key"
+cp "$tmp/unprot.pub" "$out/fuzz_keyfile/unprotected.pub"
+cp "$tmp/inter.key" "$out/fuzz_keyfile/interactive.key"
+"$tmp/seedgen" key "$pass" 1 8192 >"$out/fuzz_keyfile/cheap-1-8k.key"
+"$tmp/seedgen" key "$pass" 2 65536 >"$out/fuzz_keyfile/cheap-2-64k.key"
+"$tmp/seedgen" key "another passphrase" 1 8192 >"$out/fuzz_keyfile/cheap-wrong-passphrase.key"
+head -c -1 "$out/fuzz_keyfile/alice.pub" >"$out/fuzz_keyfile/alice-no-final-newline.pub"
+sed 's/$/\r/' "$out/fuzz_keyfile/bob.pub" >"$out/fuzz_keyfile/bob-crlf.pub"
+
+# fuzz_exportfile: empty, one entry, several after a first index.
+v=tests/vectors
+"$tmp/seedgen" export 0 >"$out/fuzz_exportfile/empty"
+"$tmp/seedgen" export 0 $v/shared/basic.env >"$out/fuzz_exportfile/one"
+"$tmp/seedgen" export 5 $v/shared/basic.env $v/own/no-files.env $v/own/two-recipients.env \
+	>"$out/fuzz_exportfile/three-after-4"
+"$tmp/seedgen" export 0 $v/own/one-full-chunk.env >"$out/fuzz_exportfile/one-full-chunk"
+
+# fuzz_config: config files, good and bad.
+c=$out/fuzz_config
+cat >"$c/full" <<'EOF'
+# sealtipd configuration
+data = /var/lib/sealtip
+recipient = /etc/sealtip/alice.pub
+recipient = /etc/sealtip/bob.pub
+listen = 127.0.0.1:8080
+web = /usr/share/sealtip/web
+export-token-file = /etc/sealtip/export.token
+max-report-bytes = 104857600
+timeout = 30
+max-connections = 512
+threads = 4
+origin = sealtip.example/log
+EOF
+printf 'data=d\nrecipient=r.pub\n' >"$c/minimal"
+printf 'data = d\r\nrecipient = r.pub\r\n\t timeout\t=\t5 \r\n' >"$c/crlf-tabs"
+printf '\n\n# only comments\n   # indented\n' >"$c/comments"
+printf 'data = d\nrecipient = r.pub\ntimeout = 0\n' >"$c/bad-range"
+printf 'data = d\nrecipient = r.pub\nmax-report-bytes = 18446744073709551616\n' >"$c/bad-overflow"
+printf 'data = d\nconfig = other.conf\n' >"$c/bad-config-key"
+printf 'data d\n' >"$c/bad-no-equals"
+printf 'data =\n' >"$c/bad-empty-value"
+printf 'data = a=b\nrecipient = =\n' >"$c/equals-in-value"
+: >"$c/empty"
+for n in $(seq 1 17); do printf 'recipient = r%d.pub\n' "$n"; done >"$c/bad-17-recipients"
+
+# fuzz_request: raw HTTP on one connection.
+r=$out/fuzz_request
+crlf() { sed 's/$/\r/'; }
+printf 'GET /api/v1/config HTTP/1.1\nHost: x\n\n' | crlf >"$r/get-config"
+printf 'GET / HTTP/1.1\nHost: x\n\nGET /app.js HTTP/1.1\nHost: x\n\nGET /sub/a.txt HTTP/1.1\nHost: x\nConnection: close\n\n' |
+	crlf >"$r/get-static-pipelined"
+printf 'GET /../secret.txt HTTP/1.1\nHost: x\n\n' | crlf >"$r/get-traversal"
+printf 'GET /%%2e%%2e/secret.txt HTTP/1.1\nHost: x\n\n' | crlf >"$r/get-traversal-encoded"
+printf 'GET /sub/%%00a.txt HTTP/1.1\nHost: x\n\n' | crlf >"$r/get-nul"
+printf 'HEAD /index.html HTTP/1.1\nHost: x\n\n' | crlf >"$r/head-index"
+printf 'GET /api/v1/export HTTP/1.1\nHost: x\nAuthorization: Bearer fuzz-export-token-0123456789abcdef\n\n' |
+	crlf >"$r/get-export"
+printf 'GET /api/v1/export?after=0 HTTP/1.1\nHost: x\nAuthorization: Bearer wrong-token-0123456789\n\n' |
+	crlf >"$r/get-export-wrong-token"
+printf 'GET /api/nothing HTTP/1.1\nHost: x\n\n' | crlf >"$r/get-api-404"
+printf 'DELETE /api/v1/reports HTTP/1.1\nHost: x\n\n' | crlf >"$r/delete-reports"
+printf 'POST /api/v1/reports HTTP/1.1\nHost: x\nTransfer-Encoding: chunked\n\n5\nhello\n0\n\n' |
+	crlf >"$r/post-chunked"
+printf 'POST /api/v1/reports HTTP/1.1\nHost: x\nContent-Length: 99999999999\n\n' | crlf >"$r/post-too-large"
+printf 'POST /api/v1/reports HTTP/1.1\nHost: x\nContent-Length: -1\n\n' | crlf >"$r/post-bad-length"
+printf 'POST /api/v1/reports HTTP/1.1\nHost: x\nContent-Length: 10\n\n' | crlf >"$r/post-truncated"
+printf '0123456789' >>"$r/post-truncated"
+printf 'GARBAGE\r\n\r\n' >"$r/garbage"
+post() { # post NAME ENVELOPE...: one connection, one POST per envelope
+	for e in "$@"; do
+		[ "$e" = "$1" ] && continue
+		printf 'POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n' \
+			"$(wc -c <"$e")"
+		cat "$e"
+	done >"$r/$1"
+}
+post post-basic $v/shared/basic.env
+post post-two-own $v/own/no-files.env $v/own/two-recipients.env
+post post-large-spooled $v/own/one-full-chunk.env
+post post-refused-not-padme $v/shared/bad-not-padme-length.env
+post post-refused-nrecip $v/shared/bad-nrecip-17.env
+post post-refused-unknown-recipient $v/shared/bad-not-a-recipient.env
+{ cat "$r/post-basic"; cat "$r/get-config"; } >"$r/post-then-get"
+
+# fuzz_note: checkpoints signed by fuzz_note.c's fixed key, cosigned,
+# with extension lines, by another key, and bare checkpoint and key text.
+n=$out/fuzz_note
+name=fuzz.sealtip.example/log
+seed='sealtip fuzz_note signing seed!!'
+root=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=
+printf '%s\n0\n%s\n' "$name" "$root" >"$tmp/cp0"
+printf '%s\n18446744073709551615\n%s\nextension line\n' "$name" "$root" >"$tmp/cpext"
+printf 'other.example/log\n5\n%s\n' "$root" >"$tmp/cpother"
+"$tmp/seedgen" note "$name" "$seed" <"$tmp/cp0" >"$n/checkpoint-empty-tree"
+"$tmp/seedgen" note "$name" "$seed" <"$tmp/cpext" >"$n/checkpoint-extension"
+"$tmp/seedgen" note "$name" "$seed" <"$tmp/cpother" >"$n/checkpoint-wrong-origin"
+"$tmp/seedgen" note "$name" "$seed" <"$tmp/cp0" >"$tmp/signed"
+"$tmp/seedgen" note witness.example "another seed for a cosignature!!" <"$tmp/cp0" |
+	tail -n 1 >>"$n/checkpoint-empty-tree"
+"$tmp/seedgen" note witness.example "another seed for a cosignature!!" <"$tmp/cp0" \
+	>"$n/checkpoint-unknown-key"
+cp "$tmp/cp0" "$n/text-checkpoint"
+cp "$tmp/cpext" "$n/text-checkpoint-extension"
+"$tmp/seedgen" vkey "$name" "$seed" >"$n/verifier-key"
+
+echo "seeds: $(find "$out" -type f | wc -l) files in $out"
