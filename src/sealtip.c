@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "cmd_audit.h"
 #include "cmd_server.h"
 #include "tool.h"
 
@@ -20,6 +21,7 @@ static const struct command commands[] = {
 	{ "seal", cmd_seal, "encrypt a report (fields and files) to investigators' public keys" },
 	{ "open", cmd_open, "decrypt envelopes or export files, one folder per report (offline)" },
 	{ "export", cmd_export, "write the stored reports to an export file (safe while sealtipd runs)" },
+	{ "audit", cmd_audit, "verify a copy of the server's database: log, checkpoints, schema (offline)" },
 	{ "fetch", cmd_fetch, "get an export file from a server's export endpoint over HTTP" },
 };
 

@@ -25,3 +25,6 @@ sh tests/bench/server.sh "$BUILD"
 
 echo "== the page: sealing in headless Chromium, with and without WebAssembly, vs sealtip seal"
 SEALTIP_BUILD="$BUILD" node tests/browser/bench.js 100 100
+
+echo "== sealtip audit throughput vs raw SHA-256"
+sh tests/bench/audit.sh "$BUILD"

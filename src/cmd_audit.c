@@ -1,0 +1,1165 @@
+/* sealtip audit INPUT: proves, offline and with no secret, that a copy of
+ * sealtipd's reports.db holds exactly the log its signed checkpoints describe
+ * and nothing that identifies a reporter (docs/audit.md). The checks run in a
+ * fixed order and stop at the first bad one, naming the entry:
+ *   1. PRAGMA integrity_check;
+ *   2. schema v2 exactly (tables, columns, no triggers, views or extra
+ *      indexes), meta keys, and no address, user agent or exact time in
+ *      any TEXT value;
+ *   3. rows: contiguous indexes, envelope preamble and layout, recipients,
+ *      size, leaf hash recomputed from the envelope (streamed, constant
+ *      memory);
+ *   4. tree rebuilt from the recomputed leaves: every stored checkpoint
+ *      verifies and its root is the rebuilt root at its size, the newest
+ *      covers every entry, and tree_nodes are the rebuilt interior nodes;
+ *   5. checkpoints and receipts given with --checkpoint: verify, and the
+ *      database still contains the tree they sign.
+ * The database is opened read-only as an immutable file (file:...?immutable=1):
+ * sqlite then takes no lock and writes nothing, not even -wal or -shm files.
+ * Its SQL is here rather than in store.c: it reads any database, including
+ * one that store.c would refuse, and must never create or migrate anything. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "cmd_audit.h"
+#include "envelope.h"
+#include "fileio.h"
+#include "keyfile.h"
+#include "note.h"
+#include "padme.h"
+#include "sha256.h"
+#include "status.h"
+#include "tlog.h"
+#include "tool.h"
+
+static const char audit_usage[] =
+    "usage: sealtip audit INPUT [--verifier-key KEY | --verifier-key-file FILE]\n"
+    "                     [--recipient FILE.pub]... [--checkpoint FILE]...\n"
+    "  INPUT is a copy of sealtipd's reports.db (never written to). Offline, no secret.\n"
+    "  --verifier-key KEY       the log's published verifier key <name>+<id>+<key>\n"
+    "                           (recommended; without it the key stored in the\n"
+    "                           database is used, which proves much less)\n"
+    "  --verifier-key-file FILE the same, from the first line of FILE\n"
+    "  --recipient FILE.pub     an investigator key of the deployment; with these,\n"
+    "                           every envelope must name only these keys\n"
+    "  --checkpoint FILE        a signed checkpoint or a receipt (JSON with a\n"
+    "                           \"checkpoint\" key) kept earlier: the database must\n"
+    "                           still contain the tree it signs\n"
+    "exit status: 0 every check passed, 1 a check failed (the first is named), 2 usage\n";
+
+#define AUDIT_MAX_GIVEN 1024
+#define AUDIT_MAX_KEY_IDS 4096
+#define AUDIT_READ_BYTES 65536
+#define AUDIT_MAX_FILE (NOTE_MAX_BYTES + 65536)
+
+/* A checkpoint whose root must equal the rebuilt root at its size. */
+struct audit_cp {
+	uint64_t size;
+	unsigned char root[TLOG_HASH_BYTES];
+	const char *file; /* NULL for a stored checkpoint */
+};
+
+/* A receipt's claim: entry index has this leaf hash. */
+struct audit_leaf {
+	uint64_t index;
+	unsigned char leaf[TLOG_HASH_BYTES];
+	const char *file;
+};
+
+struct audit {
+	const char *input;
+	sqlite3 *db;
+	struct note_verifier key;
+	const char *key_source;
+	unsigned char (*recipients)[ENVELOPE_KEY_ID_BYTES];
+	size_t nrecipients;
+	unsigned char (*seen)[ENVELOPE_KEY_ID_BYTES];
+	size_t nseen;
+	struct audit_cp *cps;
+	size_t ncps, nstored, ngiven;
+	struct audit_leaf *leaves;
+	size_t nleaves;
+	/* Tree node comparison, from tlog_tree_append's put_hash. */
+	sqlite3_stmt *node_stmt;
+	uint64_t nodes_matched;
+	char node_error[256];
+	/* Summary. */
+	uint64_t entries, bytes, total_bytes;
+	char first_day[11], last_day[11];
+	char meta_key[NOTE_VERIFIER_KEY_MAX];
+	int have_meta_key;
+};
+
+static int audit_fail(const struct audit *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+audit_fail(const struct audit *a, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	tool_error("audit: %s: %s", a->input, msg);
+	return -1;
+}
+
+static void
+hex(char *out, const unsigned char *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* ---- opening, read-only and immutable ---- */
+
+static int
+audit_open(struct audit *a)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789/._-~";
+	char *uri, *p, wal[4096];
+	const char *s;
+	struct stat st;
+	int rc;
+
+	if (stat(a->input, &st) == -1)
+		return audit_fail(a, "%s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return audit_fail(a, "not a regular file");
+	/* immutable=1 ignores a WAL: committed data still in one would be
+	 * invisible to the audit, so a copy with its WAL is refused. */
+	if (snprintf(wal, sizeof wal, "%s-wal", a->input) >= (int)sizeof wal)
+		return audit_fail(a, "path too long");
+	if (stat(wal, &st) == 0 && st.st_size > 0)
+		return audit_fail(a,
+		    "%s exists: this copy was taken while sealtipd ran and is "
+		    "incomplete; copy the database with sqlite3 .backup, or after "
+		    "stopping the server",
+		    wal);
+	if ((uri = malloc(strlen(a->input) * 3 + 32)) == NULL)
+		return audit_fail(a, "out of memory");
+	p = uri + sprintf(uri, "file:");
+	for (s = a->input; *s != '\0'; s++) {
+		if (strchr(safe, *s) != NULL)
+			*p++ = *s;
+		else
+			p += sprintf(p, "%%%02X", (unsigned char)*s);
+	}
+	strcpy(p, "?immutable=1");
+	rc = sqlite3_open_v2(uri, &a->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return audit_fail(a, "cannot open: %s",
+		    a->db != NULL ? sqlite3_errmsg(a->db) : sqlite3_errstr(rc));
+	/* Pages straight from a read-only mapping: no read() copy for every
+	 * 4 KiB page of the envelopes (sqlite caps it at its compile-time
+	 * maximum, and reads past that by read()). */
+	(void)sqlite3_exec(a->db, "PRAGMA mmap_size = 1099511627776", NULL, NULL, NULL);
+	return 0;
+}
+
+/* ---- 1. integrity ---- */
+
+static int
+audit_integrity(struct audit *a)
+{
+	sqlite3_stmt *st;
+	const char *r;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(a->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+		return audit_fail(a, "integrity check: %s", sqlite3_errmsg(a->db));
+	if (sqlite3_step(st) != SQLITE_ROW)
+		rc = audit_fail(a, "integrity check: %s", sqlite3_errmsg(a->db));
+	else if ((r = (const char *)sqlite3_column_text(st, 0)) == NULL || strcmp(r, "ok") != 0)
+		rc = audit_fail(a, "integrity check: %s", r != NULL ? r : "no answer");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- 2. schema and identifying values ---- */
+
+struct audit_table {
+	const char *name;
+	const char *columns[6][2]; /* name, declared type; NULL-terminated */
+};
+
+static const struct audit_table audit_tables[] = {
+    {"meta", {{"key", "TEXT"}, {"value", "TEXT"}, {NULL, NULL}}},
+    {"reports",
+	{{"idx", "INTEGER"}, {"day", "TEXT"}, {"size", "INTEGER"}, {"leaf_hash", "BLOB"},
+	    {"envelope", "BLOB"}, {NULL, NULL}}},
+    {"tree_nodes", {{"level", "INTEGER"}, {"idx", "INTEGER"}, {"hash", "BLOB"}, {NULL, NULL}}},
+    {"checkpoints", {{"size", "INTEGER"}, {"note", "TEXT"}, {NULL, NULL}}},
+};
+#define AUDIT_NTABLES (sizeof audit_tables / sizeof audit_tables[0])
+
+/* The one object sqlite makes itself: the index of meta's TEXT primary key
+ * (tree_nodes is WITHOUT ROWID: its primary key is the table itself). */
+static const char *const audit_indexes[] = {"sqlite_autoindex_meta_1"};
+
+static const struct audit_table *
+audit_table_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < AUDIT_NTABLES; i++)
+		if (strcmp(audit_tables[i].name, name) == 0)
+			return &audit_tables[i];
+	return NULL;
+}
+
+static int
+audit_columns(struct audit *a, const struct audit_table *t)
+{
+	sqlite3_stmt *st;
+	char sql[128];
+	const char *name, *type;
+	size_t n = 0;
+	int rc = 0, step;
+
+	snprintf(sql, sizeof sql, "PRAGMA table_xinfo(\"%s\")", t->name);
+	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return audit_fail(a, "schema: %s", sqlite3_errmsg(a->db));
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		name = (const char *)sqlite3_column_text(st, 1);
+		type = (const char *)sqlite3_column_text(st, 2);
+		if (name == NULL || type == NULL)
+			name = type = "";
+		if (t->columns[n][0] == NULL) {
+			rc = audit_fail(
+			    a, "schema: table %s has an undocumented column '%s'", t->name, name);
+			break;
+		}
+		if (strcmp(t->columns[n][0], name) != 0 || strcmp(t->columns[n][1], type) != 0 ||
+		    sqlite3_column_int(st, 6) != 0) {
+			rc = audit_fail(a,
+			    "schema: table %s column %zu is '%s %s', documented as '%s %s'",
+			    t->name, n + 1, name, type, t->columns[n][0], t->columns[n][1]);
+			break;
+		}
+		n++;
+	}
+	if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = audit_fail(a, "schema: %s", sqlite3_errmsg(a->db));
+	if (rc == 0 && t->columns[n][0] != NULL)
+		rc = audit_fail(
+		    a, "schema: table %s lacks its column '%s'", t->name, t->columns[n][0]);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+audit_schema(struct audit *a)
+{
+	sqlite3_stmt *st;
+	const char *type, *name;
+	int found[AUDIT_NTABLES] = {0};
+	size_t i;
+	int rc = 0, step, ok;
+
+	if (sqlite3_prepare_v2(a->db, "SELECT type, name FROM sqlite_schema ORDER BY rowid", -1,
+		&st, NULL) != SQLITE_OK)
+		return audit_fail(a, "schema: %s", sqlite3_errmsg(a->db));
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		type = (const char *)sqlite3_column_text(st, 0);
+		name = (const char *)sqlite3_column_text(st, 1);
+		if (type == NULL || name == NULL) {
+			rc = audit_fail(a, "schema: an unnamed object");
+			break;
+		}
+		ok = 0;
+		if (strcmp(type, "table") == 0) {
+			const struct audit_table *t = audit_table_find(name);
+			if (t != NULL && !found[t - audit_tables]) {
+				found[t - audit_tables] = 1;
+				ok = 1;
+			}
+		} else if (strcmp(type, "index") == 0) {
+			for (i = 0; i < sizeof audit_indexes / sizeof audit_indexes[0]; i++)
+				ok |= strcmp(name, audit_indexes[i]) == 0;
+		}
+		if (!ok)
+			rc = audit_fail(a, "schema: undocumented %s '%s'", type, name);
+	}
+	sqlite3_finalize(st);
+	for (i = 0; rc == 0 && i < AUDIT_NTABLES; i++)
+		if (!found[i])
+			rc = audit_fail(a, "schema: table %s is missing", audit_tables[i].name);
+	for (i = 0; rc == 0 && i < AUDIT_NTABLES; i++)
+		rc = audit_columns(a, &audit_tables[i]);
+	return rc;
+}
+
+/* 1 when s[0..len) holds YYYY-MM-DD, a real day of the Gregorian calendar. */
+static int
+audit_day_valid(const unsigned char *s, size_t len)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, m, d, i, leap;
+
+	if (len != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit(s[i]))
+			return 0;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (y < 1970 || m < 1 || m > 12 || d < 1)
+		return 0;
+	return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+static int
+audit_ishex(unsigned char c)
+{
+	return isxdigit(c) != 0;
+}
+
+/* What an identifying-looking substring of s[0..len) looks like, or NULL. */
+static const char *
+audit_identifying(const unsigned char *s, size_t len, char *what, size_t whatlen)
+{
+	static const char *const agents[] = {"mozilla/", "curl/", "wget/", "python-requests/",
+	    "python-urllib/", "go-http-client/", "okhttp/", "java/", "libwww-perl/", "applewebkit/",
+	    "chrome/", "safari/", "gecko/", "firefox/", "opera/", "edg/", "torbrowser/", "httpie/",
+	    "axios/", "node-fetch/", "postmanruntime/"};
+	size_t i, j, k, n;
+	int parts, v, digits, colons, hexd;
+
+	for (i = 0; i < len; i++) {
+		/* A time finer than the day: H:MM or HH:MM. */
+		if (isdigit(s[i]) && (i == 0 || !isdigit(s[i - 1]))) {
+			j = i;
+			while (j < len && isdigit(s[j]) && j - i < 3)
+				j++;
+			if (j - i <= 2 && j + 2 < len + 0 && s[j] == ':' && isdigit(s[j + 1]) &&
+			    isdigit(s[j + 2])) {
+				snprintf(what, whatlen, "a time of day ('%.*s')",
+				    (int)(j + 3 - i > 8 ? 8 : j + 3 - i), (const char *)s + i);
+				return what;
+			}
+		}
+		/* An IPv4 address: four dot-separated decimal parts of 0..255. */
+		if (isdigit(s[i]) && (i == 0 || (!isdigit(s[i - 1]) && s[i - 1] != '.'))) {
+			j = i;
+			for (parts = 0; parts < 4; parts++) {
+				v = 0;
+				digits = 0;
+				while (j < len && isdigit(s[j]) && digits < 4) {
+					v = v * 10 + (s[j] - '0');
+					digits++;
+					j++;
+				}
+				if (digits == 0 || digits > 3 || v > 255)
+					break;
+				if (parts < 3) {
+					if (j >= len || s[j] != '.')
+						break;
+					j++;
+				}
+			}
+			if (parts == 4 && (j >= len || !isdigit(s[j]))) {
+				snprintf(what, whatlen, "an IPv4 address ('%.*s')", (int)(j - i),
+				    (const char *)s + i);
+				return what;
+			}
+		}
+		/* An IPv6 address: a run of hex digits and colons with at least
+		 * two colons and one hex digit ("::1", "2001:db8::7"). */
+		if ((audit_ishex(s[i]) || s[i] == ':') &&
+		    (i == 0 || !(audit_ishex(s[i - 1]) || s[i - 1] == ':'))) {
+			colons = hexd = 0;
+			for (j = i; j < len && (audit_ishex(s[j]) || s[j] == ':'); j++) {
+				if (s[j] == ':')
+					colons++;
+				else
+					hexd++;
+			}
+			if (colons >= 2 && hexd >= 1) {
+				snprintf(what, whatlen, "an IPv6 address ('%.*s')",
+				    (int)(j - i > 45 ? 45 : j - i), (const char *)s + i);
+				return what;
+			}
+		}
+		/* A user agent product token ("curl/8.1"): at a word start and
+		 * followed by a version digit, so base64 text cannot match. */
+		if (i > 0 && (isalnum(s[i - 1]) || s[i - 1] == '+' || s[i - 1] == '/'))
+			continue;
+		for (k = 0; k < sizeof agents / sizeof agents[0]; k++) {
+			n = strlen(agents[k]);
+			if (len - i > n && strncasecmp((const char *)s + i, agents[k], n) == 0 &&
+			    isdigit(s[i + n])) {
+				snprintf(what, whatlen, "a user agent ('%.*s')",
+				    (int)(len - i > 40 ? 40 : len - i), (const char *)s + i);
+				return what;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Scans every TEXT value of every table; also reads meta. */
+static int
+audit_values(struct audit *a)
+{
+	sqlite3_stmt *st;
+	char sql[128], what[128], where[128];
+	const unsigned char *v;
+	const char *col;
+	size_t t, len;
+	int c, ncol, step, rc = 0;
+
+	for (t = 0; rc == 0 && t < AUDIT_NTABLES; t++) {
+		snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", audit_tables[t].name);
+		if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return audit_fail(a, "schema: %s", sqlite3_errmsg(a->db));
+		ncol = sqlite3_column_count(st);
+		while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+			if (t == 0)
+				snprintf(where, sizeof where, "meta '%.40s'",
+				    (const char *)sqlite3_column_text(st, 0));
+			else if (t == 1)
+				snprintf(where, sizeof where, "entry %lld",
+				    (long long)sqlite3_column_int64(st, 0));
+			else if (t == 2)
+				snprintf(where, sizeof where, "tree node (level %lld, index %lld)",
+				    (long long)sqlite3_column_int64(st, 0),
+				    (long long)sqlite3_column_int64(st, 1));
+			else
+				snprintf(where, sizeof where, "checkpoint at size %lld",
+				    (long long)sqlite3_column_int64(st, 0));
+			for (c = 0; rc == 0 && c < ncol; c++) {
+				if (sqlite3_column_type(st, c) != SQLITE_TEXT)
+					continue;
+				v = sqlite3_column_text(st, c);
+				len = (size_t)sqlite3_column_bytes(st, c);
+				col = sqlite3_column_name(st, c);
+				if (t == 1 && strcmp(col, "day") == 0) {
+					if (!audit_day_valid(v, len))
+						rc = audit_fail(a,
+						    "%s: day '%.40s' is not a valid YYYY-MM-DD day",
+						    where, (const char *)v);
+					continue;
+				}
+				if (audit_identifying(v, len, what, sizeof what) != NULL)
+					rc = audit_fail(
+					    a, "%s: column %s holds %s", where, col, what);
+			}
+			if (rc == 0 && t == 0) {
+				const char *k = (const char *)sqlite3_column_text(st, 0);
+				const char *val = (const char *)sqlite3_column_text(st, 1);
+				if (k == NULL || val == NULL)
+					rc = audit_fail(a, "meta: a NULL key or value");
+				else if (strcmp(k, "schema_version") == 0) {
+					if (strcmp(val, "2") != 0)
+						rc = audit_fail(a,
+						    "schema: schema_version is '%.20s', not 2",
+						    val);
+				} else if (strcmp(k, "log_verifier_key") == 0) {
+					snprintf(a->meta_key, sizeof a->meta_key, "%s", val);
+					a->have_meta_key = 1;
+				} else {
+					rc = audit_fail(
+					    a, "schema: undocumented meta key '%.40s'", k);
+				}
+			}
+		}
+		if (rc == 0 && step != SQLITE_DONE)
+			rc = audit_fail(a, "%s: %s", audit_tables[t].name, sqlite3_errmsg(a->db));
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
+
+/* ---- the log key ---- */
+
+static int
+audit_key(struct audit *a, const char *given)
+{
+	struct note_verifier stored;
+	int have_stored = 0;
+
+	if (a->have_meta_key) {
+		if (note_verifier_parse(&stored, a->meta_key, strlen(a->meta_key)) != NOTE_OK)
+			return audit_fail(a, "meta: log_verifier_key is not a verifier key");
+		have_stored = 1;
+	}
+	if (given != NULL) {
+		if (have_stored && strcmp(given, a->meta_key) != 0)
+			return audit_fail(a,
+			    "log key replaced: the database names %s, the given key is %s",
+			    a->meta_key, given);
+		a->key_source = "the given --verifier-key";
+		return 0;
+	}
+	if (!have_stored)
+		return audit_fail(a, "meta: no log_verifier_key, and no --verifier-key given");
+	a->key = stored;
+	a->key_source = "meta.log_verifier_key in the database (give --verifier-key to "
+			"check it against the published key)";
+	return 0;
+}
+
+/* ---- checkpoints ---- */
+
+static int
+audit_cp_cmp(const void *x, const void *y)
+{
+	const struct audit_cp *p = x, *q = y;
+
+	if (p->size != q->size)
+		return p->size < q->size ? -1 : 1;
+	/* Stored before given at the same size: a stored one names the entries. */
+	return (p->file != NULL) - (q->file != NULL);
+}
+
+static int
+audit_leaf_cmp(const void *x, const void *y)
+{
+	const struct audit_leaf *p = x, *q = y;
+
+	return p->index < q->index ? -1 : p->index > q->index;
+}
+
+static int
+audit_stored_checkpoints(struct audit *a)
+{
+	sqlite3_stmt *st;
+	struct note_checkpoint cp;
+	struct audit_cp *grown;
+	const char *note;
+	sqlite3_int64 size;
+	size_t cap = a->ncps, len;
+	int step, ns, rc = 0;
+
+	if (sqlite3_prepare_v2(a->db,
+		"SELECT size, typeof(note), note FROM checkpoints ORDER BY size", -1, &st,
+		NULL) != SQLITE_OK)
+		return audit_fail(a, "checkpoints: %s", sqlite3_errmsg(a->db));
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		size = sqlite3_column_int64(st, 0);
+		if (strcmp((const char *)sqlite3_column_text(st, 1), "text") != 0) {
+			rc = audit_fail(
+			    a, "checkpoint at size %lld: the note is not text", (long long)size);
+			break;
+		}
+		note = (const char *)sqlite3_column_text(st, 2);
+		len = (size_t)sqlite3_column_bytes(st, 2);
+		if ((ns = note_checkpoint_open(&cp, note, len, &a->key)) != NOTE_OK) {
+			rc = audit_fail(a,
+			    "checkpoint at size %lld: does not verify with the log key: %s%s",
+			    (long long)size, note_status_message(ns),
+			    ns == NOTE_ERR_UNKNOWN_KEY
+				? " (signed by another key: log key replaced?)"
+				: "");
+			break;
+		}
+		if (size < 0 || cp.size != (uint64_t)size) {
+			rc = audit_fail(a, "checkpoint at size %lld: the note signs size %llu",
+			    (long long)size, (unsigned long long)cp.size);
+			break;
+		}
+		if (a->ncps == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((grown = realloc(a->cps, cap * sizeof *grown)) == NULL) {
+				rc = audit_fail(a, "out of memory");
+				break;
+			}
+			a->cps = grown;
+		}
+		a->cps[a->ncps].size = cp.size;
+		memcpy(a->cps[a->ncps].root, cp.root, TLOG_HASH_BYTES);
+		a->cps[a->ncps].file = NULL;
+		a->ncps++;
+		a->nstored++;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = audit_fail(a, "checkpoints: %s", sqlite3_errmsg(a->db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A --checkpoint FILE: a note, or a receipt's JSON with "checkpoint" (and,
+ * when present, "index" and "leaf_hash", checked against the entry). */
+static int
+audit_given_checkpoint(struct audit *a, const char *file)
+{
+	struct note_checkpoint cp;
+	unsigned char *buf = NULL;
+	const char *note;
+	size_t len, n, i;
+	json_t *j = NULL, *v;
+	int ns, rc = -1;
+
+	if (fileio_read_all(file, AUDIT_MAX_FILE, &buf, &len) == -1) {
+		tool_error("audit: %s: %s", file, strerror(errno));
+		return -1;
+	}
+	note = (const char *)buf;
+	for (i = 0; i < len && isspace(buf[i]); i++)
+		;
+	if (i < len && buf[i] == '{') {
+		if ((j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL)) ==
+			NULL ||
+		    !json_is_string(v = json_object_get(j, "checkpoint"))) {
+			tool_error("audit: %s: not a receipt: no \"checkpoint\" string", file);
+			goto done;
+		}
+		note = json_string_value(v);
+		len = json_string_length(v);
+	}
+	if ((ns = note_checkpoint_open(&cp, note, len, &a->key)) != NOTE_OK) {
+		tool_error("audit: %s: checkpoint: does not verify with the log key: %s%s", file,
+		    note_status_message(ns),
+		    ns == NOTE_ERR_UNKNOWN_KEY ? " (signed by another key)" : "");
+		goto done;
+	}
+	a->cps[a->ncps].size = cp.size;
+	memcpy(a->cps[a->ncps].root, cp.root, TLOG_HASH_BYTES);
+	a->cps[a->ncps].file = file;
+	a->ncps++;
+	a->ngiven++;
+	if (j != NULL && json_is_integer(v = json_object_get(j, "index"))) {
+		struct audit_leaf *l = &a->leaves[a->nleaves];
+		json_t *lh = json_object_get(j, "leaf_hash");
+		if (json_integer_value(v) < 0 || !json_is_string(lh) ||
+		    sodium_base642bin(l->leaf, sizeof l->leaf, json_string_value(lh),
+			json_string_length(lh), NULL, &n, NULL,
+			sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		    n != TLOG_HASH_BYTES) {
+			tool_error("audit: %s: receipt: bad index or leaf_hash", file);
+			goto done;
+		}
+		l->index = (uint64_t)json_integer_value(v);
+		l->file = file;
+		a->nleaves++;
+	}
+	rc = 0;
+done:
+	json_decref(j);
+	free(buf);
+	return rc;
+}
+
+/* ---- 3 and 4: rows, leaves, tree ---- */
+
+static int
+audit_put_node(void *ctx, unsigned level, uint64_t index, const unsigned char hash[TLOG_HASH_BYTES])
+{
+	struct audit *a = ctx;
+	sqlite3_stmt *st = a->node_stmt;
+	uint64_t first = index << level, last = ((index + 1) << level) - 1;
+	int step, ok = 0;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int(st, 1, (int)level);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB &&
+	    sqlite3_column_bytes(st, 0) == TLOG_HASH_BYTES &&
+	    memcmp(sqlite3_column_blob(st, 0), hash, TLOG_HASH_BYTES) == 0)
+		ok = 1;
+	if (ok) {
+		a->nodes_matched++;
+		return 0;
+	}
+	/* Reported after this size's checkpoints are compared: a signed
+	 * checkpoint names the entry more precisely, and with more authority. */
+	if (a->node_error[0] != '\0')
+		return 0;
+	snprintf(a->node_error, sizeof a->node_error,
+	    "entries %llu..%llu: tree node (level %u, index %llu) %s", (unsigned long long)first,
+	    (unsigned long long)last, level, (unsigned long long)index,
+	    step == SQLITE_ROW ? "stored in tree_nodes does not match these entries: one of them "
+				 "was changed, removed, reordered or inserted"
+			       : "is missing from tree_nodes");
+	return 0;
+}
+
+/* Compares every checkpoint at the tree's current size; *ok_size is the
+ * largest size so far whose stored checkpoint matched. */
+static int
+audit_roots(struct audit *a, const struct tlog_tree *t, size_t *pos, uint64_t *ok_size)
+{
+	unsigned char root[TLOG_HASH_BYTES];
+	struct audit_cp *c;
+
+	tlog_tree_root(t, root);
+	while (*pos < a->ncps && a->cps[*pos].size == t->size) {
+		c = &a->cps[(*pos)++];
+		if (memcmp(c->root, root, TLOG_HASH_BYTES) == 0) {
+			if (c->file == NULL)
+				*ok_size = c->size;
+			continue;
+		}
+		if (c->file != NULL)
+			return audit_fail(a,
+			    "checkpoint at size %llu (%s): a receipt was issued for a tree this "
+			    "database no longer contains: its signed root is not the root of "
+			    "entries 0..%llu",
+			    (unsigned long long)c->size, c->file, (unsigned long long)c->size - 1);
+		if (c->size == 0)
+			return audit_fail(
+			    a, "checkpoint at size 0: its signed root is not the empty tree's");
+		if (c->size - *ok_size == 1)
+			return audit_fail(a,
+			    "entry %llu: the signed checkpoint at size %llu does not match the "
+			    "entries: this entry was changed, removed, reordered or inserted",
+			    (unsigned long long)*ok_size, (unsigned long long)c->size);
+		return audit_fail(a,
+		    "checkpoint at size %llu: its signed root does not match the entries: one "
+		    "of entries %llu..%llu was changed, removed, reordered or inserted",
+		    (unsigned long long)c->size, (unsigned long long)*ok_size,
+		    (unsigned long long)c->size - 1);
+	}
+	return 0;
+}
+
+static int
+audit_key_id(struct audit *a, uint64_t idx, const unsigned char id[ENVELOPE_KEY_ID_BYTES])
+{
+	char idhex[2 * ENVELOPE_KEY_ID_BYTES + 1];
+	size_t i;
+
+	if (a->nrecipients > 0) {
+		for (i = 0; i < a->nrecipients; i++)
+			if (memcmp(a->recipients[i], id, ENVELOPE_KEY_ID_BYTES) == 0)
+				break;
+		if (i == a->nrecipients) {
+			hex(idhex, id, ENVELOPE_KEY_ID_BYTES);
+			return audit_fail(a,
+			    "entry %llu: recipient key id %s was never a recipient",
+			    (unsigned long long)idx, idhex);
+		}
+	}
+	for (i = 0; i < a->nseen; i++)
+		if (memcmp(a->seen[i], id, ENVELOPE_KEY_ID_BYTES) == 0)
+			return 0;
+	if (a->nseen == AUDIT_MAX_KEY_IDS)
+		return audit_fail(a, "entry %llu: more than %d distinct recipient key ids",
+		    (unsigned long long)idx, AUDIT_MAX_KEY_IDS);
+	memcpy(a->seen[a->nseen++], id, ENVELOPE_KEY_ID_BYTES);
+	return 0;
+}
+
+/* Reads the envelope of entry idx through blob I/O, AUDIT_READ_BYTES at a
+ * time: checks preamble, layout and recipients and computes its leaf hash. */
+static int
+audit_envelope(struct audit *a, sqlite3_blob **blob, uint64_t idx, uint64_t len, unsigned char *buf,
+    unsigned char leaf[TLOG_HASH_BYTES])
+{
+	struct envelope_preamble pre;
+	struct sha256 h;
+	uint64_t off, payload;
+	size_t n;
+	unsigned i;
+	int st;
+
+	if (*blob == NULL) {
+		if (sqlite3_blob_open(a->db, "main", "reports", "envelope", (sqlite3_int64)idx, 0,
+			blob) != SQLITE_OK) {
+			*blob = NULL;
+			return audit_fail(a, "entry %llu: cannot read the envelope: %s",
+			    (unsigned long long)idx, sqlite3_errmsg(a->db));
+		}
+	} else if (sqlite3_blob_reopen(*blob, (sqlite3_int64)idx) != SQLITE_OK) {
+		return audit_fail(a, "entry %llu: cannot read the envelope: %s",
+		    (unsigned long long)idx, sqlite3_errmsg(a->db));
+	}
+	n = len < ENVELOPE_MAX_PREAMBLE_BYTES ? (size_t)len : ENVELOPE_MAX_PREAMBLE_BYTES;
+	if (sqlite3_blob_read(*blob, buf, (int)n, 0) != SQLITE_OK)
+		return audit_fail(
+		    a, "entry %llu: cannot read the envelope", (unsigned long long)idx);
+	if ((st = envelope_preamble_parse(buf, n, &pre)) != 0)
+		return audit_fail(a, "entry %llu: envelope preamble: %s", (unsigned long long)idx,
+		    st == ST_ERR_TRUNCATED ? "too short to hold one" : status_message(st));
+	if (envelope_payload_length(len, pre.nrecip, &payload) != 0)
+		return audit_fail(a,
+		    "entry %llu: envelope length %llu does not fit the chunk layout for %u "
+		    "recipient%s",
+		    (unsigned long long)idx, (unsigned long long)len, pre.nrecip,
+		    pre.nrecip == 1 ? "" : "s");
+	if (!padme_is_padded(payload))
+		return audit_fail(a, "entry %llu: payload length %llu is not a Padme length",
+		    (unsigned long long)idx, (unsigned long long)payload);
+	for (i = 0; i < pre.nrecip; i++)
+		if (audit_key_id(a, idx, pre.key_ids[i]) == -1)
+			return -1;
+	tlog_leaf_init(&h);
+	sha256_update(&h, buf, n);
+	for (off = n; off < len; off += n) {
+		n = len - off < AUDIT_READ_BYTES ? (size_t)(len - off) : AUDIT_READ_BYTES;
+		if (sqlite3_blob_read(*blob, buf, (int)n, (int)off) != SQLITE_OK) {
+			sha256_final(&h, leaf);
+			return audit_fail(
+			    a, "entry %llu: cannot read the envelope", (unsigned long long)idx);
+		}
+		sha256_update(&h, buf, n);
+		a->bytes += n;
+		tool_progress("audit", a->bytes, a->total_bytes);
+	}
+	a->bytes += len < ENVELOPE_MAX_PREAMBLE_BYTES ? len : ENVELOPE_MAX_PREAMBLE_BYTES;
+	sha256_final(&h, leaf);
+	return 0;
+}
+
+static int
+audit_rows(struct audit *a)
+{
+	struct tlog_store store = {NULL, audit_put_node, a};
+	struct tlog_tree *tree = NULL;
+	sqlite3_stmt *st = NULL;
+	sqlite3_blob *blob = NULL;
+	unsigned char *buf = NULL, leaf[TLOG_HASH_BYTES];
+	const unsigned char *day, *stored_leaf;
+	uint64_t expect = 0, idx, ok_size = 0, len, stored_nodes;
+	sqlite3_int64 size;
+	size_t pos = 0, lpos = 0, i;
+	int step, rc = -1;
+
+	if (sqlite3_prepare_v2(a->db, "SELECT hash FROM tree_nodes WHERE level = ? AND idx = ?", -1,
+		&a->node_stmt, NULL) != SQLITE_OK) {
+		audit_fail(a, "tree_nodes: %s", sqlite3_errmsg(a->db));
+		goto done;
+	}
+	if (tool_progress_wanted()) {
+		if (sqlite3_prepare_v2(a->db, "SELECT total(length(envelope)) FROM reports", -1,
+			&st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			a->total_bytes = (uint64_t)sqlite3_column_double(st, 0);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if ((buf = malloc(AUDIT_READ_BYTES)) == NULL || (tree = malloc(sizeof *tree)) == NULL) {
+		audit_fail(a, "out of memory");
+		goto done;
+	}
+	tlog_tree_init(tree);
+	if (audit_roots(a, tree, &pos, &ok_size) == -1)
+		goto done;
+	if (sqlite3_prepare_v2(a->db,
+		"SELECT idx, day, typeof(size), size, typeof(leaf_hash), leaf_hash, "
+		"typeof(envelope), length(envelope) FROM reports ORDER BY idx",
+		-1, &st, NULL) != SQLITE_OK) {
+		audit_fail(a, "reports: %s", sqlite3_errmsg(a->db));
+		goto done;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		idx = (uint64_t)sqlite3_column_int64(st, 0);
+		if (sqlite3_column_int64(st, 0) < 0 || idx != expect) {
+			if (idx > expect)
+				audit_fail(a, "entry %llu: missing (the next index stored is %llu)",
+				    (unsigned long long)expect, (unsigned long long)idx);
+			else
+				audit_fail(a, "entry %lld: index out of sequence",
+				    (long long)sqlite3_column_int64(st, 0));
+			goto done;
+		}
+		day = sqlite3_column_text(st, 1);
+		if (day == NULL || !audit_day_valid(day, (size_t)sqlite3_column_bytes(st, 1))) {
+			audit_fail(a, "entry %llu: day is not a valid YYYY-MM-DD day",
+			    (unsigned long long)idx);
+			goto done;
+		}
+		if (a->entries > 0 && strcmp((const char *)day, a->last_day) < 0) {
+			audit_fail(a, "entry %llu: day %s is before the previous entry's day %s",
+			    (unsigned long long)idx, (const char *)day, a->last_day);
+			goto done;
+		}
+		if (a->entries == 0)
+			memcpy(a->first_day, day, 11);
+		memcpy(a->last_day, day, 11);
+		if (strcmp((const char *)sqlite3_column_text(st, 6), "blob") != 0) {
+			audit_fail(
+			    a, "entry %llu: the envelope is not a blob", (unsigned long long)idx);
+			goto done;
+		}
+		len = (uint64_t)sqlite3_column_int64(st, 7);
+		size = sqlite3_column_int64(st, 3);
+		if (strcmp((const char *)sqlite3_column_text(st, 2), "integer") != 0 || size < 0 ||
+		    (uint64_t)size != len) {
+			audit_fail(a,
+			    "entry %llu: size column says %lld, the envelope has %llu bytes",
+			    (unsigned long long)idx, (long long)size, (unsigned long long)len);
+			goto done;
+		}
+		if (audit_envelope(a, &blob, idx, len, buf, leaf) == -1)
+			goto done;
+		stored_leaf = sqlite3_column_blob(st, 5);
+		if (strcmp((const char *)sqlite3_column_text(st, 4), "blob") != 0 ||
+		    sqlite3_column_bytes(st, 5) != TLOG_HASH_BYTES ||
+		    memcmp(stored_leaf, leaf, TLOG_HASH_BYTES) != 0) {
+			audit_fail(a,
+			    "entry %llu: the stored leaf_hash is not SHA-256(0x00 || envelope): "
+			    "the "
+			    "envelope or its hash was changed",
+			    (unsigned long long)idx);
+			goto done;
+		}
+		for (; lpos < a->nleaves && a->leaves[lpos].index <= idx; lpos++)
+			if (a->leaves[lpos].index == idx &&
+			    memcmp(a->leaves[lpos].leaf, leaf, TLOG_HASH_BYTES) != 0) {
+				audit_fail(a,
+				    "entry %llu: not the envelope of the receipt %s (its leaf hash "
+				    "differs)",
+				    (unsigned long long)idx, a->leaves[lpos].file);
+				goto done;
+			}
+		if (tlog_tree_append(tree, leaf, &store) != TLOG_OK) {
+			audit_fail(
+			    a, "entry %llu: cannot append to the tree", (unsigned long long)idx);
+			goto done;
+		}
+		if (audit_roots(a, tree, &pos, &ok_size) == -1)
+			goto done;
+		if (a->node_error[0] != '\0') {
+			audit_fail(a, "%s", a->node_error);
+			goto done;
+		}
+		a->entries++;
+		expect++;
+	}
+	if (step != SQLITE_DONE) {
+		audit_fail(a, "reports: %s", sqlite3_errmsg(a->db));
+		goto done;
+	}
+	tool_progress_end();
+	/* What is left signs more than the database holds. */
+	if (pos < a->ncps) {
+		struct audit_cp *c = &a->cps[pos];
+		if (c->file != NULL)
+			audit_fail(a,
+			    "checkpoint at size %llu (%s): a receipt was issued for a tree this "
+			    "database no longer contains: it holds %llu entries (truncated, or an "
+			    "older backup restored)",
+			    (unsigned long long)c->size, c->file, (unsigned long long)a->entries);
+		else
+			audit_fail(a,
+			    "entry %llu: missing: the signed checkpoint at size %llu covers "
+			    "entries "
+			    "up to %llu",
+			    (unsigned long long)a->entries, (unsigned long long)c->size,
+			    (unsigned long long)c->size - 1);
+		goto done;
+	}
+	for (i = 0; i < a->nleaves; i++)
+		if (a->leaves[i].index >= a->entries) {
+			audit_fail(a,
+			    "entry %llu: missing: the receipt %s was issued for it, the database "
+			    "holds %llu entries",
+			    (unsigned long long)a->leaves[i].index, a->leaves[i].file,
+			    (unsigned long long)a->entries);
+			goto done;
+		}
+	if (ok_size != a->entries || a->nstored == 0) {
+		audit_fail(a,
+		    "entry %llu: not covered by any signed checkpoint (the newest stored one signs "
+		    "size %llu): inserted after the last checkpoint",
+		    (unsigned long long)ok_size, (unsigned long long)ok_size);
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(a->db, "SELECT count(*) FROM tree_nodes", -1, &st, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		audit_fail(a, "tree_nodes: %s", sqlite3_errmsg(a->db));
+		goto done;
+	}
+	stored_nodes = (uint64_t)sqlite3_column_int64(st, 0);
+	if (stored_nodes != a->nodes_matched) {
+		audit_fail(a,
+		    "tree_nodes: %llu rows, but the entries complete only %llu nodes: rows were "
+		    "added",
+		    (unsigned long long)stored_nodes, (unsigned long long)a->nodes_matched);
+		goto done;
+	}
+	rc = 0;
+done:
+	tool_progress_end();
+	sqlite3_blob_close(blob);
+	sqlite3_finalize(st);
+	sqlite3_finalize(a->node_stmt);
+	a->node_stmt = NULL;
+	free(buf);
+	free(tree);
+	return rc;
+}
+
+/* ---- command line ---- */
+
+static int
+audit_read_line(const char *file, char *out, size_t outlen)
+{
+	unsigned char *buf;
+	size_t len, n;
+
+	if (fileio_read_all(file, 4096, &buf, &len) == -1) {
+		tool_error("audit: %s: %s", file, strerror(errno));
+		return -1;
+	}
+	n = strcspn((const char *)buf, "\r\n");
+	if (n + 1 > outlen) {
+		free(buf);
+		tool_error("audit: %s: not a verifier key", file);
+		return -1;
+	}
+	memcpy(out, buf, n);
+	out[n] = '\0';
+	free(buf);
+	return 0;
+}
+
+static int
+audit_recipient(struct audit *a, const char *file)
+{
+	struct keyfile_public pk;
+	unsigned char *buf;
+	size_t len;
+	int st;
+
+	if (fileio_read_all(file, 4096, &buf, &len) == -1) {
+		tool_error("audit: %s: %s", file, strerror(errno));
+		return -1;
+	}
+	st = keyfile_public_parse((const char *)buf, len, &pk);
+	free(buf);
+	if (st != 0) {
+		tool_error("audit: %s: %s", file, status_message(st));
+		return -1;
+	}
+	memcpy(a->recipients[a->nrecipients++], pk.key_id, ENVELOPE_KEY_ID_BYTES);
+	return 0;
+}
+
+int
+cmd_audit(int argc, char **argv)
+{
+	struct audit a;
+	const char *given_key = NULL, *key_file = NULL;
+	const char **given = NULL, **pubs = NULL;
+	char keybuf[NOTE_VERIFIER_KEY_MAX + 1];
+	size_t ngiven = 0, npubs = 0, i;
+	int rc = TOOL_EXIT_FAIL;
+
+	memset(&a, 0, sizeof a);
+	if ((given = calloc((size_t)argc, sizeof *given)) == NULL ||
+	    (pubs = calloc((size_t)argc, sizeof *pubs)) == NULL) {
+		tool_error("out of memory");
+		goto done;
+	}
+	for (i = 1; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(audit_usage, stdout);
+			rc = TOOL_EXIT_OK;
+			goto done;
+		} else if (argv[i][0] != '-') {
+			if (a.input != NULL) {
+				rc = tool_usage_error(audit_usage, "one INPUT only");
+				goto done;
+			}
+			a.input = argv[i];
+		} else if (i + 1 >= (size_t)argc) {
+			rc = tool_usage_error(audit_usage, "%s needs a value", argv[i]);
+			goto done;
+		} else if (strcmp(argv[i], "--verifier-key") == 0) {
+			given_key = argv[++i];
+		} else if (strcmp(argv[i], "--verifier-key-file") == 0) {
+			key_file = argv[++i];
+		} else if (strcmp(argv[i], "--checkpoint") == 0) {
+			given[ngiven++] = argv[++i];
+		} else if (strcmp(argv[i], "--recipient") == 0 || strcmp(argv[i], "-r") == 0) {
+			pubs[npubs++] = argv[++i];
+		} else {
+			rc = tool_usage_error(audit_usage, "unknown argument '%s'", argv[i]);
+			goto done;
+		}
+	}
+	if (a.input == NULL) {
+		rc = tool_usage_error(audit_usage, "INPUT is required");
+		goto done;
+	}
+	if (given_key != NULL && key_file != NULL) {
+		rc = tool_usage_error(
+		    audit_usage, "--verifier-key and --verifier-key-file exclude each other");
+		goto done;
+	}
+	if (ngiven > AUDIT_MAX_GIVEN || npubs > AUDIT_MAX_KEY_IDS) {
+		rc = tool_usage_error(audit_usage, "too many --checkpoint or --recipient options");
+		goto done;
+	}
+	if (key_file != NULL) {
+		if (audit_read_line(key_file, keybuf, sizeof keybuf) == -1)
+			goto done;
+		given_key = keybuf;
+	}
+	if (given_key != NULL && note_verifier_parse(&a.key, given_key, strlen(given_key)) != 0) {
+		rc = tool_usage_error(
+		    audit_usage, "'%s' is not a verifier key (<name>+<id>+<key>)", given_key);
+		goto done;
+	}
+	if ((a.recipients = calloc(npubs + 1, sizeof *a.recipients)) == NULL ||
+	    (a.seen = calloc(AUDIT_MAX_KEY_IDS, sizeof *a.seen)) == NULL ||
+	    (a.leaves = calloc(ngiven + 1, sizeof *a.leaves)) == NULL ||
+	    (a.cps = calloc(ngiven + 1, sizeof *a.cps)) == NULL) {
+		tool_error("out of memory");
+		goto done;
+	}
+	for (i = 0; i < npubs; i++)
+		if (audit_recipient(&a, pubs[i]) == -1)
+			goto done;
+	/* Stored checkpoints are appended after the given ones. */
+	if (audit_open(&a) == -1 || audit_integrity(&a) == -1 || audit_schema(&a) == -1 ||
+	    audit_values(&a) == -1 || audit_key(&a, given_key) == -1)
+		goto done;
+	for (i = 0; i < ngiven; i++)
+		if (audit_given_checkpoint(&a, given[i]) == -1)
+			goto done;
+	if (audit_stored_checkpoints(&a) == -1)
+		goto done;
+	qsort(a.cps, a.ncps, sizeof *a.cps, audit_cp_cmp);
+	qsort(a.leaves, a.nleaves, sizeof *a.leaves, audit_leaf_cmp);
+	if (audit_rows(&a) == -1)
+		goto done;
+	printf("audit ok: %s: %llu entr%s, %llu bytes", a.input, (unsigned long long)a.entries,
+	    a.entries == 1 ? "y" : "ies", (unsigned long long)a.bytes);
+	if (a.entries > 0)
+		printf(", days %s to %s", a.first_day, a.last_day);
+	printf(", %zu recipient key id%s, %zu stored and %zu given checkpoint%s verified, "
+	       "%llu tree node%s match\n",
+	    a.nseen, a.nseen == 1 ? "" : "s", a.nstored, a.ngiven, a.ngiven == 1 ? "" : "s",
+	    (unsigned long long)a.nodes_matched, a.nodes_matched == 1 ? "" : "s");
+	printf("log key: %s\n", a.key_source);
+	rc = TOOL_EXIT_OK;
+done:
+	if (a.db != NULL)
+		sqlite3_close(a.db);
+	free(a.recipients);
+	free(a.seen);
+	free(a.leaves);
+	free(a.cps);
+	free(given);
+	free(pubs);
+	return rc;
+}
