@@ -8,6 +8,7 @@ import { sealForUpload } from './seal.js';
 import { loadLanguages, loadStrings, chooseLanguage, translate, hasString, applyStrings } from './i18n.js';
 import { renderForm, readAnswers, missingRequired, setError, fieldElementId } from './form.js';
 import { postEnvelope } from './upload.js';
+import { verifyReceipt, receiptFile, openReceiptFile, checkStillOnRecord, ReceiptError } from './receipt.js';
 
 // libsodium.js's JavaScript fallback (no WebAssembly: Tor Browser "Safer")
 // works, but first leaves this one rejection behind; any other stays loud.
@@ -25,11 +26,14 @@ const page = {
   strings: null,
   definition: null,
   sodium: null,
+  sodiumReady: null, // a promise of libsodium, for the check view even if the keys fail
   config: null,
   recipients: [], // {boxPk, keyId, fingerprint, computed}, checked by checkRecipients
   files: [], // File objects, in the order shown
   envelope: null, // {blob, leafHash (base64)} sealed and not yet accepted
   receipt: null, // {receipt, text} once the server stored the report
+  receiptFile: null, // what "Save the receipt" writes (receipt.js receiptFile)
+  mainView: null, // while the check view shows: which main sections were hidden
   busy: false,
   languageSwitches: 0,
   messages: new Map(), // element id -> [key, values]: re-said on a language switch
@@ -60,10 +64,14 @@ function megabytes(bytes) {
   return t('ui.megabytes', { n: (bytes / (1024 * 1024)).toFixed(bytes < 1024 * 1024 ? 2 : 1) });
 }
 
-async function fetchJson(url) {
+async function fetchOk(url) {
   const response = await fetch(url, { credentials: 'omit', cache: 'no-store' });
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.json();
+  return response;
+}
+
+async function fetchJson(url) {
+  return (await fetchOk(url)).json();
 }
 
 // One classic script (libsodium + wrappers, see docs/web-crypto.md), added
@@ -202,6 +210,7 @@ function setBusy(busy) {
   page.busy = busy;
   $('controls').disabled = busy;
   $('report').setAttribute('aria-busy', String(busy));
+  $('check-open').disabled = busy;
 }
 
 // ------------------------------------------------------------- sending ----
@@ -295,10 +304,16 @@ function fail(key, values, canRetry = false) {
 
 function showReceipt() {
   const { receipt } = page.receipt;
+  const leafHash = page.envelope.leafHash;
+  const log = page.config.log || {};
   $('receipt-index').textContent = String(receipt.index);
   $('receipt-day').textContent = String(receipt.day);
   $('receipt-leaf').textContent = receipt.leaf_hash;
-  $('receipt-mismatch').hidden = receipt.leaf_hash === page.envelope.leafHash;
+  $('receipt-mismatch').hidden = receipt.leaf_hash === leafHash;
+  // Saved with everything a later check needs: the leaf hash this page
+  // computed itself and the log's key as it was when the report was sent.
+  page.receiptFile = receiptFile(receipt, { leafHash, origin: log.origin, verifierKey: log.verifier_key });
+  checkSentReceipt(receipt, leafHash, log);
   // Sent: the plaintext goes from the screen and from memory we hold.
   page.envelope = null;
   page.files = [];
@@ -310,10 +325,29 @@ function showReceipt() {
   setBusy(false);
 }
 
+// The receipt against what this page knows on its own: the leaf hash of the
+// envelope it sent and the log's verifier key (origin included).
+async function checkSentReceipt(receipt, leafHash, log) {
+  const status = $('receipt-status');
+  status.className = '';
+  delete status.dataset.outcome;
+  say('receipt-status', 'ui.receipt_checking');
+  let outcome = 'verified';
+  try {
+    await verifyReceipt(page.sodium, receipt, { leafHash, verifierKey: log.verifier_key, origin: log.origin });
+  } catch (error) {
+    outcome = error instanceof ReceiptError ? error.code : 'error';
+  }
+  status.className = outcome === 'verified' ? 'verified' : 'warning';
+  status.dataset.outcome = outcome;
+  say('receipt-status', outcome === 'verified' ? 'ui.receipt_verified' : 'ui.receipt_unverified');
+}
+
 // The receipt saved as a file straight from memory: no request to anyone.
 function saveReceipt() {
-  const { receipt, text } = page.receipt;
-  const url = URL.createObjectURL(new Blob([text.endsWith('\n') ? text : `${text}\n`], { type: 'application/json' }));
+  const { receipt } = page.receipt;
+  const text = `${JSON.stringify(page.receiptFile, null, 1)}\n`;
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
   const link = document.createElement('a');
   link.href = url;
   link.download = `sealtip-receipt-${receipt.index}.json`;
@@ -326,6 +360,81 @@ function saveReceipt() {
 function hasUnsentInput() {
   if (page.receipt || !page.definition) return false;
   return page.files.length > 0 || Object.keys(readAnswers(page.definition, $('report'))).length > 0;
+}
+
+// ------------------------------------------------ check my report ----
+
+const MAIN_SECTIONS = ['safety', 'report', 'progress', 'failure', 'receipt', 'next', 'check-link', 'keys'];
+
+function showCheckView() {
+  if (page.busy || page.mainView) return;
+  page.mainView = new Map(MAIN_SECTIONS.map((id) => [id, $(id).hidden]));
+  for (const id of MAIN_SECTIONS) $(id).hidden = true;
+  $('check').hidden = false;
+  $('check').focus();
+}
+
+function showMainView() {
+  if (!page.mainView) return;
+  for (const [id, hidden] of page.mainView) $(id).hidden = hidden;
+  page.mainView = null;
+  $('check').hidden = true;
+  $('check-open').focus();
+}
+
+function checkOutcome(outcome, key, values = {}) {
+  const result = $('check-result');
+  result.dataset.outcome = outcome;
+  result.className = outcome === 'ok' ? 'ok' : outcome === 'working' ? '' : 'problem';
+  say('check-result', key, values);
+}
+
+// The saved receipt, read here (never sent), against the server's latest
+// signed checkpoint and a consistency proof from the receipt's checkpoint
+// to it, both verified with the key kept in the receipt.
+async function onCheckFile(event) {
+  const file = event.target.files[0];
+  event.target.value = ''; // the same file can be chosen again
+  if (!file) return;
+  checkOutcome('working', 'ui.check_working');
+  let sodium;
+  try {
+    sodium = await page.sodiumReady;
+    if (!sodium) throw new Error('libsodium is not loaded yet');
+  } catch {
+    checkOutcome('failed', 'ui.check_failed');
+    return;
+  }
+  let receipt;
+  try {
+    receipt = await openReceiptFile(sodium, await file.text());
+  } catch {
+    checkOutcome('bad_file', 'ui.check_bad_file');
+    return;
+  }
+  let config;
+  let note;
+  try {
+    [config, note] = await Promise.all([
+      fetchJson('api/v1/config'),
+      fetchOk('api/v1/log/checkpoint').then((response) => response.text()),
+    ]);
+  } catch {
+    checkOutcome('failed', 'ui.check_failed');
+    return;
+  }
+  if (!config || !config.log || config.log.verifier_key !== receipt.verifier.text) {
+    checkOutcome('key_changed', 'ui.check_key_changed');
+    return;
+  }
+  try {
+    const record = await checkStillOnRecord(sodium, receipt, note,
+      async (from, to) => (await fetchJson(`api/v1/log/consistency?from=${from}&to=${to}`)).proof);
+    checkOutcome('ok', record.from === record.to ? 'ui.check_ok_same' : 'ui.check_ok', record);
+  } catch (error) {
+    if (error instanceof ReceiptError) checkOutcome(error.code, 'ui.check_altered');
+    else checkOutcome('failed', 'ui.check_failed');
+  }
 }
 
 // ------------------------------------------------------------- start ----
@@ -348,6 +457,9 @@ async function start() {
   setUpDropzone();
   $('retry').addEventListener('click', send);
   $('save-receipt').addEventListener('click', saveReceipt);
+  $('check-open').addEventListener('click', showCheckView);
+  $('check-back').addEventListener('click', showMainView);
+  $('check-file').addEventListener('change', onCheckFile);
   window.addEventListener('beforeunload', (event) => {
     if (hasUnsentInput()) {
       event.preventDefault();
@@ -356,7 +468,9 @@ async function start() {
   });
 
   try {
-    const [sodium, config] = await Promise.all([loadSodium(), fetchJson('api/v1/config')]);
+    page.sodiumReady = loadSodium();
+    page.sodiumReady.catch(() => {}); // reported below; the check view says it again
+    const [sodium, config] = await Promise.all([page.sodiumReady, fetchJson('api/v1/config')]);
     page.config = config;
     try {
       page.recipients = checkRecipients(sodium, config.recipients);

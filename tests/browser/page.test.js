@@ -226,8 +226,19 @@ test('readable at 1280 and 360 px in English and Khmer (screenshots in tests/art
       if (width === 360) {
         await page.click('#send');
         await page.waitForSelector('#receipt:not([hidden])');
+        await page.waitForSelector('#receipt-status[data-outcome="verified"]');
         assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= width);
         await page.screenshot({ path: h.screenshotPath(`receipt-${lang}-${width}.png`), fullPage: true });
+        // "Check my report" with the receipt just saved (one report per commit here).
+        const index = await page.textContent('#receipt-index');
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-receipt')]);
+        await page.click('#check-open');
+        await page.setInputFiles('#check-file', await download.path());
+        await page.waitForSelector('#check-result[data-outcome="ok"]');
+        assert.strictEqual(await page.textContent('#check-result'), STRINGS[lang].ui.check_ok_same
+          .replace('{index}', index).replace('{day}', new Date().toISOString().slice(0, 10)).replace('{to}', String(Number(index) + 1)));
+        assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= width);
+        await page.screenshot({ path: h.screenshotPath(`check-${lang}-${width}.png`), fullPage: true });
       }
       seen.check();
     }

@@ -130,15 +130,23 @@ async function reportRun(t, { lang, locale, jitless, bigBytes, viaKeyboard = fal
     leaf: await page.textContent('#receipt-leaf'),
   };
   assert.strictEqual(await page.isHidden('#receipt-mismatch'), true, 'the page computed the same leaf hash');
+  // The page verified the receipt itself: leaf hash, signed checkpoint, inclusion proof.
+  await page.waitForSelector('#receipt-status[data-outcome]', { timeout: 60000 });
+  assert.strictEqual(await page.getAttribute('#receipt-status', 'data-outcome'), 'verified');
+  assert.strictEqual(await page.textContent('#receipt-status'), STRINGS[lang].ui.receipt_verified);
   assert.strictEqual(shown.index, 0);
   assert.strictEqual(shown.day, new Date().toISOString().slice(0, 10));
 
-  // The receipt saved as a file: the server's answer, without any request.
+  // The receipt saved as a file: the server's answer, the page's own leaf
+  // hash and the log's key, without any request.
   const requestsBefore = seen.requests.length;
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-receipt')]);
   assert.strictEqual(download.suggestedFilename(), 'sealtip-receipt-0.json');
-  const saved = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  const savedFile = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  const saved = savedFile.receipt;
   assert.deepStrictEqual({ index: saved.index, day: saved.day, leaf: saved.leaf_hash }, shown);
+  assert.strictEqual(savedFile.leaf_hash, shown.leaf);
+  assert.strictEqual(typeof savedFile.log.verifier_key, 'string');
   assert.strictEqual(seen.requests.length, requestsBefore);
 
   // Sent: nothing kept in the browser, nothing left on screen.

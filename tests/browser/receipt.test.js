@@ -1,0 +1,256 @@
+// Receipts in the real page against the real server: the page verifies the
+// 201's receipt (leaf hash, signed checkpoint, inclusion proof); the saved
+// receipt file verifies in node with independent code (node:crypto only);
+// "Check my report" says "still on record" after the log grew, and never
+// says it when the server lies (a changed root, a changed signature byte, a
+// changed consistency proof, a rollback to an older signed checkpoint, a
+// different log key) or when the receipt file was changed.
+import test from 'node:test';
+import assert from 'node:assert';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as h from './helpers.js';
+import { request, exportDb, parseExport } from '../integration/helpers.js';
+
+const STRINGS = {
+  en: JSON.parse(fs.readFileSync(path.join(h.ROOT, 'web', 'i18n', 'en.json'), 'utf8')),
+  km: JSON.parse(fs.readFileSync(path.join(h.ROOT, 'web', 'i18n', 'km.json'), 'utf8')),
+};
+const fill = (text, values) => text.replace(/\{(\w+)\}/g, (whole, name) => String(values[name]));
+
+// ---- independent verification: RFC 9162 §2.1.3.2, C2SP signed note ----
+
+const sha = (...parts) => { const x = crypto.createHash('sha256'); for (const p of parts) x.update(p); return x.digest(); };
+const node = (l, r) => sha(Buffer.from([1]), l, r);
+const b64 = (s, len) => {
+  const b = Buffer.from(s, 'base64');
+  assert.strictEqual(b.toString('base64'), s, 'canonical base64');
+  if (len !== undefined) assert.strictEqual(b.length, len);
+  return b;
+};
+
+function verifyInclusion(index, size, leaf, proof, root) {
+  if (index >= size) return false;
+  let fn = index, sn = size - 1, r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = node(p, r);
+      while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+    } else {
+      r = node(r, p);
+    }
+    fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && r.equals(root);
+}
+
+function openCheckpoint(note, vkey) {
+  const [name, idHex, keyB64] = [vkey.slice(0, vkey.indexOf('+')), vkey.split('+')[1], vkey.split('+').slice(2).join('+')];
+  const raw = b64(keyB64, 33);
+  assert.strictEqual(raw[0], 1);
+  const pk = raw.subarray(1);
+  const id = sha(Buffer.from(name), Buffer.from([0x0a, 0x01]), pk).subarray(0, 4);
+  assert.strictEqual(id.toString('hex'), idHex);
+  const key = crypto.createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pk]), format: 'der', type: 'spki' });
+  const split = note.lastIndexOf('\n\n');
+  const text = note.slice(0, split + 1);
+  const [line, ...rest] = note.slice(split + 2).split('\n');
+  assert.deepStrictEqual(rest, ['']);
+  const m = /^\u2014 (\S+) (\S+)$/.exec(line);
+  assert.ok(m && m[1] === name, 'signature line by the log key');
+  const sig = b64(m[2], 68);
+  assert.ok(sig.subarray(0, 4).equals(id));
+  assert.ok(crypto.verify(null, Buffer.from(text), key, sig.subarray(4)), 'Ed25519 signature');
+  const lines = text.split('\n');
+  assert.strictEqual(lines[0], name);
+  return { size: Number(lines[1]), root: b64(lines[2], 32) };
+}
+
+// ---- the page ----
+
+async function newPage(t, server, options) {
+  const context = await h.launch(t, options);
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, server.url);
+  await h.openPage(page, server);
+  return { context, page, seen };
+}
+
+// Sends one short report from a freshly loaded page -> the receipt status.
+async function sendReport(page, server, what) {
+  await h.openPage(page, server);
+  await page.fill('#field-what', what);
+  await page.click('#send');
+  await page.waitForSelector('#receipt-status[data-outcome]', { timeout: 60000 });
+  return { outcome: await page.getAttribute('#receipt-status', 'data-outcome'), text: await page.textContent('#receipt-status') };
+}
+
+async function checkFile(page, file) {
+  await page.evaluate(() => { delete document.getElementById('check-result').dataset.outcome; });
+  await page.setInputFiles('#check-file', file);
+  await page.waitForFunction(() => {
+    const outcome = document.getElementById('check-result').dataset.outcome;
+    return outcome && outcome !== 'working';
+  }, null, { timeout: 30000 });
+  return { outcome: await page.getAttribute('#check-result', 'data-outcome'), text: await page.textContent('#check-result') };
+}
+
+const isPath = (name) => (url) => new URL(url).pathname === name;
+
+test('receipt verified in the page and in node; "Check my report": still on record, and every lie caught', async (t) => {
+  const server = await h.startPageServer(t);
+  const { context, page, seen } = await newPage(t, server);
+  const ui = STRINGS.en.ui;
+
+  // Report 0, and the signed checkpoint of size 1 (for the rollback below).
+  assert.strictEqual((await sendReport(page, server, 'First: a bribe at the port.')).outcome, 'verified');
+  const oldNote = (await request(server, 'GET', '/api/v1/log/checkpoint')).body.toString('utf8');
+  assert.match(oldNote, /^[^\n]+\n1\n/);
+
+  // Report 1: its receipt is the one kept.
+  const sent = await sendReport(page, server, 'Second: a phone "for the stamp".');
+  assert.deepStrictEqual(sent, { outcome: 'verified', text: ui.receipt_verified });
+  assert.strictEqual(await page.isHidden('#receipt-mismatch'), true);
+  const requestsBefore = seen.requests.length;
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-receipt')]);
+  assert.strictEqual(download.suggestedFilename(), 'sealtip-receipt-1.json');
+  assert.strictEqual(seen.requests.length, requestsBefore, 'saving makes no request');
+  const receiptPath = path.join(h.tmpdir(), 'receipt.json');
+  await download.saveAs(receiptPath);
+  const saved = JSON.parse(fs.readFileSync(receiptPath, 'utf8'));
+
+  // The saved file, in node with node:crypto alone.
+  const config = JSON.parse((await request(server, 'GET', '/api/v1/config')).body.toString('utf8'));
+  assert.deepStrictEqual(saved.log, { origin: config.log.origin, verifier_key: config.log.verifier_key });
+  assert.strictEqual(saved.receipt.index, 1);
+  assert.strictEqual(saved.receipt.day, new Date().toISOString().slice(0, 10));
+  const stored = parseExport(exportDb(server.db).file).entries.find((entry) => entry.index === 1).envelope;
+  const leaf = sha(Buffer.from([0]), stored);
+  assert.strictEqual(saved.leaf_hash, leaf.toString('base64'), 'the page\'s leaf hash is SHA-256(0x00 || stored envelope)');
+  assert.strictEqual(saved.receipt.leaf_hash, saved.leaf_hash);
+  const cp = openCheckpoint(saved.receipt.checkpoint, saved.log.verifier_key);
+  assert.strictEqual(cp.size, saved.receipt.tree_size);
+  assert.strictEqual(cp.size, 2);
+  assert.ok(verifyInclusion(1, cp.size, leaf, saved.receipt.inclusion_proof.map((p) => b64(p, 32)), cp.root), 'inclusion');
+
+  // Two more reports: the log grows to 4.
+  for (const what of ['Third: cash at the checkpoint.', 'Fourth: perfume for a licence.']) {
+    assert.strictEqual((await sendReport(page, server, what)).outcome, 'verified');
+  }
+
+  // The check view, from the link; the file is read, never sent.
+  await h.openPage(page, server);
+  await page.click('#check-open');
+  assert.strictEqual(await page.isVisible('#check'), true);
+  assert.strictEqual(await page.isHidden('#report'), true);
+  const postsBefore = seen.requests.filter((request) => request.method() !== 'GET').length;
+  const ok = await checkFile(page, receiptPath);
+  assert.deepStrictEqual(ok, { outcome: 'ok', text: fill(ui.check_ok, { index: 1, day: saved.receipt.day, from: 2, to: 4 }) });
+
+  // The server lies, one way at a time: never "still on record".
+  const altered = async (name, pattern, handler, expected = ui.check_altered) => {
+    await page.route(pattern, handler);
+    const result = await checkFile(page, receiptPath);
+    await page.unroute(pattern, handler);
+    assert.strictEqual(result.text, expected, name);
+    assert.notStrictEqual(result.outcome, 'ok', name);
+    return result.outcome;
+  };
+  const withNote = (change) => async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, body: change(await response.text()) });
+  };
+  const lines = (note) => note.split('\n');
+  assert.strictEqual(await altered('root changed', isPath('/api/v1/log/checkpoint'), withNote((note) => {
+    const l = lines(note);
+    l[2] = crypto.randomBytes(32).toString('base64');
+    return l.join('\n');
+  })), 'bad_signature');
+  assert.strictEqual(await altered('signature byte changed', isPath('/api/v1/log/checkpoint'), withNote((note) => {
+    const l = lines(note);
+    const [dash, name, sig] = l[4].split(' ');
+    const bytes = Buffer.from(sig, 'base64');
+    bytes[40] ^= 0x01;
+    l[4] = [dash, name, bytes.toString('base64')].join(' ');
+    return l.join('\n');
+  })), 'bad_signature');
+  assert.strictEqual(await altered('consistency proof changed', isPath('/api/v1/log/consistency'), async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    const element = Buffer.from(json.proof[0], 'base64');
+    element[7] ^= 0x80;
+    json.proof[0] = element.toString('base64');
+    await route.fulfill({ response, json });
+  }), 'bad_consistency');
+  assert.strictEqual(await altered('rollback to an older signed checkpoint', isPath('/api/v1/log/checkpoint'),
+    withNote(() => oldNote)), 'rolled_back');
+  // A different log key (a real one, of the same name) announced in config.
+  const other = crypto.generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(12);
+  const name = config.log.origin;
+  const otherKey = `${name}+${sha(Buffer.from(name), Buffer.from([0x0a, 0x01]), other).subarray(0, 4).toString('hex')}+${Buffer.concat([Buffer.from([1]), other]).toString('base64')}`;
+  assert.strictEqual(await altered('the log key changed', isPath('/api/v1/config'), async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    await route.fulfill({ response, json: { ...json, log: { ...json.log, verifier_key: otherKey } } });
+  }, ui.check_key_changed), 'key_changed');
+
+  // A receipt file changed by hand is refused before anything is asked.
+  const dir = h.tmpdir();
+  const otherLeaf = crypto.randomBytes(32).toString('base64');
+  for (const [label, change] of [
+    ['server leaf hash', (file) => { file.receipt.leaf_hash = otherLeaf; }],
+    ['both leaf hashes', (file) => { file.receipt.leaf_hash = otherLeaf; file.leaf_hash = otherLeaf; }],
+    ['index', (file) => { file.receipt.index = 0; }],
+    ['not a receipt', (file) => { delete file.format; }],
+  ]) {
+    const copy = JSON.parse(JSON.stringify(saved));
+    change(copy);
+    const file = path.join(dir, `tampered-${label.replace(/ /g, '-')}.json`);
+    fs.writeFileSync(file, JSON.stringify(copy));
+    const result = await checkFile(page, file);
+    assert.deepStrictEqual(result, { outcome: 'bad_file', text: ui.check_bad_file }, label);
+  }
+
+  // Untouched, it still checks; and back to the form.
+  assert.strictEqual((await checkFile(page, receiptPath)).outcome, 'ok');
+  await page.click('#check-back');
+  assert.strictEqual(await page.isHidden('#check'), true);
+  assert.strictEqual(await page.isVisible('#report'), true);
+
+  // Nothing but GETs during the check; nothing stored; the usual rules.
+  assert.strictEqual(seen.requests.filter((request) => request.method() !== 'GET').length, postsBefore);
+  assert.deepStrictEqual(await page.evaluate(async () => ({
+    local: localStorage.length, session: sessionStorage.length, databases: (await indexedDB.databases()).length, cookie: document.cookie,
+  })), { local: 0, session: 0, databases: 0, cookie: '' });
+  assert.deepStrictEqual(await context.cookies(), []);
+  seen.check();
+});
+
+test('a server announcing another log key: the receipt is not verified (Khmer), and the check view says so', async (t) => {
+  const server = await h.startPageServer(t);
+  const context = await h.launch(t, { locale: 'km-KH' });
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, server.url);
+  const other = crypto.generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(12);
+  let name = null;
+  await page.route(isPath('/api/v1/config'), async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    name = json.log.origin;
+    const id = sha(Buffer.from(name), Buffer.from([0x0a, 0x01]), other).subarray(0, 4).toString('hex');
+    await route.fulfill({ response, json: { ...json, log: { ...json.log, verifier_key: `${name}+${id}+${Buffer.concat([Buffer.from([1]), other]).toString('base64')}` } } });
+  });
+  const sent = await sendReport(page, server, 'មន្ត្រីបានទាមទារលុយ។');
+  assert.deepStrictEqual(sent, { outcome: 'no_signature', text: STRINGS.km.ui.receipt_unverified });
+  assert.notStrictEqual(sent.text, STRINGS.km.ui.receipt_verified);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-receipt')]);
+  const file = path.join(h.tmpdir(), 'receipt.json');
+  await download.saveAs(file);
+  // The file holds the key the page was given: it does not check out on its own.
+  await page.click('#check-open');
+  const result = await checkFile(page, file);
+  assert.deepStrictEqual(result, { outcome: 'bad_file', text: STRINGS.km.ui.check_bad_file });
+  seen.check();
+});

@@ -1,0 +1,330 @@
+// Receipts of the report log (docs/api.md "Log"): C2SP signed-note verifier
+// keys and notes, C2SP tlog-checkpoint, and RFC 9162 §2.1 inclusion and
+// consistency proofs with SHA-256. SHA-256 is crypto.subtle's (native even
+// where WebAssembly is off, as in Tor Browser "Safer"); Ed25519 is
+// libsodium.js's crypto_sign_verify_detached (the `sodium` object passed in:
+// WebCrypto Ed25519 is not available everywhere). No other dependency.
+//
+// Strict: anything that is not exactly the format is refused with a
+// ReceiptError whose `code` says what (the page and the tests use the code).
+
+export class ReceiptError extends Error {
+  constructor(code, message) {
+    super(message || code);
+    this.name = 'ReceiptError';
+    this.code = code;
+  }
+}
+
+const fail = (code, message) => { throw new ReceiptError(code, message); };
+const encoder = new TextEncoder();
+const MAX_SIGNATURES = 100; // C2SP signed-note: verifiers may refuse more
+
+// ------------------------------------------------------------ helpers ----
+
+export async function sha256(...parts) {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const all = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) { all.set(part, at); at += part.length; }
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+}
+
+export function equalBytes(a, b) {
+  if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array) || a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+// Standard base64 with padding, canonical only (re-encoding gives the same
+// text), of exactly `length` bytes when given.
+export function fromBase64(text, length, code = 'bad_base64') {
+  if (typeof text !== 'string' || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) fail(code, 'not base64');
+  let binary;
+  try {
+    binary = atob(text);
+  } catch {
+    fail(code, 'not base64');
+  }
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  if (toBase64(bytes) !== text) fail(code, 'not canonical base64');
+  if (length !== undefined && bytes.length !== length) fail(code, `expected ${length} bytes, got ${bytes.length}`);
+  return bytes;
+}
+
+export function toBase64(bytes) {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+function hex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// A decimal tree size or index: "0" or no leading zero, a safe integer.
+function parseSize(text, code) {
+  if (typeof text !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(text)) fail(code, 'not a decimal number');
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) fail(code, 'number too large');
+  return n;
+}
+
+function checkSize(n, code) {
+  if (!Number.isSafeInteger(n) || n < 0) fail(code, 'not a tree size or index');
+}
+
+// ------------------------------------------------------ signed notes ----
+
+// C2SP verifier key "<name>+<hex key id>+<base64(0x01 || Ed25519 pk)>",
+// key id = SHA-256(name || 0x0A || 0x01 || pk)[:4].
+// -> {name, keyId (4 bytes), publicKey (32 bytes), text}
+export async function parseVerifierKey(text) {
+  if (typeof text !== 'string') fail('bad_verifier_key', 'not a string');
+  // The name has no "+"; the base64 key may.
+  const match = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(text);
+  if (!match) fail('bad_verifier_key', 'not name+id+key');
+  const [, name, idHex, keyB64] = match;
+  checkKeyName(name, 'bad_verifier_key');
+  if (!/^[0-9a-f]{8}$/.test(idHex)) fail('bad_verifier_key', 'key id is not 8 lowercase hex digits');
+  const raw = fromBase64(keyB64, 33, 'bad_verifier_key');
+  if (raw[0] !== 0x01) fail('bad_verifier_key', 'not an Ed25519 key');
+  const publicKey = raw.slice(1);
+  const keyId = (await sha256(encoder.encode(name), Uint8Array.of(0x0a, 0x01), publicKey)).slice(0, 4);
+  if (hex(keyId) !== idHex) fail('bad_verifier_key', 'key id does not match the key');
+  return { name, keyId, publicKey, text };
+}
+
+// Key names: non-empty, no Unicode spaces, no "+" (C2SP signed-note).
+function checkKeyName(name, code) {
+  if (typeof name !== 'string' || name.length === 0 || /[\s+]/u.test(name) || /[\x00-\x1f\x7f]/.test(name)) {
+    fail(code, 'bad key name');
+  }
+}
+
+// Verifies a C2SP signed note (string, or UTF-8 bytes) with one verifier
+// (from parseVerifierKey): exactly one signature line by that key (name and
+// key id), and it must verify. Lines by other keys are allowed and ignored.
+// -> the signed text (through its final newline).
+export function verifyNote(sodium, note, verifier) {
+  if (note instanceof Uint8Array) {
+    try {
+      note = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(note);
+    } catch {
+      fail('bad_note', 'not UTF-8');
+    }
+  }
+  if (typeof note !== 'string') fail('bad_note', 'not text');
+  // Newlines are the only control characters a note may hold.
+  if (/[\x00-\x09\x0b-\x1f\x7f]/.test(note)) fail('bad_note', 'control character');
+  if (!note.endsWith('\n')) fail('bad_note', 'no final newline');
+  const split = note.lastIndexOf('\n\n');
+  if (split < 0) fail('bad_note', 'no blank line before the signatures');
+  const text = note.slice(0, split + 1);
+  if (text.length < 1 || text === '\n') fail('bad_note', 'empty text');
+  const lines = note.slice(split + 2, -1).split('\n');
+  if (lines.length > MAX_SIGNATURES) fail('bad_note', 'too many signatures');
+  const message = encoder.encode(text);
+  let found = 0;
+  let valid = false;
+  for (const line of lines) {
+    const match = /^\u2014 (\S+) (\S+)$/u.exec(line);
+    if (!match) fail('bad_note', 'malformed signature line');
+    checkKeyName(match[1], 'bad_note');
+    const signature = fromBase64(match[2], undefined, 'bad_note');
+    if (signature.length < 5) fail('bad_note', 'signature too short');
+    if (match[1] !== verifier.name || !equalBytes(signature.slice(0, 4), verifier.keyId)) continue;
+    found++;
+    if (signature.length !== 68) fail('bad_signature', 'an Ed25519 signature is 64 bytes');
+    let ok = false;
+    try {
+      ok = sodium.crypto_sign_verify_detached(signature.slice(4), message, verifier.publicKey);
+    } catch {
+      ok = false;
+    }
+    valid = ok;
+  }
+  if (found === 0) fail('no_signature', 'no signature by the log key');
+  if (found > 1) fail('bad_note', 'more than one signature by the log key');
+  if (!valid) fail('bad_signature', 'the signature does not verify');
+  return text;
+}
+
+// C2SP tlog-checkpoint text: origin, decimal size, base64 root hash, then
+// optional extension lines. -> {origin, size, root (32 bytes)}
+export function parseCheckpoint(text) {
+  if (typeof text !== 'string' || !text.endsWith('\n')) fail('bad_checkpoint', 'no final newline');
+  const lines = text.slice(0, -1).split('\n');
+  if (lines.length < 3) fail('bad_checkpoint', 'fewer than three lines');
+  const [origin, sizeText, rootText, ...extensions] = lines;
+  if (origin.length === 0 || /[\x00-\x1f\x7f]/.test(origin)) fail('bad_checkpoint', 'bad origin line');
+  const size = parseSize(sizeText, 'bad_checkpoint');
+  const root = fromBase64(rootText, 32, 'bad_checkpoint');
+  if (extensions.some((line) => line.length === 0)) fail('bad_checkpoint', 'empty extension line');
+  return { origin, size, root };
+}
+
+// A signed checkpoint of the log that `verifier` names: the signature
+// verifies and the origin is the key's name.
+export function openCheckpoint(sodium, note, verifier) {
+  const checkpoint = parseCheckpoint(verifyNote(sodium, note, verifier));
+  if (checkpoint.origin !== verifier.name) fail('wrong_origin', 'the checkpoint is for another log');
+  return checkpoint;
+}
+
+// ------------------------------------------------------ RFC 9162 §2.1 ----
+
+const nodeHash = (left, right) => sha256(Uint8Array.of(0x01), left, right);
+
+export function leafHashOf(data) {
+  return sha256(Uint8Array.of(0x00), data);
+}
+
+// Arithmetic instead of bit operators: sizes go beyond 2^32.
+const odd = (n) => n % 2 === 1;
+const half = (n) => Math.floor(n / 2);
+const isPowerOfTwo = (n) => {
+  while (n > 1 && !odd(n)) n = half(n);
+  return n === 1;
+};
+
+function checkHashes(list, code) {
+  if (!Array.isArray(list) || list.length > 64) fail(code, 'not a proof');
+  for (const item of list) if (!(item instanceof Uint8Array) || item.length !== 32) fail(code, 'not a SHA-256 hash');
+}
+
+// §2.1.3.2: `leaf` (a leaf hash) is at `index` in the tree of `size` leaves
+// whose root is `root`. Throws bad_inclusion otherwise.
+export async function verifyInclusion(index, size, leaf, proof, root) {
+  checkSize(index, 'bad_inclusion');
+  checkSize(size, 'bad_inclusion');
+  checkHashes([leaf, root], 'bad_inclusion');
+  checkHashes(proof, 'bad_inclusion');
+  if (index >= size) fail('bad_inclusion', 'index beyond the tree');
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) fail('bad_inclusion', 'proof too long');
+    if (odd(fn) || fn === sn) {
+      r = await nodeHash(p, r);
+      if (!odd(fn)) while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn); }
+    } else {
+      r = await nodeHash(r, p);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  if (sn !== 0) fail('bad_inclusion', 'proof too short');
+  if (!equalBytes(r, root)) fail('bad_inclusion', 'the root does not match');
+  return true;
+}
+
+// §2.1.4.2: the tree of `to` leaves (root `newRoot`) extends the tree of
+// `from` leaves (root `oldRoot`). Throws bad_consistency otherwise.
+export async function verifyConsistency(from, to, oldRoot, newRoot, proof) {
+  checkSize(from, 'bad_consistency');
+  checkSize(to, 'bad_consistency');
+  checkHashes([oldRoot, newRoot], 'bad_consistency');
+  checkHashes(proof, 'bad_consistency');
+  if (from > to) fail('bad_consistency', 'the tree shrank');
+  if (from === to) {
+    if (proof.length !== 0 || !equalBytes(oldRoot, newRoot)) fail('bad_consistency', 'same size, different roots');
+    return true;
+  }
+  if (from === 0) {
+    if (proof.length !== 0) fail('bad_consistency', 'a proof from the empty tree must be empty');
+    return true;
+  }
+  if (proof.length === 0) fail('bad_consistency', 'empty proof');
+  // from is a power of two: the old root is the first node of the path.
+  const path = isPowerOfTwo(from) ? [oldRoot, ...proof] : proof.slice();
+  let fn = from - 1;
+  let sn = to - 1;
+  while (odd(fn)) { fn = half(fn); sn = half(sn); }
+  let fr = path[0];
+  let sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0) fail('bad_consistency', 'proof too long');
+    if (odd(fn) || fn === sn) {
+      fr = await nodeHash(c, fr);
+      sr = await nodeHash(c, sr);
+      if (!odd(fn)) while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn); }
+    } else {
+      sr = await nodeHash(sr, c);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  if (sn !== 0) fail('bad_consistency', 'proof too short');
+  if (!equalBytes(fr, oldRoot) || !equalBytes(sr, newRoot)) fail('bad_consistency', 'the roots do not match');
+  return true;
+}
+
+// ------------------------------------------------------------ receipts ----
+
+const proofOf = (list, code) => {
+  if (!Array.isArray(list) || list.length > 64) fail(code, 'not a proof');
+  return list.map((item) => fromBase64(item, 32, code));
+};
+
+// The server's 201 answer checked against what the page knows on its own:
+// `leafHash` (base64, computed over the envelope it sent) and the log's
+// verifier key. -> {index, treeSize, root, day, verifier}
+export async function verifyReceipt(sodium, receipt, { leafHash, verifierKey, origin }) {
+  if (receipt === null || typeof receipt !== 'object' || Array.isArray(receipt)) fail('bad_receipt', 'not a receipt');
+  const verifier = await parseVerifierKey(verifierKey);
+  if (origin !== undefined && origin !== verifier.name) fail('wrong_origin', 'the key is for another log');
+  if (typeof receipt.leaf_hash !== 'string' || receipt.leaf_hash !== leafHash) fail('leaf_mismatch', 'the leaf hash is not that of the report sent');
+  const leaf = fromBase64(receipt.leaf_hash, 32, 'bad_receipt');
+  if (!Number.isSafeInteger(receipt.index) || receipt.index < 0) fail('bad_receipt', 'bad index');
+  if (!Number.isSafeInteger(receipt.tree_size) || receipt.tree_size <= receipt.index) fail('bad_receipt', 'bad tree size');
+  if (typeof receipt.checkpoint !== 'string') fail('bad_receipt', 'no checkpoint');
+  const checkpoint = openCheckpoint(sodium, receipt.checkpoint, verifier);
+  if (checkpoint.size !== receipt.tree_size) fail('bad_receipt', 'the tree size is not the checkpoint\'s');
+  await verifyInclusion(receipt.index, checkpoint.size, leaf, proofOf(receipt.inclusion_proof, 'bad_inclusion'), checkpoint.root);
+  return { index: receipt.index, treeSize: checkpoint.size, root: checkpoint.root, day: receipt.day, verifier };
+}
+
+export const RECEIPT_FILE_FORMAT = 'sealtip-receipt-1';
+
+// What the page saves: the server's receipt as it came, the leaf hash the
+// page computed itself, and the log it belongs to.
+export function receiptFile(receipt, { leafHash, origin, verifierKey }) {
+  return { format: RECEIPT_FILE_FORMAT, receipt, leaf_hash: leafHash, log: { origin, verifier_key: verifierKey } };
+}
+
+// A saved receipt file (its text), checked on its own.
+// -> {index, treeSize, root, day, verifier, file}
+export async function openReceiptFile(sodium, text) {
+  let file;
+  try {
+    file = JSON.parse(text);
+  } catch {
+    fail('bad_receipt_file', 'not JSON');
+  }
+  if (file === null || typeof file !== 'object' || file.format !== RECEIPT_FILE_FORMAT
+    || typeof file.leaf_hash !== 'string' || file.log === null || typeof file.log !== 'object') {
+    fail('bad_receipt_file', 'not a sealtip receipt');
+  }
+  if (typeof file.receipt !== 'object' || file.receipt === null || typeof file.receipt.day !== 'string'
+    || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(file.receipt.day)) fail('bad_receipt_file', 'no day');
+  const checked = await verifyReceipt(sodium, file.receipt, {
+    leafHash: file.leaf_hash, verifierKey: file.log.verifier_key, origin: file.log.origin,
+  });
+  return { ...checked, file };
+}
+
+// Is the report still on record? `receipt` from openReceiptFile, `note` the
+// server's latest checkpoint, `consistency` a function (from, to) -> promise
+// of the proof (array of base64) the server gives.
+// -> {index, day, from, to}
+export async function checkStillOnRecord(sodium, receipt, note, consistency) {
+  const latest = openCheckpoint(sodium, note, receipt.verifier);
+  if (latest.size < receipt.treeSize) fail('rolled_back', 'the log is smaller than in the receipt');
+  const proof = latest.size === receipt.treeSize ? [] : proofOf(await consistency(receipt.treeSize, latest.size), 'bad_consistency');
+  await verifyConsistency(receipt.treeSize, latest.size, receipt.root, latest.root, proof);
+  return { index: receipt.index, day: receipt.day, from: receipt.treeSize, to: latest.size };
+}
