@@ -1,6 +1,8 @@
 /* make bench: `sealtip open` on a large envelope, as a ratio to the raw
  * crypto_secretstream pull rate measured in this same run, and the peak RSS
- * of the open. Usage: bench_open SEALTIP KEY ENVELOPE OUTDIR */
+ * of the open. Both are the best of BENCH_RUNS runs, interleaved, so a burst
+ * of other work on the machine does not decide the ratio.
+ * Usage: bench_open SEALTIP KEY ENVELOPE OUTDIR */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <sodium.h>
 
 #define CHUNK 65536
+#define BENCH_RUNS 3
 
 static double
 now(void)
@@ -56,38 +59,59 @@ raw_pull_rate(unsigned long long bytes)
 	return (double)bytes / (1 << 20) / elapsed;
 }
 
-int
-main(int argc, char **argv)
+/* One `sealtip open` into dir; returns seconds, fills peak RSS in KiB. */
+static double
+run_open(char **argv, const char *dir, long *maxrss)
 {
 	struct rusage usage;
-	struct stat st;
-	double start, elapsed, open_rate, raw_rate;
+	double start;
 	pid_t pid;
 	int status;
 
-	if (argc != 5 || sodium_init() < 0) {
-		fputs("usage: bench_open SEALTIP KEY ENVELOPE OUTDIR\n", stderr);
-		return 2;
-	}
-	if (stat(argv[3], &st) == -1)
-		return 1;
-	raw_rate = raw_pull_rate((unsigned long long)st.st_size / CHUNK * CHUNK);
-
 	start = now();
 	if ((pid = fork()) == 0) {
-		execl(argv[1], argv[1], "open", "-k", argv[2], "-o", argv[4], argv[3], (char *)NULL);
+		execl(argv[1], argv[1], "open", "-k", argv[2], "-o", dir, argv[3], (char *)NULL);
 		_exit(127);
 	}
 	if (pid == -1 || wait4(pid, &status, 0, &usage) == -1 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0) {
 		fputs("bench_open: sealtip open failed\n", stderr);
-		return 1;
+		exit(1);
 	}
-	elapsed = now() - start;
-	open_rate = (double)st.st_size / (1 << 20) / elapsed;
-	printf("open: %.0f MiB in %.2f s = %.0f MiB/s; raw secretstream pull %.0f MiB/s\n",
-	    (double)st.st_size / (1 << 20), elapsed, open_rate, raw_rate);
-	printf("open ratio to raw pull: %.2f (target >= 0.80)\n", open_rate / raw_rate);
-	printf("open peak RSS: %.1f MiB (target < 16 MiB)\n", (double)usage.ru_maxrss / 1024);
+	*maxrss = usage.ru_maxrss;
+	return now() - start;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct stat st;
+	char dir[4096];
+	double best_open = 1e9, best_raw = 0, elapsed, rate, mib;
+	long maxrss, peak = 0;
+	int i;
+
+	if (argc != 5 || sodium_init() < 0) {
+		fputs("usage: bench_open SEALTIP KEY ENVELOPE OUTDIR\n", stderr);
+		return 2;
+	}
+	if (stat(argv[3], &st) == -1 || mkdir(argv[4], 0700) == -1)
+		return 1;
+	mib = (double)st.st_size / (1 << 20);
+	for (i = 0; i < BENCH_RUNS; i++) {
+		rate = raw_pull_rate((unsigned long long)st.st_size / CHUNK * CHUNK);
+		if (rate > best_raw)
+			best_raw = rate;
+		snprintf(dir, sizeof dir, "%s/run-%d", argv[4], i);
+		elapsed = run_open(argv, dir, &maxrss);
+		if (elapsed < best_open)
+			best_open = elapsed;
+		if (maxrss > peak)
+			peak = maxrss;
+	}
+	printf("open: %.0f MiB in %.2f s = %.0f MiB/s; raw secretstream pull %.0f MiB/s "
+	    "(best of %d each)\n", mib, best_open, mib / best_open, best_raw, BENCH_RUNS);
+	printf("open ratio to raw pull: %.2f (target >= 0.80)\n", mib / best_open / best_raw);
+	printf("open peak RSS: %.1f MiB (target < 16 MiB)\n", (double)peak / 1024);
 	return 0;
 }
