@@ -51,6 +51,8 @@ struct envelope_open {
 	crypto_secretstream_xchacha20poly1305_state state;
 	envelope_write_fn write;
 	void *ctx;
+	envelope_buffer_fn buffer;
+	void *buffer_ctx;
 	int status;
 	int finished;
 	int parsed;
@@ -433,6 +435,7 @@ envelope_open_chunk(struct envelope_open *o, const unsigned char *sealed, size_t
 {
 	const unsigned char *ad = NULL;
 	unsigned long long plain_len;
+	unsigned char *plain = NULL;
 	size_t ad_len = 0;
 	unsigned char tag;
 	int status = ST_OK;
@@ -441,8 +444,12 @@ envelope_open_chunk(struct envelope_open *o, const unsigned char *sealed, size_t
 		ad = o->preamble_bytes;
 		ad_len = o->preamble.length;
 	}
+	if (o->buffer != NULL)
+		plain = o->buffer(o->buffer_ctx);
+	if (plain == NULL)
+		plain = o->plain;
 	if (crypto_secretstream_xchacha20poly1305_pull(
-		&o->state, o->plain, &plain_len, &tag, sealed, sealed_len, ad, ad_len) != 0)
+		&o->state, plain, &plain_len, &tag, sealed, sealed_len, ad, ad_len) != 0)
 		return ST_ERR_CHUNK_AUTH;
 	o->chunks++;
 
@@ -459,7 +466,7 @@ envelope_open_chunk(struct envelope_open *o, const unsigned char *sealed, size_t
 		goto done;
 	}
 	o->payload_len += plain_len;
-	if (plain_len > 0 && o->write(o->ctx, o->plain, (size_t)plain_len) != 0)
+	if (plain_len > 0 && o->write(o->ctx, plain, (size_t)plain_len) != 0)
 		status = ST_ERR_CALLBACK;
 done:
 	/* o->plain is overwritten by the next chunk and wiped by sodium_free;
@@ -559,6 +566,15 @@ envelope_open_final(struct envelope_open *o, uint64_t *payload_len)
 			*payload_len = o->payload_len;
 	}
 	return o->status;
+}
+
+void
+envelope_open_set_buffer(struct envelope_open *o, envelope_buffer_fn buffer, void *ctx)
+{
+	if (o == NULL)
+		return;
+	o->buffer = buffer;
+	o->buffer_ctx = ctx;
 }
 
 const struct envelope_preamble *

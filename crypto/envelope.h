@@ -78,6 +78,16 @@ struct envelope_open;
 int envelope_open_new(struct envelope_open **out, const unsigned char box_pk[32],
     const unsigned char box_sk[32], envelope_write_fn write, void *ctx);
 
+/* Where chunks are decrypted to, when not the reader's own buffer: returns
+ * room for ENVELOPE_CHUNK_BYTES bytes, or NULL for the reader's buffer. The
+ * plaintext still goes to write, at that address: a consumer that queues
+ * bytes (src/relay.c) then needs no copy. */
+typedef unsigned char *(*envelope_buffer_fn)(void *ctx);
+
+/* Installs a buffer_fn for the chunks still to come; NULL restores the
+ * reader's own buffer. */
+void envelope_open_set_buffer(struct envelope_open *o, envelope_buffer_fn buffer, void *ctx);
+
 /* Feeds envelope bytes in any split. Errors are sticky: after one, every
  * further call returns the same status. */
 int envelope_open_update(struct envelope_open *o, const unsigned char *data, size_t len);

@@ -278,6 +278,8 @@ report_begin(struct open_report *r, const struct open_job *job, const char *name
 	if ((status = envelope_open_new(&r->envelope, job->sk->pub.box_pk, job->sk->box_sk,
 	    relay_write, r->relay)) != ST_OK)
 		goto fail;
+	/* Chunks are decrypted straight into the relay's slots: no copy. */
+	envelope_open_set_buffer(r->envelope, relay_chunk_buffer, r->relay);
 	return 0;
 fail:
 	tool_error("%s: %s", label, status_message(status));

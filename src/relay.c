@@ -118,10 +118,13 @@ relay_write(void *relay, const unsigned char *buf, size_t len)
 		if (n > len)
 			n = len;
 		/* The slot being filled is not counted yet: the consumer never
-		 * reads it, so the copy needs no lock. */
-		pthread_mutex_unlock(&r->lock);
-		memcpy(r->slots + tail * RELAY_SLOT_BYTES + r->fill, buf, n);
-		pthread_mutex_lock(&r->lock);
+		 * reads it, so the copy needs no lock. Bytes decrypted in place
+		 * (relay_reserve) are already there. */
+		if (buf != r->slots + tail * RELAY_SLOT_BYTES + r->fill) {
+			pthread_mutex_unlock(&r->lock);
+			memcpy(r->slots + tail * RELAY_SLOT_BYTES + r->fill, buf, n);
+			pthread_mutex_lock(&r->lock);
+		}
 		r->fill += n;
 		buf += n;
 		len -= n;
@@ -131,6 +134,38 @@ relay_write(void *relay, const unsigned char *buf, size_t len)
 	failed = r->failed;
 	pthread_mutex_unlock(&r->lock);
 	return failed ? -1 : 0;
+}
+
+unsigned char *
+relay_reserve(struct relay *r, size_t len)
+{
+	unsigned char *room = NULL;
+	size_t tail;
+
+	if (len > RELAY_SLOT_BYTES)
+		return NULL;
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (r->count == RELAY_SLOTS && !r->failed)
+			pthread_cond_wait(&r->changed, &r->lock);
+		if (r->failed)
+			break;
+		tail = (r->head + r->count) % RELAY_SLOTS;
+		if (RELAY_SLOT_BYTES - r->fill >= len) {
+			room = r->slots + tail * RELAY_SLOT_BYTES + r->fill;
+			break;
+		}
+		/* Not enough room left: send this slot on, start the next. */
+		relay_hand_over(r, tail);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return room;
+}
+
+unsigned char *
+relay_chunk_buffer(void *relay)
+{
+	return relay_reserve(relay, 65536);
 }
 
 int

@@ -18,6 +18,15 @@ int relay_start(struct relay **out, relay_consumer_fn consumer, void *ctx);
  * 0, or -1 once the consumer has failed. envelope_write_fn-shaped. */
 int relay_write(void *relay, const unsigned char *buf, size_t len);
 
+/* Room for len (at most 1 MiB) more bytes at the end of the slot being
+ * filled, waiting for a free slot if needed; NULL once the consumer failed.
+ * A relay_write of exactly that address then hands the bytes over without
+ * copying them. envelope_buffer_fn-shaped with len = 65536: see relay_chunk_buffer. */
+unsigned char *relay_reserve(struct relay *r, size_t len);
+
+/* relay_reserve(relay, 65536), shaped as an envelope_buffer_fn. */
+unsigned char *relay_chunk_buffer(void *relay);
+
 /* Waits until the consumer has taken everything, stops its thread; returns
  * 0, or -1 when the consumer failed. Call once, before relay_free. */
 int relay_finish(struct relay *r);
