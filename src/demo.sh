@@ -49,5 +49,7 @@ or over HTTP with the export token:
 Ctrl-C stops the server.
 TXT
 # shellcheck disable=SC2086 # config holds two words on purpose
+# The log's origin names the deployment and is fixed at its first start; a
+# .invalid name says plainly that this log is a demo.
 exec "$BUILD/sealtipd" --data "$VAR/data" $config --listen "$LISTEN" \
-	--export-token-file "$VAR/export-token"
+	--origin demo.sealtip.invalid/log --export-token-file "$VAR/export-token"
