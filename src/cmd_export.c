@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,15 @@ done:
 	return rc;
 }
 
+static const struct option export_options[] = {
+	{ "db", required_argument, NULL, 'd' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "after", required_argument, NULL, 'a' },
+	{ "check", no_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
 int
 cmd_export(int argc, char **argv)
 {
@@ -79,28 +89,33 @@ cmd_export(int argc, char **argv)
 	uint64_t first_index = 0, count, tree_size;
 	char err[256];
 	ssize_t n;
-	int i, check = 0, dirfd = -1, opened = 0, rc = TOOL_EXIT_FAIL;
+	int c, check = 0, dirfd = -1, opened = 0, rc = TOOL_EXIT_FAIL;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+	while ((c = getopt_long(argc, argv, "o:h", export_options, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'a':
+			if (cmd_parse_after(optarg, &first_index) == -1)
+				return tool_usage_error(
+				    export_usage, "--after: '%s' is not an index", optarg);
+			break;
+		case 'c':
+			check = 1;
+			break;
+		case 'h':
 			fputs(export_usage, stdout);
 			return TOOL_EXIT_OK;
-		} else if (strcmp(argv[i], "--check") == 0) {
-			check = 1;
-		} else if (i + 1 >= argc) {
-			return tool_usage_error(export_usage, "%s needs a value", argv[i]);
-		} else if (strcmp(argv[i], "--db") == 0) {
-			db = argv[++i];
-		} else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
-			out = argv[++i];
-		} else if (strcmp(argv[i], "--after") == 0) {
-			if (cmd_parse_after(argv[++i], &first_index) == -1)
-				return tool_usage_error(
-				    export_usage, "--after: '%s' is not an index", argv[i]);
-		} else {
-			return tool_usage_error(export_usage, "unknown argument '%s'", argv[i]);
+		default:
+			return tool_usage_error(export_usage, "unknown option");
 		}
 	}
+	if (optind != argc)
+		return tool_usage_error(export_usage, "unexpected argument '%s'", argv[optind]);
 	if (db == NULL || out == NULL)
 		return tool_usage_error(export_usage, "--db and -o are required");
 	if (store_open(&s, db, 0, err, sizeof err) == -1) {

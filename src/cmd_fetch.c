@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,14 @@ read_token(const char *path, char **out, size_t *len)
 	return 0;
 }
 
+static const struct option fetch_options[] = {
+	{ "token-file", required_argument, NULL, 't' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "after", required_argument, NULL, 'a' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
 int
 cmd_fetch(int argc, char **argv)
 {
@@ -232,28 +241,32 @@ cmd_fetch(int argc, char **argv)
 	size_t token_len = 0, req_size, have = 0, body_have;
 	uint64_t first_index = 0, length, got = 0;
 	ssize_t n;
-	int i, fd = -1, dirfd = -1, opened = 0, status, rc = TOOL_EXIT_FAIL;
+	int c, fd = -1, dirfd = -1, opened = 0, status, rc = TOOL_EXIT_FAIL;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+	while ((c = getopt_long(argc, argv, "o:h", fetch_options, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			token_file = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'a':
+			if (cmd_parse_after(optarg, &first_index) == -1)
+				return tool_usage_error(
+				    fetch_usage, "--after: '%s' is not an index", optarg);
+			break;
+		case 'h':
 			fputs(fetch_usage, stdout);
 			return TOOL_EXIT_OK;
-		} else if (strncmp(argv[i], "-", 1) != 0 && url_s == NULL) {
-			url_s = argv[i];
-		} else if (i + 1 >= argc) {
-			return tool_usage_error(fetch_usage, "%s needs a value", argv[i]);
-		} else if (strcmp(argv[i], "--token-file") == 0) {
-			token_file = argv[++i];
-		} else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
-			out = argv[++i];
-		} else if (strcmp(argv[i], "--after") == 0) {
-			if (cmd_parse_after(argv[++i], &first_index) == -1)
-				return tool_usage_error(
-				    fetch_usage, "--after: '%s' is not an index", argv[i]);
-		} else {
-			return tool_usage_error(fetch_usage, "unknown argument '%s'", argv[i]);
+		default:
+			return tool_usage_error(fetch_usage, "unknown option");
 		}
 	}
+	if (optind < argc)
+		url_s = argv[optind++];
+	if (optind != argc)
+		return tool_usage_error(fetch_usage, "unexpected argument '%s'", argv[optind]);
 	if (url_s == NULL || token_file == NULL || out == NULL)
 		return tool_usage_error(fetch_usage, "URL, --token-file and -o are required");
 	if (strlen(url_s) >= FETCH_URL_MAX - 32 || url_parse(url_s, &u) == -1)
