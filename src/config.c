@@ -19,7 +19,12 @@ enum opt_kind {
 	OPT_TIMEOUT,
 	OPT_MAX_CONNECTIONS,
 	OPT_THREADS,
-	OPT_ORIGIN
+	OPT_ORIGIN,
+	OPT_POW_BITS,
+	OPT_MAX_STORED_BYTES,
+	OPT_DISK_RESERVE_BYTES,
+	OPT_MAX_UPLOADS,
+	OPT_USER
 };
 
 /* The one option table: the command line takes --NAME VALUE or --NAME=VALUE,
@@ -47,6 +52,15 @@ static const struct option_def {
     {"origin", OPT_ORIGIN, "NAME",
 	"log origin and key name, e.g. reports.example.org/log (default " CONFIG_DEFAULT_ORIGIN
 	")"},
+    {"pow-bits", OPT_POW_BITS, "N",
+	"proof-of-work difficulty for reports, 0 = off (default 18, about a second on a "
+	"phone)"},
+    {"max-stored-bytes", OPT_MAX_STORED_BYTES, "N",
+	"quota for all stored envelopes, 0 = none (default 0)"},
+    {"disk-reserve-bytes", OPT_DISK_RESERVE_BYTES, "N",
+	"free space on the data disk that uploads never use (default 268435456)"},
+    {"max-uploads", OPT_MAX_UPLOADS, "N", "reports received at the same time (default 64)"},
+    {"user", OPT_USER, "NAME", "when started as root, run as this user"},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -174,6 +188,28 @@ config_set(struct config *cfg, const struct option_def *o, const char *value, co
 			return -1;
 		}
 		return set_string(&cfg->origin, value);
+	case OPT_POW_BITS:
+		if (parse_uint(value, 0, CONFIG_MAX_POW_BITS, &v) == -1)
+			goto bad_number;
+		cfg->pow_bits = (unsigned)v;
+		return 0;
+	case OPT_MAX_STORED_BYTES:
+		if (parse_uint(value, 0, UINT64_MAX, &v) == -1)
+			goto bad_number;
+		cfg->max_stored_bytes = v;
+		return 0;
+	case OPT_DISK_RESERVE_BYTES:
+		if (parse_uint(value, 0, UINT64_MAX, &v) == -1)
+			goto bad_number;
+		cfg->disk_reserve_bytes = v;
+		return 0;
+	case OPT_MAX_UPLOADS:
+		if (parse_uint(value, 1, 100000, &v) == -1)
+			goto bad_number;
+		cfg->max_uploads = (unsigned)v;
+		return 0;
+	case OPT_USER:
+		return set_string(&cfg->user, value);
 	}
 	return -1;
 bad_number:
@@ -252,6 +288,7 @@ config_free(struct config *cfg)
 	free(cfg->web);
 	free(cfg->export_token_file);
 	free(cfg->origin);
+	free(cfg->user);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -264,6 +301,9 @@ config_parse(struct config *cfg, int argc, char **argv)
 	int j, cli_recipients = 0;
 
 	memset(cfg, 0, sizeof *cfg);
+	/* Defaults for settings where 0 means something. */
+	cfg->pow_bits = CONFIG_DEFAULT_POW_BITS;
+	cfg->disk_reserve_bytes = CONFIG_DEFAULT_DISK_RESERVE_BYTES;
 	/* First pass: --help and --config, so the file is read before the
 	 * command line overrides it. */
 	for (j = 1; j < argc; j++) {
@@ -333,6 +373,8 @@ config_parse(struct config *cfg, int argc, char **argv)
 		cfg->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
 	if (cfg->threads == 0)
 		cfg->threads = CONFIG_DEFAULT_THREADS;
+	if (cfg->max_uploads == 0)
+		cfg->max_uploads = CONFIG_DEFAULT_MAX_UPLOADS;
 	if (cfg->origin == NULL && set_string(&cfg->origin, CONFIG_DEFAULT_ORIGIN) == -1)
 		goto fail;
 	return 0;

@@ -26,6 +26,14 @@
  * their own (docs/server.md, "Log key and origin"). */
 #define CONFIG_DEFAULT_ORIGIN "sealtip.example/log"
 #define CONFIG_FILE_MAX (64 * 1024)
+/* Proof-of-work difficulty in leading zero bits (docs/api.md, "Proof of
+ * work"); 0 turns it off. */
+#define CONFIG_DEFAULT_POW_BITS 18
+#define CONFIG_MAX_POW_BITS 32
+/* Space left free on the data folder's file system: uploads that would eat
+ * into it get 507, long before sqlite meets a full disk. */
+#define CONFIG_DEFAULT_DISK_RESERVE_BYTES (256u * 1024u * 1024u)
+#define CONFIG_DEFAULT_MAX_UPLOADS 64
 
 struct config {
 	char *data_dir;
@@ -39,6 +47,11 @@ struct config {
 	unsigned max_connections;
 	unsigned threads;
 	char *origin;		/* checkpoint origin = log key name */
+	unsigned pow_bits;	/* 0: no proof of work asked */
+	uint64_t max_stored_bytes;   /* envelopes in the database; 0: no quota */
+	uint64_t disk_reserve_bytes; /* free space never used by uploads */
+	unsigned max_uploads;	     /* request bodies being received at once */
+	char *user;		     /* started as root: run as this user */
 	int print_verifier_key; /* --print-verifier-key: print it and exit */
 };
 
