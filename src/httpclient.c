@@ -1,0 +1,405 @@
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "decimal.h"
+#include "httpclient.h"
+#include "tool.h"
+
+#define HTTPCLIENT_SEND_CHUNK 65536
+
+int
+httpclient_url_parse(const char *s, struct httpclient_url *u)
+{
+	const char *p, *host_end, *path;
+	size_t hlen;
+
+	memset(u, 0, sizeof *u);
+	if (strncmp(s, "http://", 7) != 0 || strlen(s) >= sizeof u->shown)
+		return -1;
+	snprintf(u->shown, sizeof u->shown, "%s", s);
+	p = s + 7;
+	path = p + strcspn(p, "/?#");
+	if (*path != '\0' && *path != '/')
+		return -1;
+	if (*p == '[') {
+		if ((host_end = memchr(p, ']', (size_t)(path - p))) == NULL)
+			return -1;
+		hlen = (size_t)(host_end - p - 1);
+		memcpy(u->host, p + 1, hlen < sizeof u->host ? hlen : 0);
+		p = host_end + 1;
+	} else {
+		host_end = memchr(p, ':', (size_t)(path - p));
+		if (host_end == NULL)
+			host_end = path;
+		hlen = (size_t)(host_end - p);
+		memcpy(u->host, p, hlen < sizeof u->host ? hlen : 0);
+		p = host_end;
+	}
+	if (hlen == 0 || hlen >= sizeof u->host)
+		return -1;
+	u->host[hlen] = '\0';
+	if (*p == ':') {
+		p++;
+		if (path - p < 1 || path - p > 5 || strspn(p, "0123456789") < (size_t)(path - p))
+			return -1;
+		memcpy(u->port, p, (size_t)(path - p));
+		u->port[path - p] = '\0';
+	} else if (p == path) {
+		snprintf(u->port, sizeof u->port, "80");
+	} else {
+		return -1;
+	}
+	hlen = strlen(path);
+	while (hlen > 0 && path[hlen - 1] == '/')
+		hlen--;
+	memcpy(u->base, path, hlen);
+	u->base[hlen] = '\0';
+	/* The path goes into the request line as it is. */
+	if (strpbrk(u->base, "?# \r\n\t") != NULL)
+		return -1;
+	return 0;
+}
+
+static int
+httpclient_dial(const struct httpclient_url *u)
+{
+	struct addrinfo hints, *ai = NULL, *a;
+	struct timeval tv = {HTTPCLIENT_TIMEOUT_SECONDS, 0};
+	int fd = -1, rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(u->host, u->port, &hints, &ai)) != 0) {
+		tool_error("%s: %s", u->host, gai_strerror(rc));
+		return -1;
+	}
+	for (a = ai; a != NULL; a = a->ai_next) {
+		if ((fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1)
+		tool_error("%s port %s: %s", u->host, u->port, strerror(errno));
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static int
+httpclient_send_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The body from an fd, in pieces: an envelope may be larger than memory. */
+static int
+httpclient_send_fd(struct httpclient *c, int body_fd, uint64_t len)
+{
+	unsigned char *buf;
+	uint64_t left = len;
+	ssize_t n;
+	int rc = -1;
+
+	if ((buf = malloc(HTTPCLIENT_SEND_CHUNK)) == NULL) {
+		tool_error("out of memory");
+		return -1;
+	}
+	while (left > 0) {
+		n = read(body_fd, buf, left < HTTPCLIENT_SEND_CHUNK ? (size_t)left
+								    : HTTPCLIENT_SEND_CHUNK);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			tool_error("%s: the body ended after %llu of %llu bytes", c->shown,
+			    (unsigned long long)(len - left), (unsigned long long)len);
+			goto done;
+		}
+		if (httpclient_send_all(c->fd, buf, (size_t)n) == -1) {
+			tool_error("%s: sending the body: %s", c->shown, strerror(errno));
+			goto done;
+		}
+		left -= (uint64_t)n;
+	}
+	rc = 0;
+done:
+	free(buf);
+	return rc;
+}
+
+static int
+httpclient_read_headers(struct httpclient *c)
+{
+	size_t have = 0;
+	char *end;
+	ssize_t n;
+
+	if ((c->headers = malloc(HTTPCLIENT_HEADER_MAX + 1)) == NULL) {
+		tool_error("out of memory");
+		return -1;
+	}
+	for (;;) {
+		if (have == HTTPCLIENT_HEADER_MAX) {
+			tool_error("%s: response headers too long", c->shown);
+			return -1;
+		}
+		n = recv(c->fd, c->headers + have, HTTPCLIENT_HEADER_MAX - have, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			tool_error("%s: connection closed before the response%s%s", c->shown,
+			    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			return -1;
+		}
+		have += (size_t)n;
+		c->headers[have] = '\0';
+		if ((end = strstr(c->headers, "\r\n\r\n")) != NULL)
+			break;
+	}
+	if (sscanf(c->headers, "HTTP/1.%*1[01] %3d", &c->status) != 1) {
+		tool_error("%s: not an HTTP response", c->shown);
+		return -1;
+	}
+	c->body = (unsigned char *)end + 4;
+	c->body_have = have - (size_t)(end + 4 - c->headers);
+	end[2] = '\0'; /* headers end at the blank line */
+	return 0;
+}
+
+int
+httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const char *method,
+    const char *path, const char *headers, const unsigned char *body, uint64_t body_len,
+    int body_fd)
+{
+	char *req = NULL, length[48];
+	size_t req_size;
+	int v6 = strchr(u->host, ':') != NULL, rc = -1;
+
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	c->shown = u->shown;
+	length[0] = '\0';
+	if (body != NULL || body_fd != -1 || strcmp(method, "POST") == 0)
+		snprintf(length, sizeof length, "Content-Length: %llu\r\n",
+		    (unsigned long long)body_len);
+	if (headers == NULL)
+		headers = "";
+	req_size = strlen(method) + strlen(u->base) + strlen(path) + strlen(u->host) +
+	    strlen(headers) + sizeof length + 128;
+	/* The extra headers may carry a bearer token. */
+	if ((req = sodium_malloc(req_size)) == NULL) {
+		tool_error("out of memory");
+		goto done;
+	}
+	snprintf(req, req_size, "%s %s%s HTTP/1.1\r\nHost: %s%s%s:%s\r\n%s%sConnection: close\r\n\r\n",
+	    method, u->base, path, v6 ? "[" : "", u->host, v6 ? "]" : "", u->port, headers, length);
+	if ((c->fd = httpclient_dial(u)) == -1)
+		goto done;
+	if (httpclient_send_all(c->fd, req, strlen(req)) == -1) {
+		tool_error("%s: sending the request: %s", u->shown, strerror(errno));
+		goto done;
+	}
+	if (body != NULL) {
+		if (httpclient_send_all(c->fd, body, (size_t)body_len) == -1) {
+			tool_error("%s: sending the body: %s", u->shown, strerror(errno));
+			goto done;
+		}
+	} else if (body_fd != -1 && httpclient_send_fd(c, body_fd, body_len) == -1) {
+		goto done;
+	}
+	if (httpclient_read_headers(c) == -1)
+		goto done;
+	rc = 0;
+done:
+	if (req != NULL)
+		sodium_free(req);
+	return rc;
+}
+
+const char *
+httpclient_header(const struct httpclient *c, const char *name, char *out, size_t outlen)
+{
+	const char *line, *colon, *end;
+	size_t nlen = strlen(name), vlen;
+
+	if (c->headers == NULL)
+		return NULL;
+	line = strstr(c->headers, "\r\n");
+	while (line != NULL && line[2] != '\0' && line[2] != '\r') {
+		line += 2;
+		end = strstr(line, "\r\n");
+		if (end == NULL)
+			break;
+		colon = memchr(line, ':', (size_t)(end - line));
+		if (colon != NULL && (size_t)(colon - line) == nlen &&
+		    strncasecmp(line, name, nlen) == 0) {
+			colon++;
+			while (*colon == ' ' || *colon == '\t')
+				colon++;
+			vlen = (size_t)(end - colon);
+			while (vlen > 0 && (colon[vlen - 1] == ' ' || colon[vlen - 1] == '\t'))
+				vlen--;
+			if (vlen >= outlen)
+				return NULL;
+			memcpy(out, colon, vlen);
+			out[vlen] = '\0';
+			return out;
+		}
+		line = end;
+	}
+	return NULL;
+}
+
+int
+httpclient_content_length(const struct httpclient *c, uint64_t *len)
+{
+	char value[64];
+
+	if (httpclient_header(c, "Transfer-Encoding", value, sizeof value) != NULL ||
+	    httpclient_header(c, "Content-Length", value, sizeof value) == NULL)
+		return -1;
+	return decimal_parse(value, UINT64_MAX, len) == -1 ? -1 : 0;
+}
+
+ssize_t
+httpclient_read(struct httpclient *c, unsigned char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->body_have > 0) {
+		if (len > c->body_have)
+			len = c->body_have;
+		memcpy(buf, c->body, len);
+		c->body += len;
+		c->body_have -= len;
+		return (ssize_t)len;
+	}
+	do
+		n = recv(c->fd, buf, len, 0);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		tool_error("%s: reading the response: %s", c->shown, strerror(errno));
+	return n;
+}
+
+int
+httpclient_read_all(struct httpclient *c, size_t max, unsigned char **body, size_t *len)
+{
+	unsigned char *buf = NULL;
+	uint64_t want = 0;
+	int sized = httpclient_content_length(c, &want) == 0;
+	size_t have = 0;
+	ssize_t n;
+
+	*body = NULL;
+	*len = 0;
+	if (sized && want > max) {
+		tool_error("%s: the response is larger than %zu bytes", c->shown, max);
+		return -1;
+	}
+	if ((buf = malloc(max + 1)) == NULL) {
+		tool_error("out of memory");
+		return -1;
+	}
+	while (!sized || have < want) {
+		if (have == max) {
+			/* Unsized and full: one byte more means too long. */
+			unsigned char probe;
+			if (httpclient_read(c, &probe, 1) == 0)
+				break;
+			tool_error("%s: the response is larger than %zu bytes", c->shown, max);
+			goto fail;
+		}
+		n = httpclient_read(c, buf + have, (sized ? (size_t)want : max) - have);
+		if (n == -1)
+			goto fail;
+		if (n == 0) {
+			if (!sized)
+				break;
+			tool_error("%s: the response was cut after %zu of %llu bytes", c->shown,
+			    have, (unsigned long long)want);
+			goto fail;
+		}
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	*body = buf;
+	*len = have;
+	return 0;
+fail:
+	free(buf);
+	return -1;
+}
+
+void
+httpclient_report_error(struct httpclient *c)
+{
+	unsigned char buf[HTTPCLIENT_ERROR_BODY_MAX];
+	size_t have = 0;
+	ssize_t n;
+	json_t *j;
+	const char *msg = NULL;
+
+	while (have < sizeof buf && (n = httpclient_read(c, buf + have, sizeof buf - have)) > 0)
+		have += (size_t)n;
+	j = json_loadb((const char *)buf, have, 0, NULL);
+	if (j != NULL)
+		msg = json_string_value(json_object_get(j, "message"));
+	tool_error("%s: the server answered %d%s%s", c->shown, c->status, msg ? ": " : "",
+	    msg ? msg : "");
+	json_decref(j);
+}
+
+void
+httpclient_end(struct httpclient *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	free(c->headers);
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+}
+
+int
+httpclient_get(const struct httpclient_url *u, const char *path, size_t max, int *status,
+    unsigned char **body, size_t *len)
+{
+	struct httpclient c;
+	int rc = -1;
+
+	if (httpclient_begin(&c, u, "GET", path, NULL, NULL, 0, -1) == -1)
+		goto done;
+	*status = c.status;
+	if (httpclient_read_all(&c, max, body, len) == -1)
+		goto done;
+	rc = 0;
+done:
+	httpclient_end(&c);
+	return rc;
+}
