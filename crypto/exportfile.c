@@ -7,6 +7,7 @@
 
 #include "exportfile.h"
 #include "status.h"
+#include "tlog.h"
 
 static void
 put_u64(unsigned char *p, uint64_t v)
@@ -43,10 +44,72 @@ day_valid(const char *d)
 	return 1;
 }
 
-uint64_t
-exportfile_length(uint64_t count, uint64_t payload)
+static void
+put_u16(unsigned char *p, size_t v)
 {
-	return EXPORTFILE_HEADER_BYTES + count * EXPORTFILE_ENTRY_HEADER_BYTES + payload +
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+
+static size_t
+get_u16(const unsigned char *p)
+{
+	return (size_t)p[0] | (size_t)p[1] << 8;
+}
+
+static unsigned
+popcount64(uint64_t v)
+{
+	unsigned n = 0;
+
+	for (; v != 0; v &= v - 1)
+		n++;
+	return n;
+}
+
+/* Leaves below the first entry that the frontier stands for. */
+static uint64_t
+frontier_base(const struct exportfile_log *log)
+{
+	return log->first_index < log->tree_size ? log->first_index : log->tree_size;
+}
+
+/* The tree of frontier_base leaves, its right edge from the frontier. */
+static void
+frontier_to_tree(const struct exportfile_log *log, struct tlog_tree *t)
+{
+	uint64_t base = frontier_base(log);
+	size_t k = 0;
+
+	tlog_tree_init(t);
+	for (int l = TLOG_MAX_LEVELS - 1; l >= 0; l--)
+		if ((base >> l) & 1)
+			memcpy(t->edge[l], log->frontier[k++], TLOG_HASH_BYTES);
+	t->size = base;
+}
+
+void
+exportfile_frontier_from_tree(struct exportfile_log *log, const struct tlog_tree *t)
+{
+	size_t k = 0;
+
+	for (int l = TLOG_MAX_LEVELS - 1; l >= 0; l--)
+		if ((t->size >> l) & 1)
+			memcpy(log->frontier[k++], t->edge[l], TLOG_HASH_BYTES);
+	log->frontier_len = k;
+}
+
+static uint64_t
+header_length(const struct exportfile_log *log)
+{
+	return EXPORTFILE_HEADER_BYTES + strlen(log->verifier_key) + log->note_len +
+	    (uint64_t)EXPORTFILE_HASH_BYTES * (log->frontier_len + log->proof_len);
+}
+
+uint64_t
+exportfile_length(const struct exportfile_log *log, uint64_t count, uint64_t payload)
+{
+	return header_length(log) + count * EXPORTFILE_ENTRY_HEADER_BYTES + payload +
 	    EXPORTFILE_END_BYTES;
 }
 
@@ -57,12 +120,47 @@ exportfile_sniff(const unsigned char *buf, size_t len)
 	    memcmp(buf, EXPORTFILE_MAGIC, EXPORTFILE_MAGIC_BYTES) == 0;
 }
 
+/* The checks writer and reader share on a header's log fields: lengths,
+ * key, signature, size. Fills log->verifier and log->checkpoint. Returns
+ * NULL, or what is wrong. */
+static const char *
+log_check(struct exportfile_log *log)
+{
+	size_t key_len = strlen(log->verifier_key);
+	int ns;
+
+	memset(&log->verifier, 0, sizeof log->verifier);
+	memset(&log->checkpoint, 0, sizeof log->checkpoint);
+	if (log->note_len > EXPORTFILE_MAX_NOTE_BYTES)
+		return "too long";
+	if (log->frontier_len != popcount64(frontier_base(log)))
+		return "frontier: wrong number of hashes for the first index";
+	if (log->proof_len > TLOG_MAX_PROOF || log->proof_size > log->tree_size ||
+	    (log->proof_size == 0 && log->proof_len != 0))
+		return "consistency proof: malformed";
+	if (key_len > 0 &&
+	    note_verifier_parse(&log->verifier, log->verifier_key, key_len) != NOTE_OK)
+		return "verifier key: malformed";
+	if (log->note_len == 0)
+		return log->tree_size == 0 ? NULL : "no checkpoint for a non-empty tree";
+	if (key_len == 0)
+		return "checkpoint without a verifier key";
+	if ((ns = note_checkpoint_open(
+		 &log->checkpoint, log->note, log->note_len, &log->verifier)) != NOTE_OK)
+		return note_status_message(ns);
+	if (log->checkpoint.size != log->tree_size)
+		return "signs another tree size than the header's";
+	return NULL;
+}
+
 struct exportfile_writer {
 	envelope_write_fn write;
 	void *ctx;
 	crypto_hash_sha256_state file_hash;
 	crypto_hash_sha256_state leaf;
 	struct exportfile_entry cur;
+	struct exportfile_log log;
+	struct tlog_tree tree;
 	uint64_t next_index;
 	uint64_t count;
 	uint64_t left; /* bytes of the current entry still to come */
@@ -80,32 +178,61 @@ writer_emit(struct exportfile_writer *w, const unsigned char *buf, size_t len)
 	return ST_OK;
 }
 
-int
-exportfile_writer_new(
-    struct exportfile_writer **out, uint64_t first_index, envelope_write_fn write, void *ctx)
+static int
+writer_header(struct exportfile_writer *w)
 {
-	struct exportfile_writer *w;
-	unsigned char hdr[EXPORTFILE_HEADER_BYTES];
+	unsigned char hdr[EXPORTFILE_HEADER_BYTES], *p = hdr;
+	const struct exportfile_log *log = &w->log;
+	size_t key_len = strlen(log->verifier_key);
 	int rc;
 
+	memcpy(p, EXPORTFILE_MAGIC, EXPORTFILE_MAGIC_BYTES);
+	p += EXPORTFILE_MAGIC_BYTES;
+	*p++ = EXPORTFILE_VERSION;
+	put_u64(p, log->first_index);
+	put_u64(p + 8, log->tree_size);
+	put_u16(p + 16, key_len);
+	put_u16(p + 18, log->note_len);
+	put_u64(p + 20, log->proof_size);
+	p[28] = (unsigned char)log->proof_len;
+	if ((rc = writer_emit(w, hdr, sizeof hdr)) != ST_OK ||
+	    (rc = writer_emit(w, (const unsigned char *)log->verifier_key, key_len)) != ST_OK ||
+	    (rc = writer_emit(w, (const unsigned char *)log->note, log->note_len)) != ST_OK ||
+	    (rc = writer_emit(w, log->frontier[0], EXPORTFILE_HASH_BYTES * log->frontier_len)) !=
+		ST_OK)
+		return rc;
+	return writer_emit(w, log->proof[0], EXPORTFILE_HASH_BYTES * log->proof_len);
+}
+
+int
+exportfile_writer_new(struct exportfile_writer **out, const struct exportfile_log *log,
+    envelope_write_fn write, void *ctx)
+{
+	struct exportfile_writer *w;
+	int rc = ST_ERR_ARGUMENT;
+
 	*out = NULL;
-	if (write == NULL)
+	if (write == NULL || log == NULL)
 		return ST_ERR_ARGUMENT;
 	if ((w = calloc(1, sizeof *w)) == NULL)
 		return ST_ERR_NOMEM;
 	w->write = write;
 	w->ctx = ctx;
-	w->next_index = first_index;
+	w->log = *log;
+	if (memchr(w->log.verifier_key, '\0', sizeof w->log.verifier_key) == NULL ||
+	    w->log.note_len > EXPORTFILE_MAX_NOTE_BYTES || log_check(&w->log) != NULL)
+		goto fail;
+	w->log.note[w->log.note_len] = '\0';
+	w->next_index = log->first_index;
+	frontier_to_tree(&w->log, &w->tree);
 	crypto_hash_sha256_init(&w->file_hash);
-	memcpy(hdr, EXPORTFILE_MAGIC, EXPORTFILE_MAGIC_BYTES);
-	hdr[EXPORTFILE_MAGIC_BYTES] = EXPORTFILE_VERSION;
-	put_u64(hdr + EXPORTFILE_MAGIC_BYTES + 1, first_index);
-	if ((rc = writer_emit(w, hdr, sizeof hdr)) != ST_OK) {
-		free(w);
-		return rc;
-	}
+	if ((rc = writer_header(w)) != ST_OK)
+		goto fail;
 	*out = w;
 	return ST_OK;
+fail:
+	free(w);
+	return rc;
 }
 
 int
@@ -118,7 +245,8 @@ exportfile_writer_entry_begin(struct exportfile_writer *w, const struct exportfi
 		return w->status;
 	if (w->in_entry)
 		return w->status = ST_ERR_STATE;
-	if (e->index != w->next_index || !day_valid(e->day) || e->size > EXPORTFILE_MAX_ENTRY_BYTES)
+	if (e->index != w->next_index || e->index >= w->log.tree_size || !day_valid(e->day) ||
+	    e->size > EXPORTFILE_MAX_ENTRY_BYTES)
 		return ST_ERR_ARGUMENT;
 	*p++ = EXPORTFILE_TYPE_ENTRY;
 	put_u64(p, e->index);
@@ -166,6 +294,8 @@ exportfile_writer_entry_end(struct exportfile_writer *w)
 	crypto_hash_sha256_final(&w->leaf, h);
 	if (sodium_memcmp(h, w->cur.leaf_hash, sizeof h) != 0)
 		return w->status = ST_ERR_CHUNK_AUTH;
+	if (tlog_tree_append(&w->tree, h, NULL) != TLOG_OK)
+		return w->status = ST_ERR_ARGUMENT;
 	w->in_entry = 0;
 	w->next_index++;
 	w->count++;
@@ -173,21 +303,23 @@ exportfile_writer_entry_end(struct exportfile_writer *w)
 }
 
 int
-exportfile_writer_finish(struct exportfile_writer *w, uint64_t tree_size)
+exportfile_writer_finish(struct exportfile_writer *w)
 {
-	unsigned char end[EXPORTFILE_END_BYTES];
+	unsigned char end[EXPORTFILE_END_BYTES], root[EXPORTFILE_HASH_BYTES];
 
 	if (w->status != ST_OK)
 		return w->status;
 	if (w->in_entry)
 		return w->status = ST_ERR_STATE;
-	if (tree_size < w->next_index)
+	if (w->tree.size != w->log.tree_size)
 		return w->status = ST_ERR_ARGUMENT;
+	tlog_tree_root(&w->tree, root);
+	if (w->log.note_len > 0 && sodium_memcmp(root, w->log.checkpoint.root, sizeof root) != 0)
+		return w->status = ST_ERR_CHUNK_AUTH;
 	end[0] = EXPORTFILE_TYPE_END;
 	put_u64(end + 1, w->count);
-	put_u64(end + 9, tree_size);
-	crypto_hash_sha256_update(&w->file_hash, end, 17);
-	crypto_hash_sha256_final(&w->file_hash, end + 17);
+	crypto_hash_sha256_update(&w->file_hash, end, 9);
+	crypto_hash_sha256_final(&w->file_hash, end + 9);
 	if (w->write(w->ctx, end, sizeof end) != 0)
 		return w->status = ST_ERR_CALLBACK;
 	w->status = ST_ERR_STATE; /* nothing may follow the end record */
@@ -200,19 +332,27 @@ exportfile_writer_free(struct exportfile_writer *w)
 	free(w);
 }
 
-enum reader_state { RS_HEADER, RS_TYPE, RS_ENTRY_HEADER, RS_ENTRY_DATA, RS_END, RS_DONE };
+enum reader_state { RS_HEADER, RS_LOG, RS_TYPE, RS_ENTRY_HEADER, RS_ENTRY_DATA, RS_END, RS_DONE };
+
+/* The header's variable part: key, note, frontier and proof hashes. */
+#define READER_BUF_BYTES                                                                           \
+	(NOTE_VERIFIER_KEY_MAX + EXPORTFILE_MAX_NOTE_BYTES +                                       \
+	    EXPORTFILE_HASH_BYTES * (TLOG_MAX_LEVELS + TLOG_MAX_PROOF))
 
 struct exportfile_reader {
 	struct exportfile_sink sink;
 	enum reader_state state;
-	unsigned char buf[EXPORTFILE_END_BYTES > EXPORTFILE_ENTRY_HEADER_BYTES
-		? EXPORTFILE_END_BYTES
-		: EXPORTFILE_ENTRY_HEADER_BYTES];
+	unsigned char buf[READER_BUF_BYTES];
 	size_t have, need;
+	size_t key_len;
 	crypto_hash_sha256_state file_hash;
 	crypto_hash_sha256_state leaf;
 	struct exportfile_entry cur;
 	struct exportfile_summary sum;
+	struct exportfile_log log;
+	struct tlog_tree tree;
+	uint64_t watch;
+	int watching;
 	uint64_t left;
 	int status;
 	char error[160];
@@ -250,6 +390,94 @@ exportfile_reader_new(struct exportfile_reader **out, const struct exportfile_si
 	return ST_OK;
 }
 
+void
+exportfile_reader_watch(struct exportfile_reader *r, uint64_t size)
+{
+	r->watch = size;
+	r->watching = 1;
+}
+
+/* Keeps the root when the tree reaches the watched size. */
+static void
+reader_watch_check(struct exportfile_reader *r)
+{
+	if (r->watching && r->tree.size == r->watch) {
+		tlog_tree_root(&r->tree, r->sum.watched_root);
+		r->sum.watched = 1;
+	}
+}
+
+/* The fixed header is in r->buf: magic, version, sizes of what follows. */
+static int
+reader_header(struct exportfile_reader *r)
+{
+	const unsigned char *p = r->buf + EXPORTFILE_MAGIC_BYTES + 1;
+	uint64_t base;
+	size_t proof_count;
+
+	if (memcmp(r->buf, EXPORTFILE_MAGIC, EXPORTFILE_MAGIC_BYTES) != 0)
+		return reader_fail(r, ST_ERR_MAGIC, "not a sealtip export file (bad magic)");
+	if (r->buf[EXPORTFILE_MAGIC_BYTES] == 1)
+		return reader_fail(r, ST_ERR_VERSION,
+		    "export file version 1 carries no signed checkpoint: export it again");
+	if (r->buf[EXPORTFILE_MAGIC_BYTES] != EXPORTFILE_VERSION)
+		return reader_fail(r, ST_ERR_VERSION, "unknown export file version %u",
+		    r->buf[EXPORTFILE_MAGIC_BYTES]);
+	crypto_hash_sha256_update(&r->file_hash, r->buf, EXPORTFILE_HEADER_BYTES);
+	r->log.first_index = get_u64(p);
+	r->log.tree_size = get_u64(p + 8);
+	r->key_len = get_u16(p + 16);
+	r->log.note_len = get_u16(p + 18);
+	r->log.proof_size = get_u64(p + 20);
+	proof_count = p[28];
+	base = frontier_base(&r->log);
+	r->log.frontier_len = popcount64(base);
+	r->log.proof_len = proof_count;
+	if (r->key_len >= NOTE_VERIFIER_KEY_MAX)
+		return reader_fail(r, ST_ERR_LAYOUT, "header: verifier key too long");
+	if (r->log.note_len > EXPORTFILE_MAX_NOTE_BYTES)
+		return reader_fail(r, ST_ERR_LAYOUT, "header: checkpoint too long");
+	if (proof_count > TLOG_MAX_PROOF)
+		return reader_fail(r, ST_ERR_LAYOUT, "header: consistency proof too long");
+	r->sum.first_index = r->log.first_index;
+	r->sum.tree_size = r->log.tree_size;
+	r->state = RS_LOG;
+	r->need = r->key_len + r->log.note_len +
+	    EXPORTFILE_HASH_BYTES * (r->log.frontier_len + r->log.proof_len);
+	return ST_OK;
+}
+
+/* The variable header is in r->buf: key, checkpoint, frontier, proof. */
+static int
+reader_log(struct exportfile_reader *r)
+{
+	const unsigned char *p = r->buf;
+	const char *why;
+
+	crypto_hash_sha256_update(&r->file_hash, r->buf, r->need);
+	memcpy(r->log.verifier_key, p, r->key_len);
+	r->log.verifier_key[r->key_len] = '\0';
+	p += r->key_len;
+	memcpy(r->log.note, p, r->log.note_len);
+	r->log.note[r->log.note_len] = '\0';
+	p += r->log.note_len;
+	memcpy(r->log.frontier, p, EXPORTFILE_HASH_BYTES * r->log.frontier_len);
+	p += EXPORTFILE_HASH_BYTES * r->log.frontier_len;
+	memcpy(r->log.proof, p, EXPORTFILE_HASH_BYTES * r->log.proof_len);
+	if (memchr(r->log.verifier_key, '\0', r->key_len) != NULL ||
+	    memchr(r->log.note, '\0', r->log.note_len) != NULL)
+		return reader_fail(r, ST_ERR_LAYOUT, "header: NUL byte in the key or checkpoint");
+	if ((why = log_check(&r->log)) != NULL)
+		return reader_fail(r, ST_ERR_CHUNK_AUTH, "checkpoint: %s", why);
+	frontier_to_tree(&r->log, &r->tree);
+	reader_watch_check(r);
+	if (r->sink.header != NULL && r->sink.header(r->sink.ctx, &r->log) != 0)
+		return reader_fail(r, ST_ERR_CALLBACK, "header refused");
+	r->state = RS_TYPE;
+	r->need = 1;
+	return ST_OK;
+}
+
 /* A whole fixed-size record is in r->buf: act on it. */
 static int
 reader_record(struct exportfile_reader *r)
@@ -261,17 +489,9 @@ reader_record(struct exportfile_reader *r)
 
 	switch (r->state) {
 	case RS_HEADER:
-		if (memcmp(p, EXPORTFILE_MAGIC, EXPORTFILE_MAGIC_BYTES) != 0)
-			return reader_fail(
-			    r, ST_ERR_MAGIC, "not a sealtip export file (bad magic)");
-		if (p[EXPORTFILE_MAGIC_BYTES] != EXPORTFILE_VERSION)
-			return reader_fail(r, ST_ERR_VERSION, "unknown export file version %u",
-			    p[EXPORTFILE_MAGIC_BYTES]);
-		r->sum.first_index = get_u64(p + EXPORTFILE_MAGIC_BYTES + 1);
-		crypto_hash_sha256_update(&r->file_hash, p, EXPORTFILE_HEADER_BYTES);
-		r->state = RS_TYPE;
-		r->need = 1;
-		return ST_OK;
+		return reader_header(r);
+	case RS_LOG:
+		return reader_log(r);
 	case RS_TYPE:
 		if (p[0] == EXPORTFILE_TYPE_ENTRY) {
 			r->state = RS_ENTRY_HEADER;
@@ -298,6 +518,10 @@ reader_record(struct exportfile_reader *r)
 			return reader_fail(r, ST_ERR_LAYOUT,
 			    "entry %llu: index %llu out of sequence", (unsigned long long)expect,
 			    (unsigned long long)r->cur.index);
+		if (expect >= r->log.tree_size)
+			return reader_fail(r, ST_ERR_LAYOUT,
+			    "entry %llu: beyond the checkpoint's tree size %llu",
+			    (unsigned long long)expect, (unsigned long long)r->log.tree_size);
 		if (!day_valid(r->cur.day))
 			return reader_fail(r, ST_ERR_LAYOUT, "entry %llu: malformed day",
 			    (unsigned long long)expect);
@@ -319,6 +543,11 @@ reader_record(struct exportfile_reader *r)
 			return reader_fail(r, ST_ERR_CHUNK_AUTH,
 			    "entry %llu: leaf hash does not match its envelope",
 			    (unsigned long long)r->cur.index);
+		/* The recomputed hash joins the tree, never the file's word. */
+		if (tlog_tree_append(&r->tree, h, NULL) != TLOG_OK)
+			return reader_fail(r, ST_ERR_LAYOUT, "entry %llu: tree full",
+			    (unsigned long long)r->cur.index);
+		reader_watch_check(r);
 		if (r->sink.entry_end != NULL && r->sink.entry_end(r->sink.ctx, &r->cur) != 0)
 			return reader_fail(r, ST_ERR_CALLBACK, "entry %llu: output failed",
 			    (unsigned long long)r->cur.index);
@@ -327,20 +556,25 @@ reader_record(struct exportfile_reader *r)
 		r->need = 1;
 		return ST_OK;
 	case RS_END:
-		crypto_hash_sha256_update(&r->file_hash, p, 17);
+		crypto_hash_sha256_update(&r->file_hash, p, 9);
 		crypto_hash_sha256_final(&r->file_hash, h);
 		if (get_u64(p + 1) != r->sum.count)
 			return reader_fail(r, ST_ERR_LAYOUT,
 			    "end record counts %llu entries, the file holds %llu",
 			    (unsigned long long)get_u64(p + 1), (unsigned long long)r->sum.count);
-		r->sum.tree_size = get_u64(p + 9);
-		if (r->sum.tree_size < expect)
-			return reader_fail(r, ST_ERR_LAYOUT,
-			    "end record: tree size %llu below last index",
-			    (unsigned long long)r->sum.tree_size);
-		if (sodium_memcmp(h, p + 17, sizeof h) != 0)
+		if (sodium_memcmp(h, p + 9, sizeof h) != 0)
 			return reader_fail(r, ST_ERR_CHUNK_AUTH,
 			    "end record: file digest does not match (altered or damaged)");
+		if (r->tree.size != r->log.tree_size)
+			return reader_fail(r, ST_ERR_LAYOUT,
+			    "entries %llu..%llu of the signed tree are missing",
+			    (unsigned long long)r->tree.size,
+			    (unsigned long long)(r->log.tree_size - 1));
+		tlog_tree_root(&r->tree, h);
+		if (r->log.note_len > 0 && sodium_memcmp(h, r->log.checkpoint.root, sizeof h) != 0)
+			return reader_fail(r, ST_ERR_CHUNK_AUTH,
+			    "the entries do not give the signed checkpoint's root: an entry "
+			    "was altered, added or left out");
 		r->state = RS_DONE;
 		return ST_OK;
 	case RS_DONE:
@@ -390,6 +624,9 @@ exportfile_reader_update(struct exportfile_reader *r, const unsigned char *buf, 
 		r->have = 0;
 		if ((rc = reader_record(r)) != ST_OK)
 			return rc;
+		/* An empty variable header is complete as soon as it starts. */
+		if (r->state == RS_LOG && r->need == 0 && (rc = reader_record(r)) != ST_OK)
+			return rc;
 		/* An empty envelope ends as soon as its header is read. */
 		if (r->state == RS_ENTRY_DATA && r->left == 0 && (rc = reader_record(r)) != ST_OK)
 			return rc;
@@ -409,6 +646,12 @@ exportfile_reader_final(struct exportfile_reader *r, struct exportfile_summary *
 	if (out != NULL)
 		*out = r->sum;
 	return ST_OK;
+}
+
+const struct exportfile_log *
+exportfile_reader_log(const struct exportfile_reader *r)
+{
+	return &r->log;
 }
 
 const char *

@@ -30,6 +30,8 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "audit_url.h"
+#include "audit_export.h"
 #include "cmd_audit.h"
 #include "envelope.h"
 #include "fileio.h"
@@ -44,7 +46,8 @@
 static const char audit_usage[] =
     "usage: sealtip audit INPUT [--verifier-key KEY | --verifier-key-file FILE]\n"
     "                     [--recipient FILE.pub]... [--checkpoint FILE]...\n"
-    "  INPUT is a copy of sealtipd's reports.db (never written to). Offline, no secret.\n"
+    "  INPUT is a copy of sealtipd's reports.db (never written to), or an export file\n"
+    "  (sealtip export, fetch). Offline, no secret.\n"
     "  --verifier-key KEY       the log's published verifier key <name>+<id>+<key>\n"
     "                           (recommended; without it the key stored in the\n"
     "                           database is used, which proves much less)\n"
@@ -54,6 +57,19 @@ static const char audit_usage[] =
     "  --checkpoint FILE        a signed checkpoint or a receipt (JSON with a\n"
     "                           \"checkpoint\" key) kept earlier: the database must\n"
     "                           still contain the tree it signs\n"
+    "   or: sealtip audit --url URL [--state FILE] [--web-manifest FILE]\n"
+    "                     [--verifier-key KEY | --verifier-key-file FILE]\n"
+    "                     [--recipient FILE.pub]... [--checkpoint FILE]...\n"
+    "  The same through the public API of the live server at URL (http://HOST[:PORT]).\n"
+    "  --state FILE             keeps the key and the last checkpoint verified; the next\n"
+    "                           run proves the log only grew (rollback, fork: exit 1).\n"
+    "                           Created when missing, replaced only when all passed\n"
+    "  --checkpoint FILE        also: consistent with the live log, a receipt's entry\n"
+    "                           still included\n"
+    "  --recipient FILE.pub     the server must hand out exactly these keys to seal to\n"
+    "  --web-manifest FILE      the sha256sum list of the built page (make web writes\n"
+    "                           build/web.manifest): every file must be served as built\n"
+    "  Without a key or a state, the server's own key is trusted on first use.\n"
     "exit status: 0 every check passed, 1 a check failed (the first is named), 2 usage\n";
 
 #define AUDIT_MAX_GIVEN 1024
@@ -1058,6 +1074,7 @@ cmd_audit(int argc, char **argv)
 {
 	struct audit a;
 	const char *given_key = NULL, *key_file = NULL;
+	struct audit_url_options online = {0};
 	const char **given = NULL, **pubs = NULL;
 	char keybuf[NOTE_VERIFIER_KEY_MAX + 1];
 	size_t ngiven = 0, npubs = 0, i;
@@ -1083,6 +1100,12 @@ cmd_audit(int argc, char **argv)
 		} else if (i + 1 >= (size_t)argc) {
 			rc = tool_usage_error(audit_usage, "%s needs a value", argv[i]);
 			goto done;
+		} else if (strcmp(argv[i], "--url") == 0) {
+			online.url = argv[++i];
+		} else if (strcmp(argv[i], "--state") == 0) {
+			online.state = argv[++i];
+		} else if (strcmp(argv[i], "--web-manifest") == 0) {
+			online.web_manifest = argv[++i];
 		} else if (strcmp(argv[i], "--verifier-key") == 0) {
 			given_key = argv[++i];
 		} else if (strcmp(argv[i], "--verifier-key-file") == 0) {
@@ -1096,8 +1119,12 @@ cmd_audit(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (a.input == NULL) {
-		rc = tool_usage_error(audit_usage, "INPUT is required");
+	if ((a.input == NULL) == (online.url == NULL)) {
+		rc = tool_usage_error(audit_usage, "give INPUT or --url URL (one of them)");
+		goto done;
+	}
+	if (online.url == NULL && (online.state != NULL || online.web_manifest != NULL)) {
+		rc = tool_usage_error(audit_usage, "--state and --web-manifest need --url");
 		goto done;
 	}
 	if (given_key != NULL && key_file != NULL) {
@@ -1117,6 +1144,21 @@ cmd_audit(int argc, char **argv)
 	if (given_key != NULL && note_verifier_parse(&a.key, given_key, strlen(given_key)) != 0) {
 		rc = tool_usage_error(
 		    audit_usage, "'%s' is not a verifier key (<name>+<id>+<key>)", given_key);
+		goto done;
+	}
+	if (online.url != NULL) {
+		online.verifier_key = given_key;
+		online.checkpoints = given;
+		online.ncheckpoints = ngiven;
+		online.recipients = pubs;
+		online.nrecipients = npubs;
+		rc = audit_url_run(&online);
+		goto done;
+	}
+	if (audit_export_sniff(a.input)) {
+		rc = audit_export(a.input, given_key, given, ngiven, pubs, npubs) == 0
+		    ? TOOL_EXIT_OK
+		    : TOOL_EXIT_FAIL;
 		goto done;
 	}
 	if ((a.recipients = calloc(npubs + 1, sizeof *a.recipients)) == NULL ||

@@ -13,9 +13,12 @@
 #include "tool.h"
 
 static const char export_usage[] =
-    "usage: sealtip export --db DIR/reports.db [--after N] [--check] -o OUT\n"
+    "usage: sealtip export --db DIR/reports.db [--after N] [--since-size M] [--check] -o OUT\n"
     "  Writes the reports with index > N (all without --after) to the new file OUT,\n"
-    "  from one consistent snapshot: safe while sealtipd runs.\n"
+    "  from one consistent snapshot: safe while sealtipd runs. The file carries the\n"
+    "  newest signed checkpoint and what is needed to check every entry against it.\n"
+    "  --since-size M  also carry the consistency proof from the reader's last\n"
+    "                  checkpoint (size M, see DIR/.sealtip-log) to the new one\n"
     "  --check  also run PRAGMA integrity_check and fail if the database is damaged\n";
 
 int
@@ -73,6 +76,7 @@ static const struct option export_options[] = {
 	{ "db", required_argument, NULL, 'd' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "after", required_argument, NULL, 'a' },
+	{ "since-size", required_argument, NULL, 's' },
 	{ "check", no_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -86,7 +90,7 @@ cmd_export(int argc, char **argv)
 	struct export_stream *es = NULL;
 	struct fileio_atomic f;
 	unsigned char *buf = NULL;
-	uint64_t first_index = 0, count, tree_size;
+	uint64_t first_index = 0, since_size = 0, count, tree_size, rows;
 	char err[256];
 	ssize_t n;
 	int c, check = 0, dirfd = -1, opened = 0, rc = TOOL_EXIT_FAIL;
@@ -103,6 +107,11 @@ cmd_export(int argc, char **argv)
 			if (cmd_parse_after(optarg, &first_index) == -1)
 				return tool_usage_error(
 				    export_usage, "--after: '%s' is not an index", optarg);
+			break;
+		case 's':
+			if (decimal_parse(optarg, INT64_MAX, &since_size) == -1)
+				return tool_usage_error(
+				    export_usage, "--since-size: '%s' is not a tree size", optarg);
 			break;
 		case 'c':
 			check = 1;
@@ -126,8 +135,8 @@ cmd_export(int argc, char **argv)
 		tool_error("%s: integrity check failed: %s", db, err);
 		goto done;
 	}
-	if (export_stream_open(&es, s, first_index) == -1) {
-		tool_error("%s: cannot read a snapshot: %s", db, store_errmsg(s));
+	if (export_stream_open(&es, s, first_index, since_size, err, sizeof err) == -1) {
+		tool_error("%s: %s", db, err);
 		goto done;
 	}
 	if ((buf = malloc(65536)) == NULL) {
@@ -144,7 +153,7 @@ cmd_export(int argc, char **argv)
 		}
 	}
 	if (n < 0) {
-		tool_error("%s: a report could not be read, or does not match its leaf hash", db);
+		tool_error("%s: %s", db, export_stream_error(es));
 		goto done;
 	}
 	opened = 0;
@@ -153,15 +162,19 @@ cmd_export(int argc, char **argv)
 		goto done;
 	}
 	(void)fileio_sync_dir(dirfd);
-	export_stream_counts(es, &count, &tree_size);
+	export_stream_counts(es, &count, &tree_size, &rows);
 	if (count == 0)
-		printf("exported no reports (the database holds %llu) to %s\n",
+		printf("exported no reports (the signed log holds %llu) to %s\n",
 		    (unsigned long long)tree_size, out);
 	else
 		printf("exported %llu report%s, indexes %llu..%llu of %llu, to %s\n",
 		    (unsigned long long)count, count == 1 ? "" : "s", (unsigned long long)first_index,
 		    (unsigned long long)(first_index + count - 1), (unsigned long long)tree_size,
 		    out);
+	if (rows > tree_size)
+		printf("%llu newer report%s not yet under a signed checkpoint left for the next "
+		       "export\n",
+		    (unsigned long long)(rows - tree_size), rows - tree_size == 1 ? "" : "s");
 	if (check)
 		printf("integrity check: ok\n");
 	rc = TOOL_EXIT_OK;

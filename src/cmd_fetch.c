@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "cmd_server.h"
+#include "decimal.h"
 #include "exportfile.h"
 #include "httpclient.h"
 #include "status.h"
@@ -17,10 +18,12 @@
 #define FETCH_EXPORT_PATH "/api/v1/export"
 
 static const char fetch_usage[] =
-    "usage: sealtip fetch URL --token-file FILE [--after N] -o OUT\n"
+    "usage: sealtip fetch URL --token-file FILE [--after N] [--since-size M] -o OUT\n"
     "  Gets the export file of the server at URL (http://HOST:PORT/) with the bearer\n"
     "  token in FILE (first line), checks it while it streams, and writes the new\n"
-    "  file OUT. With --after N, only reports with index > N.\n";
+    "  file OUT. With --after N, only reports with index > N; with --since-size M,\n"
+    "  the file also proves its checkpoint extends the one of size M (the \"size\" in\n"
+    "  DIR/.sealtip-log of the folder it will be opened into).\n";
 
 struct fetch_out {
 	struct fileio_atomic *f;
@@ -64,6 +67,7 @@ static const struct option fetch_options[] = {
 	{ "token-file", required_argument, NULL, 't' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "after", required_argument, NULL, 'a' },
+	{ "since-size", required_argument, NULL, 's' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -79,10 +83,11 @@ cmd_fetch(int argc, char **argv)
 	struct exportfile_summary sum;
 	struct fetch_out fo;
 	struct exportfile_sink sink;
-	char *token = NULL, *headers = NULL, path[64];
+	char *token = NULL, *headers = NULL, path[128];
 	unsigned char *buf = NULL;
 	size_t token_len = 0, headers_size = 0, base_len;
-	uint64_t first_index = 0, length, got = 0;
+	uint64_t first_index = 0, since_size = 0, length, got = 0;
+	size_t path_len;
 	ssize_t n;
 	int ch, dirfd = -1, opened = 0, rc = TOOL_EXIT_FAIL;
 
@@ -100,6 +105,11 @@ cmd_fetch(int argc, char **argv)
 			if (cmd_parse_after(optarg, &first_index) == -1)
 				return tool_usage_error(
 				    fetch_usage, "--after: '%s' is not an index", optarg);
+			break;
+		case 's':
+			if (decimal_parse(optarg, INT64_MAX, &since_size) == -1)
+				return tool_usage_error(
+				    fetch_usage, "--since-size: '%s' is not a tree size", optarg);
 			break;
 		case 'h':
 			fputs(fetch_usage, stdout);
@@ -121,11 +131,13 @@ cmd_fetch(int argc, char **argv)
 	if (base_len >= strlen(FETCH_EXPORT_PATH) &&
 	    strcmp(u.base + base_len - strlen(FETCH_EXPORT_PATH), FETCH_EXPORT_PATH) == 0)
 		u.base[base_len - strlen(FETCH_EXPORT_PATH)] = '\0';
+	path_len = (size_t)snprintf(path, sizeof path, FETCH_EXPORT_PATH);
 	if (first_index > 0)
-		snprintf(path, sizeof path, FETCH_EXPORT_PATH "?after=%llu",
+		path_len += (size_t)snprintf(path + path_len, sizeof path - path_len, "?after=%llu",
 		    (unsigned long long)(first_index - 1));
-	else
-		snprintf(path, sizeof path, FETCH_EXPORT_PATH);
+	if (since_size > 0)
+		snprintf(path + path_len, sizeof path - path_len, "%csince_size=%llu",
+		    first_index > 0 ? '&' : '?', (unsigned long long)since_size);
 	if (read_token(token_file, &token, &token_len) == -1)
 		goto done;
 	/* The header holds the token: secret memory, wiped when freed. */
@@ -195,6 +207,11 @@ cmd_fetch(int argc, char **argv)
 		    (unsigned long long)sum.first_index,
 		    (unsigned long long)(sum.first_index + sum.count - 1),
 		    (unsigned long long)sum.tree_size, out);
+	/* Only self-consistent so far: which key is the log's is open's check. */
+	printf("checkpoint of %llu entries signed by %s, matching every entry\n",
+	    (unsigned long long)sum.tree_size,
+	    exportfile_reader_log(reader)->note_len > 0 ? exportfile_reader_log(reader)->verifier_key
+							: "nobody (empty log)");
 	rc = TOOL_EXIT_OK;
 done:
 	if (opened)

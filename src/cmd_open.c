@@ -15,10 +15,13 @@
 
 #include <sodium.h>
 
+#include "decimal.h"
 #include "envelope.h"
 #include "exportfile.h"
 #include "fileio.h"
 #include "formdef.h"
+#include "note.h"
+#include "tlog.h"
 #include "keyfile.h"
 #include "manifest.h"
 #include "passphrase.h"
@@ -30,8 +33,14 @@
 #include "tool.h"
 
 static const char open_usage[] =
-    "usage: sealtip open -k FILE.key [--passphrase-file FILE] [--labels FILE.json] -o DIR INPUT...\n"
+    "usage: sealtip open -k FILE.key [--passphrase-file FILE] [--labels FILE.json]\n"
+    "                    [--verifier-key KEY | --verifier-key-file FILE] -o DIR INPUT...\n"
     "  -k, --key FILE.key        investigator secret key\n"
+    "      --verifier-key KEY    the log's published verifier key <name>+<id>+<key>: an\n"
+    "                            export's checkpoint must be signed by it (else the key\n"
+    "                            remembered in DIR/.sealtip-log, else the file's own,\n"
+    "                            trusted on first use with a warning)\n"
+    "      --verifier-key-file F the same, from the first line of F\n"
     "      --passphrase-file F   read the key's passphrase from F (else asked on the terminal)\n"
     "      --labels FILE.json    question labels in another language (web/i18n/*.json)\n"
     "  -o, --output DIR          folder for the reports (created if missing)\n"
@@ -41,6 +50,9 @@ static const char open_usage[] =
 /* Large reads let the envelope reader open whole chunks in place. */
 #define OPEN_READ_BYTES (1u << 20)
 #define OPEN_UNVERIFIED_SUFFIX ".UNVERIFIED"
+/* What DIR remembers of the log between exports (docs/export.md). */
+#define OPEN_LOG_STATE ".sealtip-log"
+#define OPEN_LOG_STATE_MAX 4096
 
 /* What every report of one run shares. */
 struct open_job {
@@ -48,6 +60,18 @@ struct open_job {
 	int outdirfd;
 	const struct keyfile_secret *sk;
 	const struct formdef *def;
+	const char *verifier_key; /* --verifier-key, or NULL */
+};
+
+/* DIR/.sealtip-log: the log key trusted for DIR, the last checkpoint
+ * verified and the highest index an export delivered into DIR. */
+struct log_state {
+	int present;
+	char key[NOTE_VERIFIER_KEY_MAX];
+	uint64_t size;
+	unsigned char root[TLOG_HASH_BYTES];
+	int have_last;
+	uint64_t last;
 };
 
 /* One envelope being opened. */
@@ -446,6 +470,120 @@ open_envelope(struct open_job *job, const char *input, int fd)
 	return rc == 0 ? 0 : 1;
 }
 
+/* Parses "sealtip-log 1\nkey K\nsize N\nroot B64\nlast I|none\n": each line
+ * exactly once, the key a verifier key, the root 32 bytes. */
+static int
+log_state_parse(struct log_state *st, char *text)
+{
+	struct note_verifier v;
+	char *line, *save = NULL, *value;
+	size_t n;
+	int seen = 0, bit;
+
+	memset(st, 0, sizeof *st);
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if ((value = strchr(line, ' ')) == NULL)
+			return -1;
+		*value++ = '\0';
+		bit = 0;
+		if (strcmp(line, "sealtip-log") == 0 && strcmp(value, "1") == 0) {
+			bit = 1;
+		} else if (strcmp(line, "key") == 0 &&
+		    note_verifier_parse(&v, value, strlen(value)) == NOTE_OK &&
+		    strlen(value) < sizeof st->key) {
+			bit = 2;
+			snprintf(st->key, sizeof st->key, "%s", value);
+		} else if (strcmp(line, "size") == 0 &&
+		    decimal_parse(value, INT64_MAX, &st->size) == 0) {
+			bit = 4;
+		} else if (strcmp(line, "root") == 0 &&
+		    sodium_base642bin(st->root, sizeof st->root, value, strlen(value), NULL, &n,
+			NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+		    n == sizeof st->root) {
+			bit = 8;
+		} else if (strcmp(line, "last") == 0 && strcmp(value, "none") == 0) {
+			bit = 16;
+		} else if (strcmp(line, "last") == 0 &&
+		    decimal_parse(value, INT64_MAX, &st->last) == 0) {
+			bit = 16;
+			st->have_last = 1;
+		}
+		if (bit == 0 || (seen & bit) != 0)
+			return -1;
+		seen |= bit;
+	}
+	if (seen != 31)
+		return -1;
+	st->present = 1;
+	return 0;
+}
+
+/* Loads DIR/.sealtip-log; a missing file is an empty state. Returns 0, or -1
+ * after printing one line. */
+static int
+log_state_load(const struct open_job *job, struct log_state *st)
+{
+	char path[PATH_MAX];
+	unsigned char *text = NULL;
+	size_t len;
+	int rc = -1;
+
+	memset(st, 0, sizeof *st);
+	snprintf(path, sizeof path, "%s/%s", job->outdir, OPEN_LOG_STATE);
+	if (fileio_read_all(path, OPEN_LOG_STATE_MAX, &text, &len) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		tool_error("%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	if (memchr(text, '\0', len) != NULL || log_state_parse(st, (char *)text) == -1) {
+		tool_error("%s: damaged; not opening exports into %s until it is restored or "
+			   "removed", path, job->outdir);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	return rc;
+}
+
+/* Replaces DIR/.sealtip-log atomically: temp file, fsync, rename. */
+static int
+log_state_save(const struct open_job *job, const struct log_state *st)
+{
+	struct fileio_atomic f;
+	char text[OPEN_LOG_STATE_MAX], b64[sodium_base64_ENCODED_LEN(TLOG_HASH_BYTES,
+	    sodium_base64_VARIANT_ORIGINAL)], tmp[64], last[24];
+	int len;
+
+	sodium_bin2base64(b64, sizeof b64, st->root, sizeof st->root,
+	    sodium_base64_VARIANT_ORIGINAL);
+	if (st->have_last)
+		snprintf(last, sizeof last, "%llu", (unsigned long long)st->last);
+	else
+		snprintf(last, sizeof last, "none");
+	len = snprintf(text, sizeof text, "sealtip-log 1\nkey %s\nsize %llu\nroot %s\nlast %s\n",
+	    st->key, (unsigned long long)st->size, b64, last);
+	snprintf(tmp, sizeof tmp, "%s.%08x", OPEN_LOG_STATE, randombytes_random());
+	if (fileio_atomic_open(&f, job->outdirfd, tmp, 0600) == -1)
+		goto fail;
+	if (fileio_atomic_write(&f, text, (size_t)len) == -1) {
+		fileio_atomic_abort(&f);
+		goto fail;
+	}
+	if (fileio_atomic_commit(&f) == -1)
+		goto fail;
+	if (renameat(job->outdirfd, tmp, job->outdirfd, OPEN_LOG_STATE) == -1) {
+		(void)unlinkat(job->outdirfd, tmp, 0);
+		goto fail;
+	}
+	(void)fileio_sync_dir(job->outdirfd);
+	return 0;
+fail:
+	tool_error("%s/%s: cannot write: %s", job->outdir, OPEN_LOG_STATE, strerror(errno));
+	return -1;
+}
+
 /* An export file: every entry into DIR/report-<index>. Reports are kept only
  * if the whole export checks out (count, digest, every leaf hash): a damaged
  * or truncated export leaves nothing behind. */
@@ -459,7 +597,70 @@ struct export_open {
 	size_t ndone, done_cap;
 	int failures;
 	uint64_t first_opened, last_opened, opened;
+	struct log_state *state;
+	const char *trusted_key; /* NULL: none given or remembered */
+	char refused[512];       /* why the header callback stopped the reader */
 };
+
+/* The file's checkpoint verified with the key the file names: that key must
+ * be the trusted one, and the tree no smaller than the last one seen. */
+static int
+export_header(void *ctx, const struct exportfile_log *log)
+{
+	struct export_open *x = ctx;
+
+	if (log->note_len > 0 && x->trusted_key != NULL &&
+	    strcmp(log->verifier_key, x->trusted_key) != 0) {
+		snprintf(x->refused, sizeof x->refused,
+		    "the checkpoint is signed by %s, not by the trusted log key %s",
+		    log->verifier_key, x->trusted_key);
+		return -1;
+	}
+	if (x->state->present && log->tree_size < x->state->size) {
+		snprintf(x->refused, sizeof x->refused,
+		    "the log was rolled back: its checkpoint has %llu entries, %s/%s remembers "
+		    "a signed checkpoint of %llu",
+		    (unsigned long long)log->tree_size, x->job->outdir, OPEN_LOG_STATE,
+		    (unsigned long long)x->state->size);
+		return -1;
+	}
+	return 0;
+}
+
+/* After the file checked out: its checkpoint must extend the remembered one.
+ * Returns 0, or -1 after printing one line. */
+static int
+export_consistent(struct export_open *x, const struct exportfile_log *log,
+    const struct exportfile_summary *sum)
+{
+	const struct log_state *st = x->state;
+
+	if (!st->present || st->size == 0)
+		return 0;
+	if (sum->watched) {
+		if (sodium_memcmp(sum->watched_root, st->root, sizeof st->root) == 0)
+			return 0;
+	} else if (log->proof_size == st->size) {
+		if (tlog_verify_consistency(st->size, log->tree_size, st->root,
+			log->checkpoint.root, (const unsigned char(*)[TLOG_HASH_BYTES])log->proof,
+			log->proof_len) == TLOG_OK)
+			return 0;
+	} else {
+		fprintf(stderr,
+		    "sealtip: WARNING: %s: cannot check that the log's checkpoint of %llu "
+		    "extends the one of %llu remembered in %s/%s: the file starts after it and "
+		    "carries no consistency proof (export with --since-size %llu)\n",
+		    x->input, (unsigned long long)log->tree_size, (unsigned long long)st->size,
+		    x->job->outdir, OPEN_LOG_STATE, (unsigned long long)st->size);
+		return 0;
+	}
+	tool_error("%s: the log was forked or rewritten: its tree of %llu entries does not "
+		   "contain the signed tree of %llu remembered in %s/%s; no report from it was "
+		   "kept",
+	    x->input, (unsigned long long)log->tree_size, (unsigned long long)st->size,
+	    x->job->outdir, OPEN_LOG_STATE);
+	return -1;
+}
 
 static int
 export_entry_begin(void *ctx, const struct exportfile_entry *e)
@@ -523,28 +724,70 @@ export_consume(void *ctx, const unsigned char *buf, size_t len)
 	return exportfile_reader_update(ctx, buf, len) != ST_OK;
 }
 
+/* Says loudly which indexes of the signed log this folder never got:
+ * reports the server may be holding back. */
+static void
+export_gap_warning(const struct export_open *x, const struct exportfile_summary *sum)
+{
+	const struct log_state *st = x->state;
+	uint64_t from = st->have_last ? st->last + 1 : 0;
+	uint64_t to = sum->first_index < sum->tree_size ? sum->first_index : sum->tree_size;
+	char after[40] = "";
+
+	if (to <= from)
+		return;
+	if (from > 0)
+		snprintf(after, sizeof after, " --after %llu", (unsigned long long)(from - 1));
+	fprintf(stderr,
+	    "sealtip: WARNING: %s: reports %llu to %llu were never opened into %s: this export "
+	    "starts at %llu%s.\n"
+	    "sealtip: WARNING: ask the operator for them (sealtip export%s) and open "
+	    "them before trusting that nothing was held back.\n",
+	    x->input, (unsigned long long)from, (unsigned long long)(to - 1), x->job->outdir,
+	    (unsigned long long)sum->first_index,
+	    st->have_last ? "" : " and this folder has opened no export before", after);
+}
+
 /* One export file. Returns the number of failures. */
 static int
 open_export(struct open_job *job, const char *input, int fd)
 {
-	struct export_open x = { .job = job, .input = input };
+	struct log_state state, next;
+	struct export_open x = { .job = job, .input = input, .state = &state };
 	const struct exportfile_sink sink = { export_entry_begin, export_entry_data,
-		export_entry_end, &x };
+		export_entry_end, &x, export_header };
 	struct exportfile_reader *reader = NULL;
 	struct exportfile_summary summary;
+	const struct exportfile_log *log;
 	size_t i;
 	int status;
 
+	status = ST_ERR_STATE;
+	if (log_state_load(job, &state) == -1)
+		goto out;
+	if (job->verifier_key != NULL && state.present && strcmp(job->verifier_key, state.key) != 0) {
+		tool_error("%s: --verifier-key differs from the log key %s/%s remembers (%s): the log "
+			   "key was replaced, or this is another log; use another folder",
+		    input, job->outdir, OPEN_LOG_STATE, state.key);
+		goto out;
+	}
+	x.trusted_key = job->verifier_key != NULL ? job->verifier_key
+	    : state.present			  ? state.key
+						  : NULL;
 	if ((status = exportfile_reader_new(&reader, &sink)) != ST_OK) {
 		tool_error("%s: %s", input, status_message(status));
-		return 1;
+		goto out;
 	}
+	if (state.present)
+		exportfile_reader_watch(reader, state.size);
 	if (read_input(job, fd, export_consume, reader) == -1) {
 		tool_error("%s: read failed: %s", input, strerror(errno));
 		status = ST_ERR_TRUNCATED;
 	} else if ((status = exportfile_reader_final(reader, &summary)) != ST_OK) {
 		tool_error("%s: %s; no report from it was kept", input,
-		    exportfile_reader_error(reader));
+		    x.refused[0] != '\0' ? x.refused : exportfile_reader_error(reader));
+	} else if (export_consistent(&x, exportfile_reader_log(reader), &summary) == -1) {
+		status = ST_ERR_CHUNK_AUTH;
 	}
 	if (x.current_active)
 		report_abort(&x.current);
@@ -555,6 +798,14 @@ open_export(struct open_job *job, const char *input, int fd)
 			x.failures++;
 	}
 	if (status == ST_OK) {
+		log = exportfile_reader_log(reader);
+		if (log->note_len > 0 && x.trusted_key == NULL)
+			fprintf(stderr,
+			    "sealtip: NOTE: %s: no log key given or remembered for %s: trusting "
+			    "the one the file names, %s, from now on (first use). Compare it with "
+			    "the key the operator published.\n",
+			    input, job->outdir, log->verifier_key);
+		export_gap_warning(&x, &summary);
 		if (x.opened > 0)
 			printf("%s: opened %llu report%s, indexes %llu to %llu, into %s\n", input,
 			    (unsigned long long)x.opened, x.opened == 1 ? "" : "s",
@@ -563,7 +814,26 @@ open_export(struct open_job *job, const char *input, int fd)
 		else
 			printf("%s: no report opened (%llu entr%s)\n", input,
 			    (unsigned long long)summary.count, summary.count == 1 ? "y" : "ies");
+		printf("%s: log verified: checkpoint of %llu entries signed by %s\n", input,
+		    (unsigned long long)summary.tree_size,
+		    log->note_len > 0 ? log->verifier_key : "nobody (empty log)");
+		next = state;
+		if (log->note_len > 0) {
+			next.present = 1;
+			snprintf(next.key, sizeof next.key, "%s", log->verifier_key);
+			next.size = log->tree_size;
+			memcpy(next.root, log->checkpoint.root, sizeof next.root);
+			if (summary.count > 0 &&
+			    (!next.have_last ||
+				next.last < summary.first_index + summary.count - 1)) {
+				next.have_last = 1;
+				next.last = summary.first_index + summary.count - 1;
+			}
+			if (log_state_save(job, &next) == -1)
+				x.failures++;
+		}
 	}
+out:
 	free(x.done);
 	exportfile_reader_free(reader);
 	return status != ST_OK ? 1 + x.failures : x.failures;
@@ -635,6 +905,8 @@ cmd_open(int argc, char **argv)
 		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "labels", required_argument, NULL, 'l' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "verifier-key", required_argument, NULL, 'v' },
+		{ "verifier-key-file", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -642,7 +914,11 @@ cmd_open(int argc, char **argv)
 	struct formdef def = { NULL, NULL };
 	struct open_job job;
 	const char *key = NULL, *passphrase_file = NULL, *labels = NULL, *outdir = NULL;
-	unsigned char *labels_text = NULL;
+	const char *verifier_key = NULL, *verifier_key_file = NULL;
+	struct note_verifier verifier;
+	char keyline[NOTE_VERIFIER_KEY_MAX];
+	unsigned char *labels_text = NULL, *keytext = NULL;
+	size_t keytext_len;
 	size_t labels_len;
 	int c, i, outdirfd = -1, failures = 0, rc = TOOL_EXIT_FAIL;
 
@@ -660,6 +936,12 @@ cmd_open(int argc, char **argv)
 		case 'o':
 			outdir = optarg;
 			break;
+		case 'v':
+			verifier_key = optarg;
+			break;
+		case 'V':
+			verifier_key_file = optarg;
+			break;
 		case 'h':
 			fputs(open_usage, stdout);
 			return TOOL_EXIT_OK;
@@ -670,6 +952,26 @@ cmd_open(int argc, char **argv)
 	if (key == NULL || outdir == NULL || optind == argc)
 		return tool_usage_error(open_usage, "%s is required", key == NULL ? "-k FILE.key" :
 		    outdir == NULL ? "-o DIR" : "at least one INPUT");
+
+	if (verifier_key != NULL && verifier_key_file != NULL)
+		return tool_usage_error(
+		    open_usage, "--verifier-key and --verifier-key-file exclude each other");
+	if (verifier_key_file != NULL) {
+		if (fileio_read_all(verifier_key_file, 4096, &keytext, &keytext_len) == -1) {
+			tool_error("%s: cannot read: %s", verifier_key_file, strerror(errno));
+			return TOOL_EXIT_FAIL;
+		}
+		keytext_len = strcspn((const char *)keytext, "\r\n");
+		snprintf(keyline, sizeof keyline, "%.*s",
+		    keytext_len < sizeof keyline ? (int)keytext_len : 0, (const char *)keytext);
+		free(keytext);
+		keytext = NULL;
+		verifier_key = keyline;
+	}
+	if (verifier_key != NULL &&
+	    note_verifier_parse(&verifier, verifier_key, strlen(verifier_key)) != NOTE_OK)
+		return tool_usage_error(
+		    open_usage, "'%s' is not a verifier key (<name>+<id>+<key>)", verifier_key);
 
 	if (formdef_load_builtin(&def) == -1) {
 		tool_error("built-in form definition is damaged");
@@ -697,6 +999,7 @@ cmd_open(int argc, char **argv)
 	job.outdirfd = outdirfd;
 	job.sk = sk;
 	job.def = &def;
+	job.verifier_key = verifier_key;
 	for (i = optind; i < argc; i++)
 		failures += open_input(&job, argv[i]);
 	rc = failures == 0 ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;

@@ -35,7 +35,7 @@ export_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	if (n == 0)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (n < 0) {
-		fprintf(stderr, "sealtipd: export failed: a row could not be read or verified\n");
+		fprintf(stderr, "sealtipd: export failed: %s\n", export_stream_error(x->es));
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	return n;
@@ -101,7 +101,8 @@ http_export(struct http_app *app, struct MHD_Connection *conn)
 {
 	struct export_req *x = NULL;
 	struct MHD_Response *r;
-	uint64_t first_index, count, tree_size;
+	uint64_t first_index, since_size = 0, count, tree_size, rows;
+	const char *since;
 	char err[256];
 
 	if (!app->export_enabled)
@@ -111,18 +112,21 @@ http_export(struct http_app *app, struct MHD_Connection *conn)
 	if (parse_after(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "after"),
 		&first_index) == -1)
 		return http_reply_error(conn, 400, "bad_after", "after must be a report index");
+	since = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since_size");
+	if (since != NULL && decimal_parse(since, INT64_MAX, &since_size) == -1)
+		return http_reply_error(
+		    conn, 400, "bad_since_size", "since_size must be a tree size");
 	if ((x = calloc(1, sizeof *x)) == NULL)
 		return MHD_NO;
 	/* Its own connection: the snapshot must not see the writer's
 	 * uncommitted rows, and holding it does not block the writer (WAL). */
 	if (store_open(&x->store, app->db_path, 0, err, sizeof err) == -1 ||
-	    export_stream_open(&x->es, x->store, first_index) == -1) {
-		fprintf(stderr, "sealtipd: export failed: %s\n",
-		    x->store != NULL ? store_errmsg(x->store) : err);
+	    export_stream_open(&x->es, x->store, first_index, since_size, err, sizeof err) == -1) {
+		fprintf(stderr, "sealtipd: export failed: %s\n", err);
 		export_req_free(x);
 		return http_reply_error(conn, 500, "export_failed", "the export could not be made");
 	}
-	export_stream_counts(x->es, &count, &tree_size);
+	export_stream_counts(x->es, &count, &tree_size, &rows);
 	r = MHD_create_response_from_callback(
 	    export_stream_length(x->es), 65536, export_reader, x, export_req_free);
 	if (r == NULL) {

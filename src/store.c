@@ -39,6 +39,7 @@ struct store {
 	sqlite3_stmt *savepoint, *release, *rollback_to;
 	sqlite3_stmt *node_put, *node_get, *leaf_get, *checkpoint_put;
 	unsigned char *copybuf;
+	int insert_full; /* the last store_insert failed on SQLITE_FULL */
 };
 
 struct store_snapshot {
@@ -200,8 +201,27 @@ store_next_index(struct store *s, uint64_t *out)
 }
 
 int
+store_stored_bytes(struct store *s, uint64_t *out)
+{
+	return query_u64(s, "SELECT coalesce(sum(size), 0) FROM reports", 0, 0, out);
+}
+
+int
+store_error_is_full(struct store *s)
+{
+	return s->insert_full || (sqlite3_errcode(s->db) & 0xff) == SQLITE_FULL;
+}
+
+int
+store_in_transaction(struct store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
+int
 store_begin(struct store *s)
 {
+	s->insert_full = 0;
 	return exec(s, "BEGIN IMMEDIATE");
 }
 
@@ -258,7 +278,10 @@ store_insert(struct store *s, const struct store_row *row, const unsigned char *
 	sqlite3_stmt *st = mem != NULL ? s->insert_mem : s->insert;
 	int rc = -1;
 
-	if (row->size > INT32_MAX || strlen(row->day) != STORE_DAY_BYTES)
+	s->insert_full = 0;
+	/* Never in autocommit: the row would be committed alone. */
+	if (row->size > INT32_MAX || strlen(row->day) != STORE_DAY_BYTES ||
+	    sqlite3_get_autocommit(s->db))
 		return -1;
 	if (run(s->savepoint) == -1)
 		return -1;
@@ -278,8 +301,11 @@ store_insert(struct store *s, const struct store_row *row, const unsigned char *
 	rc = 0;
 done:
 	sqlite3_clear_bindings(st);
-	if (rc == -1)
+	if (rc == -1) {
+		/* Kept for the caller: the rollback below clears the code. */
+		s->insert_full = (sqlite3_errcode(s->db) & 0xff) == SQLITE_FULL;
 		run(s->rollback_to);
+	}
 	run(s->release);
 	return rc;
 }
@@ -528,6 +554,69 @@ store_checkpoint_latest(struct store *s, uint64_t *size, char *note, size_t cap,
 	note[n] = '\0';
 	*len = n;
 	rc = 1;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_checkpoint_at_most(
+    struct store *s, uint64_t max_size, uint64_t *size, char *note, size_t cap, size_t *len)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+	size_t n;
+
+	*len = 0;
+	if (max_size > INT64_MAX)
+		max_size = INT64_MAX;
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT size, note FROM checkpoints WHERE size <= ? ORDER BY size DESC LIMIT 1", -1,
+		&st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, (sqlite3_int64)max_size) != SQLITE_OK)
+		goto done;
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		rc = 0;
+		goto done;
+	}
+	if (step != SQLITE_ROW || sqlite3_column_int64(st, 0) < 0 ||
+	    sqlite3_column_text(st, 1) == NULL)
+		goto done;
+	n = (size_t)sqlite3_column_bytes(st, 1);
+	if (n >= cap)
+		goto done;
+	*size = (uint64_t)sqlite3_column_int64(st, 0);
+	memcpy(note, sqlite3_column_text(st, 1), n);
+	note[n] = '\0';
+	*len = n;
+	rc = 1;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_range_info(struct store *s, uint64_t begin, uint64_t end, uint64_t *count, uint64_t *bytes)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (begin > INT64_MAX)
+		begin = INT64_MAX;
+	if (end > INT64_MAX)
+		end = INT64_MAX;
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT count(*), coalesce(sum(size), 0) FROM reports WHERE idx >= ? AND idx < ?",
+		-1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, (sqlite3_int64)begin) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)end) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) < 0 ||
+	    sqlite3_column_int64(st, 1) < 0)
+		goto done;
+	*count = (uint64_t)sqlite3_column_int64(st, 0);
+	*bytes = (uint64_t)sqlite3_column_int64(st, 1);
+	rc = 0;
 done:
 	sqlite3_finalize(st);
 	return rc;

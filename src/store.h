@@ -37,6 +37,17 @@ const char *store_errmsg(struct store *s);
 /* The index the next report will get (rows are contiguous from 0). */
 int store_next_index(struct store *s, uint64_t *out);
 
+/* The envelope bytes of every stored report (the quota's starting point). */
+int store_stored_bytes(struct store *s, uint64_t *out);
+
+/* 1 when the last failure on this connection was a full disk
+ * (SQLITE_FULL), else 0; ask before a rollback, which clears it. */
+int store_error_is_full(struct store *s);
+
+/* 1 inside a transaction. sqlite may roll one back by itself on a full disk
+ * or an I/O error; the writer then must not go on in autocommit. */
+int store_in_transaction(struct store *s);
+
 /* BEGIN IMMEDIATE: takes the write lock now, so COMMIT cannot fail on it. */
 int store_begin(struct store *s);
 
@@ -96,5 +107,13 @@ int store_checkpoint_put(struct store *s, uint64_t size, const char *note, size_
 /* The checkpoint of the largest size: 1 with note (NUL-terminated, at most
  * cap - 1 bytes) and *size, 0 when there is none, -1 on error. */
 int store_checkpoint_latest(struct store *s, uint64_t *size, char *note, size_t cap, size_t *len);
+
+/* The checkpoint of the largest size at most max_size, as
+ * store_checkpoint_latest: 1 found, 0 none, -1 error. */
+int store_checkpoint_at_most(
+    struct store *s, uint64_t max_size, uint64_t *size, char *note, size_t cap, size_t *len);
+
+/* Rows with begin <= idx < end and the sum of their sizes. */
+int store_range_info(struct store *s, uint64_t begin, uint64_t end, uint64_t *count, uint64_t *bytes);
 
 #endif

@@ -6,6 +6,12 @@
 # i18n/languages.json, the list of languages made from the files in web/i18n/
 # (so adding a language is adding a file). Everything is written to a temp
 # folder beside DEST, then renamed into place.
+#
+# Beside the tree (not in it, so it is not served and does not list itself)
+# it writes DEST.manifest: one sha256sum line per served file, sorted by
+# path in byte order ("<sha256 hex>  <path relative to DEST>"). The operator
+# publishes it; `sealtip audit --url URL --web-manifest FILE` checks that a
+# live server serves exactly these bytes (docs/audit.md).
 set -eu
 
 dest=${1:-build/web}
@@ -23,7 +29,7 @@ done
 
 mkdir -p "$(dirname "$dest")"
 tmp=$(mktemp -d "$dest.tmp.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp" "$tmp.list" "$tmp.manifest"' EXIT INT TERM
 
 # What is served: pages, scripts, styles and data; never this script.
 for f in "$web"/*.html "$web"/*.js "$web"/*.css "$web"/*.json "$web"/*.svg; do
@@ -45,8 +51,19 @@ fs.writeFileSync(dir + "/languages.json", JSON.stringify(languages) + "\n");
 ' "$tmp/i18n"
 
 chmod -R a+rX "$tmp"
+# Every file, hidden ones excepted (the server never serves them); a name
+# sha256sum would have to escape (space, backslash, newline) is refused.
+(cd "$tmp" && find . -type f ! -path '*/.*' -printf '%P\n') | LC_ALL=C sort > "$tmp.list"
+if grep '[^A-Za-z0-9._~+/-]' "$tmp.list" >&2; then
+	echo "build.sh: these served file names have a character the manifest does not allow" >&2
+	exit 1
+fi
+(cd "$tmp" && xargs -r -d '\n' sha256sum --) < "$tmp.list" > "$tmp.manifest"
+rm -f "$tmp.list"
+
 rm -rf "$dest.old"
 if [ -e "$dest" ]; then mv "$dest" "$dest.old"; fi
 mv "$tmp" "$dest"
 rm -rf "$dest.old"
+mv "$tmp.manifest" "$dest.manifest"
 trap - EXIT INT TERM

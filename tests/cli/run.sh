@@ -13,6 +13,8 @@ case "$SEALTIP" in /*) ;; *) SEALTIP=$PWD/$SEALTIP ;; esac
 case "$VECTOR_TOOL" in /*) ;; *) VECTOR_TOOL=$PWD/$VECTOR_TOOL ;; esac
 VECTORS=$PWD/$VECTORS
 
+EXPORTS=$PWD/tests/fuzz/corpus/fuzz_exportfile # export files v2 of the vectors (make-seeds.sh)
+
 WORK=$(mktemp -d /tmp/sealtip-cli.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 passed=0 failed=0 current=""
@@ -263,6 +265,54 @@ check "warned" grep -q "did not match" "$WORK/stderr"
 check "kept aside, marked" test -f mm/mismatch/files/01-a.txt.UNVERIFIED
 check "not under the vouched name" test ! -e mm/mismatch/files/01-a.txt
 check "report.txt warns" grep -q "do NOT match" mm/mismatch/report.txt
+finish_case $f0
+
+# --- export files: log key, DIR/.sealtip-log, refusals (docs/export.md) ----
+begin export-log; f0=$failed
+run 2 "$SEALTIP" open -k alice.key --verifier-key not-a-key -o xl "$EXPORTS/one" &&
+	check "says not a verifier key" grep -q "is not a verifier key" "$WORK/stderr"
+echo 'x+00000000+AAAA' > vk.txt
+run 2 "$SEALTIP" open -k alice.key --verifier-key a --verifier-key-file vk.txt -o xl "$EXPORTS/one"
+check "usage errors write nothing" test ! -e xl
+run 0 "$SEALTIP" open -k alice.key -o xl "$EXPORTS/one"
+check "first use said" grep -q "NOTE: .*trusting the one the file names" "$WORK/stderr"
+check "log verified said" grep -q "log verified: checkpoint of 1 entries signed by fuzz.example/sealtip+" "$WORK/stdout"
+check "opened" test -f xl/report-000000/report.json
+check "state 0600" test "$(stat -c %a xl/.sealtip-log)" = 600
+check "state names size and last" grep -qx "size 1" xl/.sealtip-log
+check "state last" grep -qx "last 0" xl/.sealtip-log
+# A later export after a gap (entries 5..7 of a log of 8): opened, warned.
+rm -rf xl/report-*
+# Entry 6 is sealed to another key: said, exit 1; the others open.
+run 1 "$SEALTIP" open -k alice.key -o xl "$EXPORTS/three-after-4"
+check "foreign entry said" grep -q "three-after-4: entry 6: not sealed to this key" "$WORK/stderr"
+check "others opened" test -f xl/report-000005/report.json
+check "gap named" grep -q "WARNING: .*reports 1 to 4 were never opened into xl: this export starts at 5" "$WORK/stderr"
+check "last moved" grep -qx "last 7" xl/.sealtip-log
+# The same key given explicitly is fine; another key is refused, nothing written.
+key=$(sed -n 's/^key //p' xl/.sealtip-log)
+before=$(tree_sum xl)
+other=fuzz.example/sealtip+fb2cef24+AUJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJC
+run 1 "$SEALTIP" open -k alice.key --verifier-key "$other" -o xl "$EXPORTS/one" && one_line &&
+	check "replaced key said" grep -q "verifier-key differs from the log key" "$WORK/stderr"
+run 1 "$SEALTIP" open -k alice.key --verifier-key "$other" -o xother "$EXPORTS/one" && one_line &&
+	check "foreign signer said" grep -q "the checkpoint is signed by $key, not by the trusted log key $other" "$WORK/stderr"
+check "nothing kept in xother" test -z "$(ls -A xother)"
+run 1 "$SEALTIP" open -k alice.key -o xl "$EXPORTS/one" && one_line &&
+	check "rollback said" grep -q "the log was rolled back: its checkpoint has 1 entries" "$WORK/stderr"
+check "refusals change nothing" test "$before" = "$(tree_sum xl)"
+# A damaged state file stops open for that folder.
+mkdir dmg && echo "sealtip-log 1" > dmg/.sealtip-log
+run 1 "$SEALTIP" open -k alice.key -o dmg "$EXPORTS/one" && one_line &&
+	check "damaged said" grep -q "sealtip-log: damaged" "$WORK/stderr"
+check "nothing opened into dmg" test "$(ls -A dmg)" = ".sealtip-log"
+# Version 1 files are refused by name.
+{ printf 'sealtipE\001'; head -c 8 /dev/zero; printf '\377'; head -c 48 /dev/zero; } > v1.bin
+run 1 "$SEALTIP" open -k alice.key -o v1out v1.bin && one_line &&
+	check "v1 said" grep -q "version 1 carries no signed checkpoint" "$WORK/stderr"
+check "nothing from v1" test -z "$(ls -A v1out)"
+run 0 "$SEALTIP" audit "$EXPORTS/three-after-4" &&
+	check "audit of an export" grep -q "^audit ok: .*three-after-4: export of 3 entries (indexes 5 to 7) of a log of 8" "$WORK/stdout"
 finish_case $f0
 
 echo "cli: $passed passed, $failed failed"

@@ -12,7 +12,7 @@ pass="correct horse battery staple" # FUZZ_PASSPHRASE in fuzz_keyfile.c
 
 cc -std=c17 -D_GNU_SOURCE -O1 -Icrypto -o "$tmp/seedgen" tests/fuzz/seedgen.c \
 	crypto/exportfile.c crypto/keyfile.c crypto/status.c crypto/sha256.c crypto/envelope.c \
-	crypto/padme.c crypto/note.c $(pkg-config --cflags --libs libsodium)
+	crypto/padme.c crypto/note.c crypto/tlog.c $(pkg-config --cflags --libs libsodium)
 
 for t in fuzz_envelope fuzz_payload fuzz_keyfile fuzz_exportfile fuzz_config fuzz_request \
 	fuzz_note; do
@@ -74,13 +74,17 @@ cp "$tmp/inter.key" "$out/fuzz_keyfile/interactive.key"
 head -c -1 "$out/fuzz_keyfile/alice.pub" >"$out/fuzz_keyfile/alice-no-final-newline.pub"
 sed 's/$/\r/' "$out/fuzz_keyfile/bob.pub" >"$out/fuzz_keyfile/bob-crlf.pub"
 
-# fuzz_exportfile: empty, one entry, several after a first index.
+# fuzz_exportfile (v2, signed checkpoint and frontier): the empty log, one
+# entry, three after a first index (frontier of 5 leaves), one after 11 with
+# a consistency proof from size 6, and none after the end of a log of 7.
 v=tests/vectors
 "$tmp/seedgen" export 0 >"$out/fuzz_exportfile/empty"
 "$tmp/seedgen" export 0 $v/shared/basic.env >"$out/fuzz_exportfile/one"
 "$tmp/seedgen" export 5 $v/shared/basic.env $v/own/no-files.env $v/own/two-recipients.env \
 	>"$out/fuzz_exportfile/three-after-4"
 "$tmp/seedgen" export 0 $v/own/one-full-chunk.env >"$out/fuzz_exportfile/one-full-chunk"
+"$tmp/seedgen" export 11 +6 $v/shared/basic.env >"$out/fuzz_exportfile/one-after-10-proof-from-6"
+"$tmp/seedgen" export 7 >"$out/fuzz_exportfile/none-after-6-of-7"
 
 # fuzz_config: config files, good and bad.
 c=$out/fuzz_config

@@ -49,6 +49,26 @@ test('export: wrong or missing token gets 401 and nothing else; right token gets
   assert.strictEqual(none.treeSize, 4);
   const badAfter = await h.request(srv, 'GET', '/api/v1/export?after=-1', { headers: auth });
   assert.strictEqual(badAfter.status, 400);
+
+  // The log's proof: checkpoint, frontier, and on request a consistency proof.
+  const all = h.parseExport(r.body);
+  assert.strictEqual(all.verifierKey, JSON.parse((await h.request(srv, 'GET', '/api/v1/config')).body).log.verifier_key);
+  assert.match(all.checkpoint, /^[^\n]+\n4\n[A-Za-z0-9+/]{43}=\n\n\u2014 /);
+  assert.deepStrictEqual([all.frontier.length, all.proofSize, all.proof.length], [0, 0, 0]);
+  assert.strictEqual(h.parseExport(after.body).frontier.length, 1); // leaves 0..1: one subtree
+  const since = await h.request(srv, 'GET', '/api/v1/export?after=1&since_size=3', { headers: auth });
+  assert.strictEqual(since.status, 200);
+  const sinceEx = h.parseExport(since.body);
+  assert.deepStrictEqual([sinceEx.proofSize, sinceEx.proof.length], [3, 3]); // RFC 9162: leaf 2, leaf 3, MTH(0:2)
+  const local2 = path.join(h.tmpdir('sealtip-since-'), 'since.bin');
+  const ex2 = h.runTool(['export', '--db', srv.db, '--after', '1', '--since-size', '3', '-o', local2]);
+  assert.strictEqual(ex2.status, 0, ex2.stderr);
+  assert.ok(since.body.equals(fs.readFileSync(local2)), 'the endpoint and sealtip export --since-size differ');
+  // A size beyond the log gets no proof (the reader then sees its rollback).
+  assert.strictEqual(h.parseExport((await h.request(srv, 'GET', '/api/v1/export?since_size=9', { headers: auth })).body).proofSize, 0);
+  const badSince = await h.request(srv, 'GET', '/api/v1/export?since_size=x', { headers: auth });
+  assert.strictEqual(badSince.status, 400);
+  assert.strictEqual(JSON.parse(badSince.body).error, 'bad_since_size');
 });
 
 test('fetch: sealtip fetch gets the same file; a wrong token fails and writes nothing', async (t) => {
@@ -80,10 +100,23 @@ test('fetch: sealtip fetch gets the same file; a wrong token fails and writes no
   const r = h.runTool(['fetch', srv.url, '--token-file', goodTok, '--after', '2', '-o', tail]);
   assert.strictEqual(r.status, 0, r.stderr);
   assert.deepStrictEqual(h.parseExport(fs.readFileSync(tail)).entries.map((e) => e.index), [3]);
+  assert.match(r.stdout, /\ncheckpoint of 4 entries signed by [^ ]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}, matching every entry\n$/);
+
+  // --since-size asks for the consistency proof: the same file as the endpoint's.
+  const proved = path.join(dir, 'proved.bin');
+  const rp = h.runTool(['fetch', srv.url, '--token-file', goodTok, '--after', '1', '--since-size', '3', '-o', proved]);
+  assert.strictEqual(rp.status, 0, rp.stderr);
+  const pe = h.parseExport(fs.readFileSync(proved));
+  assert.deepStrictEqual([pe.firstIndex, pe.proofSize, pe.proof.length], [2, 3, 3]);
+  const viaHttp = await h.request(srv, 'GET', '/api/v1/export?after=1&since_size=3', { headers: { Authorization: 'Bearer ' + TOKEN } });
+  assert.ok(viaHttp.body.equals(fs.readFileSync(proved)));
+  assert.strictEqual(h.runTool(['fetch', srv.url, '--token-file', goodTok, '--since-size', 'x', '-o', path.join(dir, 'x.bin')]).status, 2);
 
   // Usage errors exit 2.
   assert.strictEqual(h.runTool(['fetch', 'ftp://x', '--token-file', goodTok, '-o', path.join(dir, 'x')]).status, 2);
   assert.strictEqual(h.runTool(['export', '--db', srv.db]).status, 2);
+  assert.strictEqual(h.runTool(['export', '--db', srv.db, '--since-size', '-1', '-o', path.join(dir, 's.bin')]).status, 2);
+  assert.ok(!fs.existsSync(path.join(dir, 's.bin')));
   // Export of a missing database fails cleanly.
   assert.strictEqual(h.runTool(['export', '--db', path.join(dir, 'none.db'), '-o', path.join(dir, 'n.bin')]).status, 1);
 });

@@ -35,6 +35,9 @@ async function startServer(opts = {}) {
   args.push('--web', opts.web || path.join(dir, 'web'));
   args.push('--timeout', String(opts.timeout || 2));
   if (opts.maxReportBytes) args.push('--max-report-bytes', String(opts.maxReportBytes));
+  // The tests say so: no proof of work unless one asks for it (powBits).
+  args.push('--pow-bits', String(opts.powBits || 0));
+  if (opts.powTtl) args.push('--pow-ttl', String(opts.powTtl));
   if (opts.token) {
     const tf = path.join(dir, 'token');
     fs.writeFileSync(tf, opts.token + '\n', { mode: 0o600 });
@@ -136,6 +139,36 @@ function leafHash(envelope) {
   return crypto.createHash('sha256').update(Buffer.from([0])).update(envelope).digest('base64');
 }
 
+// Proof of work (docs/api.md): the first nonce, counting from 0, such that
+// SHA-256(challenge || leaf || nonce) has `bits` leading zero bits.
+function powSolve(challenge, leaf, bits) {
+  const prefix = Buffer.concat([Buffer.from(challenge, 'base64url'), leaf]);
+  const nonce = Buffer.alloc(8);
+  for (let n = 0; ; n++) {
+    nonce.writeBigUInt64BE(BigInt(n));
+    const d = crypto.createHash('sha256').update(prefix).update(nonce).digest();
+    let zeros = 0;
+    while (zeros < bits && ((d[zeros >> 3] >> (7 - (zeros & 7))) & 1) === 0) zeros++;
+    if (zeros >= bits) return nonce.toString('hex');
+  }
+}
+
+function powHeaderFor(challenge, bits, envelope) {
+  const leaf = crypto.createHash('sha256').update(Buffer.from([0])).update(envelope).digest();
+  return `challenge=${challenge}; leaf=${leaf.toString('hex')}; nonce=${powSolve(challenge, leaf, bits)}`;
+}
+
+// GET /api/v1/challenge and solve it for envelope -> the Sealtip-Pow value.
+async function powHeader(srv, envelope) {
+  const c = JSON.parse((await request(srv, 'GET', '/api/v1/challenge')).body);
+  return powHeaderFor(c.challenge, c.bits, envelope);
+}
+
+// POST with a solved proof of work.
+async function postPow(srv, body) {
+  return post(srv, body, { 'Sealtip-Pow': await powHeader(srv, body) });
+}
+
 // Hash of the database and its WAL: what "nothing changed" means on disk.
 function dbState(srv) {
   const h = crypto.createHash('sha256');
@@ -163,21 +196,40 @@ function exportDb(db, { after, check = false } = {}) {
   return { file: fs.readFileSync(out), stdout: r.stdout };
 }
 
-// Parses an export file (docs/export.md) and checks every hash in it.
+// Parses an export file v2 (docs/export.md) and checks every hash in it
+// (the checkpoint's signature and root are sealtip's to check).
 function parseExport(buf) {
   let off = 0;
   const need = (n) => { if (off + n > buf.length) throw new Error('export file truncated'); };
-  need(17);
+  need(38);
   if (buf.subarray(0, 8).toString('latin1') !== 'sealtipE') throw new Error('bad magic');
-  if (buf[8] !== 1) throw new Error('bad version');
+  if (buf[8] !== 2) throw new Error('bad version');
   const firstIndex = Number(buf.readBigUInt64LE(9));
-  off = 17;
+  const treeSize = Number(buf.readBigUInt64LE(17));
+  const keyLen = buf.readUInt16LE(25);
+  const noteLen = buf.readUInt16LE(27);
+  const proofSize = Number(buf.readBigUInt64LE(29));
+  const proofLen = buf[37];
+  let base = Math.min(firstIndex, treeSize);
+  let frontierLen = 0;
+  for (; base > 0; base = Math.floor(base / 2)) frontierLen += base % 2;
+  off = 38;
+  need(keyLen + noteLen + 32 * (frontierLen + proofLen));
+  const verifierKey = buf.subarray(off, off + keyLen).toString('latin1');
+  off += keyLen;
+  const checkpoint = buf.subarray(off, off + noteLen).toString('utf8');
+  off += noteLen;
+  const frontier = [];
+  for (let i = 0; i < frontierLen; i++, off += 32) frontier.push(buf.subarray(off, off + 32));
+  const proof = [];
+  for (let i = 0; i < proofLen; i++, off += 32) proof.push(buf.subarray(off, off + 32));
   const entries = [];
   for (;;) {
     need(1);
     const type = buf[off];
     if (type === 0x01) {
       need(59);
+      const at = off;
       const index = Number(buf.readBigUInt64LE(off + 1));
       const day = buf.subarray(off + 9, off + 19).toString('latin1');
       const size = Number(buf.readBigUInt64LE(off + 19));
@@ -188,16 +240,15 @@ function parseExport(buf) {
       off += size;
       if (leafHash(envelope) !== leaf) throw new Error('leaf hash mismatch at ' + index);
       if (index !== firstIndex + entries.length) throw new Error('index out of sequence');
-      entries.push({ index, day, size, leaf, envelope });
+      entries.push({ index, day, size, leaf, envelope, offset: at });
     } else if (type === 0xff) {
-      need(49);
+      need(41);
       const count = Number(buf.readBigUInt64LE(off + 1));
-      const treeSize = Number(buf.readBigUInt64LE(off + 9));
-      const digest = sha256(buf.subarray(0, off + 17));
-      if (!digest.equals(buf.subarray(off + 17, off + 49))) throw new Error('file digest mismatch');
+      const digest = sha256(buf.subarray(0, off + 9));
+      if (!digest.equals(buf.subarray(off + 9, off + 41))) throw new Error('file digest mismatch');
       if (count !== entries.length) throw new Error('count mismatch');
-      if (off + 49 !== buf.length) throw new Error('trailing bytes');
-      return { firstIndex, entries, treeSize };
+      if (off + 41 !== buf.length) throw new Error('trailing bytes');
+      return { firstIndex, entries, treeSize, verifierKey, checkpoint, frontier, proofSize, proof };
     } else {
       throw new Error('unknown record type ' + type);
     }
@@ -230,5 +281,5 @@ function sleep(ms) {
 
 export {
   ROOT, BUILD, SEALTIPD, SEALTIP, VECTORS, GOOD, vector, tmpdir, startServer, request, post, raw,
-  sha256, leafHash, dbState, runTool, exportDb, parseExport, SECURITY_HEADERS, sleep, makeWeb, readKeys, peakRssKiB,
+  sha256, leafHash, powSolve, powHeaderFor, powHeader, postPow, dbState, runTool, exportDb, parseExport, SECURITY_HEADERS, sleep, makeWeb, readKeys, peakRssKiB,
 };
