@@ -16,6 +16,10 @@ int cmd_export(int argc, char **argv);
  * a server's export endpoint over plain HTTP (loopback, or through Tor). */
 int cmd_fetch(int argc, char **argv);
 
+/* sealtip submit URL ENVELOPE [-o RECEIPT]: solves the server's proof of
+ * work and posts the envelope; the receipt goes to RECEIPT or stdout. */
+int cmd_submit(int argc, char **argv);
+
 /* Opens OUT for writing under a temp name in its folder; *dirfd must be
  * closed by the caller. Returns 0, or -1 after printing the reason. */
 int cmd_output_open(const char *path, struct fileio_atomic *f, int *dirfd);

@@ -21,6 +21,7 @@ enum opt_kind {
 	OPT_THREADS,
 	OPT_ORIGIN,
 	OPT_POW_BITS,
+	OPT_POW_TTL,
 	OPT_MAX_STORED_BYTES,
 	OPT_DISK_RESERVE_BYTES,
 	OPT_MAX_UPLOADS,
@@ -47,7 +48,8 @@ static const struct option_def {
 	"largest envelope accepted (default 104857600)"},
     {"timeout", OPT_TIMEOUT, "SECONDS",
 	"idle connection timeout, also the grace before the minimum upload rate (default 30)"},
-    {"max-connections", OPT_MAX_CONNECTIONS, "N", "concurrent connections (default 512)"},
+    {"max-connections", OPT_MAX_CONNECTIONS, "N",
+	"concurrent connections, at most half of them waiting for request headers (default 512)"},
     {"threads", OPT_THREADS, "N", "libmicrohttpd worker threads (default 4)"},
     {"origin", OPT_ORIGIN, "NAME",
 	"log origin and key name, e.g. reports.example.org/log (default " CONFIG_DEFAULT_ORIGIN
@@ -55,6 +57,8 @@ static const struct option_def {
     {"pow-bits", OPT_POW_BITS, "N",
 	"proof-of-work difficulty for reports, 0 = off (default 18, about a second on a "
 	"phone)"},
+    {"pow-ttl", OPT_POW_TTL, "SECONDS",
+	"how long a proof-of-work challenge is valid (default 300)"},
     {"max-stored-bytes", OPT_MAX_STORED_BYTES, "N",
 	"quota for all stored envelopes, 0 = none (default 0)"},
     {"disk-reserve-bytes", OPT_DISK_RESERVE_BYTES, "N",
@@ -192,6 +196,11 @@ config_set(struct config *cfg, const struct option_def *o, const char *value, co
 		if (parse_uint(value, 0, CONFIG_MAX_POW_BITS, &v) == -1)
 			goto bad_number;
 		cfg->pow_bits = (unsigned)v;
+		return 0;
+	case OPT_POW_TTL:
+		if (parse_uint(value, 1, 86400, &v) == -1)
+			goto bad_number;
+		cfg->pow_ttl = (unsigned)v;
 		return 0;
 	case OPT_MAX_STORED_BYTES:
 		if (parse_uint(value, 0, UINT64_MAX, &v) == -1)
@@ -375,6 +384,8 @@ config_parse(struct config *cfg, int argc, char **argv)
 		cfg->threads = CONFIG_DEFAULT_THREADS;
 	if (cfg->max_uploads == 0)
 		cfg->max_uploads = CONFIG_DEFAULT_MAX_UPLOADS;
+	if (cfg->pow_ttl == 0)
+		cfg->pow_ttl = CONFIG_DEFAULT_POW_TTL;
 	if (cfg->origin == NULL && set_string(&cfg->origin, CONFIG_DEFAULT_ORIGIN) == -1)
 		goto fail;
 	return 0;

@@ -30,6 +30,9 @@
  * work"); 0 turns it off. */
 #define CONFIG_DEFAULT_POW_BITS 18
 #define CONFIG_MAX_POW_BITS 32
+/* How long a proof-of-work challenge stays valid (and spent ones are
+ * remembered). */
+#define CONFIG_DEFAULT_POW_TTL 300
 /* Space left free on the data folder's file system: uploads that would eat
  * into it get 507, long before sqlite meets a full disk. */
 #define CONFIG_DEFAULT_DISK_RESERVE_BYTES (256u * 1024u * 1024u)
@@ -48,6 +51,7 @@ struct config {
 	unsigned threads;
 	char *origin;		/* checkpoint origin = log key name */
 	unsigned pow_bits;	/* 0: no proof of work asked */
+	unsigned pow_ttl;	/* seconds a challenge is valid */
 	uint64_t max_stored_bytes;   /* envelopes in the database; 0: no quota */
 	uint64_t disk_reserve_bytes; /* free space never used by uploads */
 	unsigned max_uploads;	     /* request bodies being received at once */

@@ -38,7 +38,7 @@ sealtip demo
 
 Report from the command line instead of the page:
   $BUILD/sealtip seal -r $pub --field what="Asked for a Rolex to stop a deportation" -o /tmp/report.env
-  curl --data-binary @/tmp/report.env -H 'Content-Type: application/octet-stream' http://$LISTEN/api/v1/reports
+  $BUILD/sealtip submit http://$LISTEN/ /tmp/report.env -o /tmp/receipt.json
 
 Then, as the investigator (export is safe while the server runs):
   $BUILD/sealtip export --db $VAR/data/reports.db -o $VAR/export.bin

@@ -8,12 +8,14 @@
 #include "http_config.h"
 #include "http_export.h"
 #include "http_log.h"
+#include "http_pow.h"
 #include "http_reports.h"
 #include "http_static.h"
 
 enum route {
 	ROUTE_STATIC,
 	ROUTE_CONFIG,
+	ROUTE_CHALLENGE,
 	ROUTE_REPORTS,
 	ROUTE_EXPORT,
 	ROUTE_LOG_CHECKPOINT,
@@ -180,6 +182,10 @@ route(const char *url, const char *method, const struct route_error **err)
 		*err = is_get(method) ? NULL : &get_only;
 		return *err ? ROUTE_ERROR : ROUTE_CONFIG;
 	}
+	if (strcmp(url, "/api/v1/challenge") == 0) {
+		*err = is_get(method) ? NULL : &get_only;
+		return *err ? ROUTE_ERROR : ROUTE_CHALLENGE;
+	}
 	if (strcmp(url, "/api/v1/reports") == 0) {
 		*err = strcmp(method, MHD_HTTP_METHOD_POST) == 0 ? NULL : &post_only;
 		return *err ? ROUTE_ERROR : ROUTE_REPORTS;
@@ -244,6 +250,8 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url, const char 
 	switch (req->route) {
 	case ROUTE_CONFIG:
 		return http_config(app, conn);
+	case ROUTE_CHALLENGE:
+		return http_pow_challenge(app, conn);
 	case ROUTE_EXPORT:
 		return http_export(app, conn);
 	case ROUTE_LOG_CHECKPOINT:

@@ -15,6 +15,8 @@
 #include "config.h"
 #include "http_conn.h"
 #include "logkey.h"
+#include "quota.h"
+#include "pow_gate.h"
 #include "store.h"
 #include "spool.h"
 #include "writer.h"
@@ -39,9 +41,11 @@ struct http_app {
 	char *config_json; /* GET /api/v1/config body, built at start */
 	size_t config_json_len;
 	int export_enabled;
+	struct pow_gate pow; /* proof-of-work key, difficulty and spent challenges */
 	unsigned char export_token_hash[32]; /* SHA-256 of the bearer token */
 	atomic_uint in_flight;		     /* requests begun and not completed */
 	struct http_conns conns;	     /* header deadlines */
+	struct quota quota;		     /* upload admission (docs/server.md, "Limits") */
 	/* Shutdown: libmicrohttpd 0.9.75 aborts if MHD_stop_daemon finds a
 	 * suspended connection, so suspensions are counted and closed off. */
 	atomic_int stopping; /* no new uploads are taken */

@@ -36,11 +36,12 @@ http_config_build(const struct keyfile_public *keys, size_t nkeys, const struct 
 			goto done;
 		}
 	}
-	root = json_pack("{s:i, s:o, s:{s:s, s:s}, s:{s:I, s:i, s:i, s:i}}", "envelope_version",
-	    ENVELOPE_VERSION, "recipients", recips, "log", "origin", logkey->v.name, "verifier_key",
-	    logkey->vkey, "limits", "max_report_bytes", (json_int_t)cfg->max_report_bytes,
+	root = json_pack("{s:i, s:o, s:{s:s, s:s}, s:{s:I, s:i, s:i, s:i}, s:i}",
+	    "envelope_version", ENVELOPE_VERSION, "recipients", recips, "log", "origin",
+	    logkey->v.name, "verifier_key", logkey->vkey, "limits", "max_report_bytes",
+	    (json_int_t)cfg->max_report_bytes,
 	    "chunk_bytes", ENVELOPE_CHUNK_BYTES, "max_recipients", ENVELOPE_MAX_RECIPIENTS,
-	    "timeout_seconds", (int)cfg->timeout);
+	    "timeout_seconds", (int)cfg->timeout, "pow_bits", (int)cfg->pow_bits);
 	if (root == NULL)
 		goto done;
 	if ((out = json_dumps(root, JSON_COMPACT)) != NULL)

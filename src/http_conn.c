@@ -18,12 +18,47 @@ struct http_conn {
 };
 
 static double
-seconds_since(const struct timespec *t)
+seconds_since(const struct timespec *t, const struct timespec *now)
 {
+	return (double)(now->tv_sec - t->tv_sec) + (double)(now->tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static int
+is_waiting(const struct http_conn *c)
+{
+	return !c->in_request && !c->cut;
+}
+
+/* Under the lock. */
+static void
+cut(struct http_conns *cs, struct http_conn *c)
+{
+	shutdown(c->fd, SHUT_RDWR);
+	c->cut = 1;
+	cs->waiting--;
+}
+
+/* Under the lock: drops the connections waiting longest, past the grace,
+ * until the waiting ones fit the budget. */
+static void
+enforce_budget(struct http_conns *cs)
+{
+	struct http_conn *c, *oldest;
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+	while (cs->waiting > cs->max_waiting) {
+		oldest = NULL;
+		for (c = cs->head; c != NULL; c = c->next)
+			if (is_waiting(c) &&
+			    seconds_since(&c->since, &now) * 1000 >= HTTP_CONNS_GRACE_MS &&
+			    (oldest == NULL || seconds_since(&c->since, &oldest->since) > 0))
+				oldest = c;
+		if (oldest == NULL)
+			break;
+		cut(cs, oldest);
+		cs->cut_budget++;
+	}
 }
 
 static void *
@@ -31,18 +66,21 @@ reaper_main(void *arg)
 {
 	struct http_conns *cs = arg;
 	struct http_conn *c;
-	struct timespec until;
+	struct timespec until, now;
 
 	pthread_mutex_lock(&cs->lock);
 	while (!cs->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
 		for (c = cs->head; c != NULL; c = c->next) {
-			if (!c->in_request && !c->cut && seconds_since(&c->since) > cs->timeout) {
-				shutdown(c->fd, SHUT_RDWR);
-				c->cut = 1;
+			if (is_waiting(c) && seconds_since(&c->since, &now) > cs->timeout) {
+				cut(cs, c);
+				cs->cut_deadline++;
 			}
 		}
+		/* Those kept over the budget by the grace are due now. */
+		enforce_budget(cs);
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 250 * 1000 * 1000;
+		until.tv_nsec += 100 * 1000 * 1000;
 		if (until.tv_nsec >= 1000000000) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000;
@@ -53,11 +91,21 @@ reaper_main(void *arg)
 	return NULL;
 }
 
+unsigned
+http_conns_budget(unsigned max_connections)
+{
+	return max_connections / 2 > 0 ? max_connections / 2 : 1;
+}
+
 int
-http_conns_start(struct http_conns *cs, unsigned timeout)
+http_conns_start(struct http_conns *cs, unsigned timeout, unsigned max_waiting)
 {
 	cs->head = NULL;
 	cs->timeout = timeout;
+	cs->max_waiting = max_waiting > 0 ? max_waiting : 1;
+	cs->waiting = 0;
+	cs->cut_deadline = 0;
+	cs->cut_budget = 0;
 	cs->stopping = 0;
 	cs->running = 0;
 	pthread_mutex_init(&cs->lock, NULL);
@@ -66,6 +114,16 @@ http_conns_start(struct http_conns *cs, unsigned timeout)
 		return -1;
 	cs->running = 1;
 	return 0;
+}
+
+void
+http_conns_stats(
+    struct http_conns *cs, unsigned long long *cut_deadline, unsigned long long *cut_budget)
+{
+	pthread_mutex_lock(&cs->lock);
+	*cut_deadline = cs->cut_deadline;
+	*cut_budget = cs->cut_budget;
+	pthread_mutex_unlock(&cs->lock);
 }
 
 void
@@ -105,6 +163,8 @@ http_conns_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 		if (cs->head != NULL)
 			cs->head->prev = c;
 		cs->head = c;
+		cs->waiting++;
+		enforce_budget(cs);
 		pthread_mutex_unlock(&cs->lock);
 		*socket_context = c;
 		return;
@@ -112,6 +172,8 @@ http_conns_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&cs->lock);
+	if (is_waiting(c))
+		cs->waiting--;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -141,6 +203,8 @@ http_conns_request_begin(struct http_conns *cs, struct MHD_Connection *conn)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&cs->lock);
+	if (is_waiting(c))
+		cs->waiting--;
 	c->in_request = 1;
 	pthread_mutex_unlock(&cs->lock);
 }
@@ -153,6 +217,8 @@ http_conns_request_end(struct http_conns *cs, struct MHD_Connection *conn)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&cs->lock);
+	if (c->in_request && !c->cut)
+		cs->waiting++;
 	c->in_request = 0;
 	clock_gettime(CLOCK_MONOTONIC, &c->since);
 	pthread_mutex_unlock(&cs->lock);

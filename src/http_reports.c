@@ -1,6 +1,8 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -8,6 +10,8 @@
 #include "decimal.h"
 #include "http_log.h"
 #include "http_reports.h"
+
+#define DISK_FULL_MESSAGE "the server's disk is nearly full; it takes no more reports for now"
 
 enum upload_phase {
 	UP_RECEIVING,
@@ -22,6 +26,10 @@ struct upload {
 	struct MHD_Connection *conn;
 	enum upload_phase phase;
 	int submitted;
+	int pow_checked; /* pow_leaf is the leaf hash the proof of work was made for */
+	unsigned char pow_leaf[POW_LEAF_BYTES];
+	/* What quota_admit reserved for it. */
+	struct quota_ticket ticket;
 };
 
 static void
@@ -35,6 +43,7 @@ upload_free(struct http_app *app, void *state)
 	if (up->submitted)
 		writer_wait(app->writer, &up->job);
 	spool_close(&up->sp);
+	quota_release(&app->quota, &up->ticket);
 	free(up);
 }
 
@@ -45,6 +54,9 @@ upload_done(struct writer_job *job)
 	struct upload *up = job->ctx;
 	struct http_app *app = up->app;
 
+	/* Counted whether or not the client is still there to read the receipt. */
+	if (job->stored)
+		quota_stored(&app->quota, &up->ticket, job->row.size);
 	MHD_resume_connection(up->conn);
 	/* Counted down only once resumed: MHD_stop_daemon copes with a
 	 * connection that is resuming, not with one still suspended. */
@@ -62,14 +74,69 @@ refuse(struct MHD_Connection *conn, unsigned status, const char *code, const cha
 	return http_reply_error(conn, status, code, message);
 }
 
-/* First call: only the headers are known. 411 and 413 are decided here,
- * before a byte of the body is read. */
+/* 503 busy with Retry-After: the one refusal a client should retry soon. */
+static enum MHD_Result
+refuse_busy(struct MHD_Connection *conn)
+{
+	struct MHD_Response *r;
+	json_t *o;
+	char *body, retry[16];
+
+	printf("sealtipd: report refused: 503 busy\n");
+	fflush(stdout);
+	o = json_pack("{s:s, s:s}", "error", "busy", "message",
+	    "the server is receiving as many reports as it can; send it again in a few seconds");
+	if (o == NULL)
+		return MHD_NO;
+	body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (body == NULL)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	snprintf(retry, sizeof retry, "%d", QUOTA_RETRY_AFTER);
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Retry-After", retry);
+	return http_queue(conn, 503, r, 1);
+}
+
+/* The admission refusals (docs/api.md): 507 will not pass by retrying soon,
+ * 503 will. */
+static enum MHD_Result
+refuse_quota(struct MHD_Connection *conn, enum quota_verdict verdict)
+{
+	switch (verdict) {
+	case QUOTA_NO_ROOM:
+		return refuse(conn, 507, "quota_full",
+		    "the server's storage quota is used up; it takes no more reports for now");
+	case QUOTA_DISK_FULL:
+		return refuse(conn, 507, "disk_full", DISK_FULL_MESSAGE);
+	case QUOTA_STATFS_FAILED:
+		perror("sealtipd: free space of the data folder");
+		return refuse(
+		    conn, 503, "storage_failed", "the server cannot store uploads right now");
+	case QUOTA_BUSY:
+	case QUOTA_OK:
+		break;
+	}
+	return refuse_busy(conn);
+}
+
+/* First call: only the headers are known. 411, 413, the limits (507, 503)
+ * and the proof of work are decided here, before a byte of the body is read. */
 static enum MHD_Result
 upload_begin(struct http_app *app, struct MHD_Connection *conn, struct http_request *req)
 {
 	const char *cl, *te;
 	uint64_t len;
 	struct upload *up;
+	enum quota_verdict verdict;
+	int full;
+	unsigned char pow_leaf[POW_LEAF_BYTES];
+	enum pow_gate_result pow;
 
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
@@ -81,9 +148,6 @@ upload_begin(struct http_app *app, struct MHD_Connection *conn, struct http_requ
 	if (len > app->cfg->max_report_bytes)
 		return refuse(
 		    conn, 413, "too_large", "the envelope is larger than this server accepts");
-	if (atomic_load(&app->stopping))
-		return refuse(
-		    conn, 503, "shutting_down", "the server is stopping; send it again later");
 	if ((up = calloc(1, sizeof *up)) == NULL)
 		return MHD_NO;
 	up->sp.fd = -1;
@@ -91,8 +155,29 @@ upload_begin(struct http_app *app, struct MHD_Connection *conn, struct http_requ
 	up->app = app;
 	req->state = up;
 	req->free_state = upload_free;
+	/* Before the proof of work is spent: a client told to come back later
+	 * keeps its proof. Released in upload_free. */
+	if ((verdict = quota_admit(&app->quota, len, &up->ticket)) != QUOTA_OK)
+		return refuse_quota(conn, verdict);
+	/* Proof of work before a byte of the body: a flood without it costs
+	 * one header parse each. */
+	if ((pow = pow_gate_check(&app->pow,
+		 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sealtip-Pow"),
+		 (uint64_t)time(NULL), pow_leaf)) != POW_GATE_OK)
+		return refuse(conn, pow == POW_GATE_BUSY ? 503 : 429, pow_gate_code(pow),
+		    pow_gate_message(pow));
+	if (atomic_load(&app->stopping))
+		return refuse(
+		    conn, 503, "shutting_down", "the server is stopping; send it again later");
+	if (app->pow.bits > 0) {
+		up->pow_checked = 1;
+		memcpy(up->pow_leaf, pow_leaf, POW_LEAF_BYTES);
+	}
 	if (spool_open(&up->sp, app->datafd, len, &app->keys) == -1) {
+		full = errno == ENOSPC;
 		perror("sealtipd: spool file");
+		if (full)
+			return refuse(conn, 507, "disk_full", DISK_FULL_MESSAGE);
 		return refuse(
 		    conn, 503, "storage_failed", "the server cannot store uploads right now");
 	}
@@ -180,10 +265,21 @@ http_reports(struct http_app *app, struct MHD_Connection *conn, struct http_requ
 	}
 	switch (up->phase) {
 	case UP_RECEIVING:
+		quota_received(&app->quota, &up->ticket);
 		if (spool_finish(&up->sp, up->job.row.leaf_hash) != 0) {
 			up->phase = UP_ANSWERED;
 			spool_close(&up->sp);
+			/* The spool file met a full disk (ENOSPC). */
+			if (up->sp.err.status == 507)
+				return refuse(conn, 507, "disk_full", DISK_FULL_MESSAGE);
 			return refuse(conn, up->sp.err.status, up->sp.err.code, up->sp.err.message);
+		}
+		if (up->pow_checked &&
+		    sodium_memcmp(up->pow_leaf, up->job.row.leaf_hash, POW_LEAF_BYTES) != 0) {
+			up->phase = UP_ANSWERED;
+			spool_close(&up->sp);
+			return refuse(conn, 429, "pow_mismatch",
+			    "the envelope is not the one its proof of work was made for");
 		}
 		up->job.mem = up->sp.mem;
 		up->job.fd = up->sp.fd;
@@ -209,6 +305,8 @@ http_reports(struct http_app *app, struct MHD_Connection *conn, struct http_requ
 	case UP_WAITING:
 		up->phase = UP_ANSWERED;
 		spool_close(&up->sp);
+		if (!up->job.stored && up->job.full)
+			return refuse(conn, 507, "disk_full", DISK_FULL_MESSAGE);
 		if (!up->job.stored)
 			return http_reply_error(conn, 500, "storage_failed",
 			    "the report could not be stored; send it again");

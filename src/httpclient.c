@@ -142,7 +142,7 @@ httpclient_send_fd(struct httpclient *c, int body_fd, uint64_t len)
 			goto done;
 		}
 		if (httpclient_send_all(c->fd, buf, (size_t)n) == -1) {
-			tool_error("%s: sending the body: %s", c->shown, strerror(errno));
+			c->send_errno = errno; /* the caller first looks for an answer */
 			goto done;
 		}
 		left -= (uint64_t)n;
@@ -153,8 +153,10 @@ done:
 	return rc;
 }
 
+/* quiet: after a failed send, where a missing answer is not the error to
+ * report. */
 static int
-httpclient_read_headers(struct httpclient *c)
+httpclient_read_headers(struct httpclient *c, int quiet)
 {
 	size_t have = 0;
 	char *end;
@@ -173,8 +175,9 @@ httpclient_read_headers(struct httpclient *c)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			tool_error("%s: connection closed before the response%s%s", c->shown,
-			    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			if (!quiet)
+				tool_error("%s: connection closed before the response%s%s",
+				    c->shown, n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 			return -1;
 		}
 		have += (size_t)n;
@@ -183,7 +186,8 @@ httpclient_read_headers(struct httpclient *c)
 			break;
 	}
 	if (sscanf(c->headers, "HTTP/1.%*1[01] %3d", &c->status) != 1) {
-		tool_error("%s: not an HTTP response", c->shown);
+		if (!quiet)
+			tool_error("%s: not an HTTP response", c->shown);
 		return -1;
 	}
 	c->body = (unsigned char *)end + 4;
@@ -199,7 +203,7 @@ httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const cha
 {
 	char *req = NULL, length[48];
 	size_t req_size;
-	int v6 = strchr(u->host, ':') != NULL, rc = -1;
+	int v6 = strchr(u->host, ':') != NULL, rc = -1, send_errno;
 
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
@@ -227,13 +231,27 @@ httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const cha
 	}
 	if (body != NULL) {
 		if (httpclient_send_all(c->fd, body, (size_t)body_len) == -1) {
-			tool_error("%s: sending the body: %s", u->shown, strerror(errno));
+			/* A server may answer from the headers alone (413, 429) and
+			 * close: its answer says more than the broken pipe. */
+			send_errno = errno;
+			if (httpclient_read_headers(c, 1) == 0) {
+				rc = 0;
+				goto done;
+			}
+			tool_error("%s: sending the body: %s", u->shown, strerror(send_errno));
 			goto done;
 		}
 	} else if (body_fd != -1 && httpclient_send_fd(c, body_fd, body_len) == -1) {
+		if (c->send_errno == 0) /* the body's own file failed: said already */
+			goto done;
+		if (httpclient_read_headers(c, 1) == 0) {
+			rc = 0;
+			goto done;
+		}
+		tool_error("%s: sending the body: %s", u->shown, strerror(c->send_errno));
 		goto done;
 	}
-	if (httpclient_read_headers(c) == -1)
+	if (httpclient_read_headers(c, 0) == -1)
 		goto done;
 	rc = 0;
 done:

@@ -31,6 +31,7 @@ struct httpclient {
 	unsigned char *body;	   /* body bytes that came with the headers */
 	size_t body_have;	   /* how many of them are left to hand out */
 	const char *shown;	   /* the URL, for messages */
+	int send_errno;		   /* why sending the body failed */
 };
 
 /* Parses http://HOST[:PORT][/PREFIX] (IPv6 hosts in brackets). Returns 0, or

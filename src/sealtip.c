@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "open", cmd_open, "decrypt envelopes or export files, one folder per report (offline)" },
 	{ "export", cmd_export, "write the stored reports to an export file (safe while sealtipd runs)" },
 	{ "audit", cmd_audit, "verify a copy of the server's database: log, checkpoints, schema (offline)" },
+	{ "submit", cmd_submit, "send an envelope to a server, proof of work included, and keep the receipt" },
 	{ "fetch", cmd_fetch, "get an export file from a server's export endpoint over HTTP" },
 };
 

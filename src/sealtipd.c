@@ -27,6 +27,7 @@
 #include "http_export.h"
 #include "keyfile.h"
 #include "logkey.h"
+#include "sandbox.h"
 #include "status.h"
 #include "store.h"
 #include "writer.h"
@@ -234,6 +235,59 @@ check_log_identity(struct store *store, const struct logkey *lk)
 	return 0;
 }
 
+/* Started as root with --user: the data folder is made that user's and the
+ * process becomes the user before any file in the folder is opened or made,
+ * so all of them are the user's. Without --user, root stays root (warned). */
+static int
+run_as_user(const struct config *cfg)
+{
+	struct sandbox_user u;
+	char err[512];
+
+	if (cfg->user == NULL) {
+		if (geteuid() == 0)
+			fprintf(stderr,
+			    "sealtipd: warning: running as root; --user NAME would "
+			    "run as NAME (docs/server.md, \"Sandbox\")\n");
+		return 0;
+	}
+	if (sandbox_user_find(cfg->user, &u, err, sizeof err) == -1)
+		goto fail;
+	if (geteuid() != 0 && geteuid() != u.uid) {
+		snprintf(
+		    err, sizeof err, "--user %s: only root can change to another user", cfg->user);
+		goto fail;
+	}
+	if (geteuid() == 0 &&
+	    (sandbox_dir_prepare(cfg->data_dir, &u, err, sizeof err) == -1 ||
+		sandbox_drop(&u, err, sizeof err) == -1))
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "sealtipd: %s\n", err);
+	return -1;
+}
+
+/* Once everything is open and before any thread starts: Landlock, then the
+ * seccomp filter (docs/server.md, "Sandbox"). */
+static int
+confine(const struct http_app *app)
+{
+	char err[512];
+	int abi;
+
+	if ((abi = sandbox_landlock(app->datafd, app->webfd, err, sizeof err)) == -1 ||
+	    sandbox_seccomp(err, sizeof err) == -1) {
+		fprintf(stderr, "sealtipd: sandbox: %s\n", err);
+		return -1;
+	}
+	if (abi == 0)
+		fprintf(stderr,
+		    "sealtipd: warning: this kernel has no Landlock, so file access "
+		    "is not confined (the seccomp filter still is)\n");
+	return 0;
+}
+
 /* --print-verifier-key: the key is made if missing, exactly as at start. */
 static int
 print_verifier_key(const struct config *cfg)
@@ -242,6 +296,8 @@ print_verifier_key(const struct config *cfg)
 	char err[512];
 	int datafd, created;
 
+	if (run_as_user(cfg) == -1)
+		return 1;
 	if (mkdir(cfg->data_dir, 0700) == -1 && errno != EEXIST) {
 		fprintf(stderr, "sealtipd: %s: %s\n", cfg->data_dir, strerror(errno));
 		return 1;
@@ -283,12 +339,17 @@ main(int argc, char **argv)
 	struct MHD_Daemon *d = NULL;
 	char err[512], shown[300], *db_path = NULL;
 	const char *web_shown = NULL;
-	uint64_t commits, rows;
+	uint64_t commits, rows, stored;
+	unsigned long long cut_deadline, cut_budget;
 	sigset_t sigs;
 	int sig, lfd = -1, rc, exit_code = 1, key_created = 0;
 	unsigned i;
 	MHD_socket quiesced;
 
+	if (sandbox_no_core_dumps() == -1) {
+		fprintf(stderr, "sealtipd: cannot turn core dumps off: %s\n", strerror(errno));
+		return 1;
+	}
 	umask(077); /* the database, its WAL and spool files: owner only */
 	memset(&app, 0, sizeof app);
 	memset(&logkey, 0, sizeof logkey);
@@ -309,6 +370,10 @@ main(int argc, char **argv)
 		return exit_code;
 	}
 	app.cfg = &cfg;
+	if (pow_gate_init(&app.pow, cfg.pow_bits, cfg.pow_ttl) == -1) {
+		fprintf(stderr, "sealtipd: out of memory for the proof-of-work gate\n");
+		goto done;
+	}
 	if (load_recipients(&cfg, keys, &app.keys) == -1)
 		goto done;
 	if (cfg.export_token_file != NULL) {
@@ -316,12 +381,22 @@ main(int argc, char **argv)
 			goto done;
 		app.export_enabled = 1;
 	}
+	/* Bound as root (a port below 1024 is possible), then root is left. */
+	if ((lfd = listen_on(cfg.listen, shown, sizeof shown)) == -1 || run_as_user(&cfg) == -1)
+		goto done;
 	if (mkdir(cfg.data_dir, 0700) == -1 && errno != EEXIST) {
 		fprintf(stderr, "sealtipd: %s: %s\n", cfg.data_dir, strerror(errno));
 		goto done;
 	}
 	if ((app.datafd = fileio_open_dir(cfg.data_dir)) == -1) {
 		fprintf(stderr, "sealtipd: %s: %s\n", cfg.data_dir, strerror(errno));
+		goto done;
+	}
+	/* sqlite's temporary files (big statement journals) go beside the
+	 * database, the one folder Landlock leaves writable, instead of
+	 * /var/tmp. Read when sqlite first starts, in store_open. */
+	if (setenv("SQLITE_TMPDIR", cfg.data_dir, 1) == -1) {
+		fprintf(stderr, "sealtipd: SQLITE_TMPDIR: %s\n", strerror(errno));
 		goto done;
 	}
 	if (asprintf(&db_path, "%s/%s", cfg.data_dir, SEALTIPD_DB_NAME) == -1) {
@@ -357,7 +432,7 @@ main(int argc, char **argv)
 		 keys, cfg.nrecipients, &cfg, &logkey, &app.config_json_len)) == NULL)
 		goto done;
 	app.webfd = open_web(cfg.web, &web_shown);
-	if ((lfd = listen_on(cfg.listen, shown, sizeof shown)) == -1)
+	if (confine(&app) == -1)
 		goto done;
 	/* Every thread started from here inherits the mask: only sigwait below
 	 * sees SIGTERM and SIGINT. */
@@ -366,7 +441,15 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (http_conns_start(&app.conns, cfg.timeout) == -1) {
+	/* The quota starts from what is stored: read before the writer owns
+	 * the connection. */
+	if (store_stored_bytes(store, &stored) != 0) {
+		fprintf(stderr, "sealtipd: %s: %s\n", db_path, store_errmsg(store));
+		goto done;
+	}
+	quota_init(&app.quota, &cfg, app.datafd, stored);
+	if (http_conns_start(&app.conns, cfg.timeout, http_conns_budget(cfg.max_connections)) ==
+	    -1) {
 		fprintf(stderr, "sealtipd: cannot start the connection reaper\n");
 		goto done;
 	}
@@ -399,6 +482,10 @@ main(int argc, char **argv)
 	if (app.webfd != -1)
 		printf("serving %s\n", web_shown);
 	printf("export endpoint %s\n", app.export_enabled ? "enabled" : "disabled");
+	if (cfg.pow_bits > 0)
+		printf("proof of work %u bits, challenges valid %u s\n", cfg.pow_bits, cfg.pow_ttl);
+	else
+		printf("proof of work off\n");
 	fflush(stdout);
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
@@ -429,7 +516,15 @@ done:
 			printf("sealtipd: stopped; %llu reports stored in %llu commits\n",
 			    (unsigned long long)rows, (unsigned long long)commits);
 	}
+	if (app.conns.running && exit_code == 0) {
+		http_conns_stats(&app.conns, &cut_deadline, &cut_budget);
+		printf("sealtipd: connections cut: %llu at the header deadline, %llu over the "
+		       "waiting budget\n",
+		    cut_deadline, cut_budget);
+	}
 	http_conns_stop(&app.conns);
+	if (app.quota.cfg != NULL)
+		quota_free(&app.quota);
 	for (i = 0; i < app.nlog_readers; i++)
 		store_close(app.log_readers[i]);
 	store_close(store);
@@ -447,6 +542,7 @@ done:
 	free(app.config_json);
 	free(db_path);
 	sodium_memzero(app.export_token_hash, sizeof app.export_token_hash);
+	pow_gate_free(&app.pow);
 	config_free(&cfg);
 	fflush(stdout);
 	return exit_code;

@@ -198,7 +198,7 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	char day[STORE_DAY_BYTES + 1], note[NOTE_CHECKPOINT_MAX];
 	uint64_t idx = w->next_idx, n = 0;
 	size_t note_len = 0;
-	int ok;
+	int ok, full = 0;
 
 	/* Without the cache (no memory), proofs come from the database. */
 	for (j = batch; j != NULL; j = j->next)
@@ -207,9 +207,11 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	n = 0;
 	today(day);
 	ok = store_begin(w->store) == 0;
-	if (!ok)
+	if (!ok) {
+		full = store_error_is_full(w->store);
 		fprintf(
 		    stderr, "sealtipd: cannot begin a transaction: %s\n", store_errmsg(w->store));
+	}
 	for (j = batch; ok && j != NULL; j = j->next) {
 		j->row.idx = idx;
 		snprintf(j->row.day, sizeof j->row.day, "%s", day);
@@ -219,6 +221,7 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 		if (j->stored) {
 			/* The leaf joins the log in the same transaction. */
 			if (tlog_tree_append(&w->tree, j->row.leaf_hash, &w->tls) != TLOG_OK) {
+				full = store_error_is_full(w->store);
 				fprintf(stderr, "sealtipd: cannot store log nodes: %s\n",
 				    store_errmsg(w->store));
 				ok = 0;
@@ -229,8 +232,16 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 			idx++;
 			n++;
 		} else {
+			j->full = store_error_is_full(w->store);
 			fprintf(stderr, "sealtipd: a report could not be stored: %s\n",
 			    store_errmsg(w->store));
+			/* sqlite may have rolled back the whole transaction (a full
+			 * disk): the rows before this one are gone too. */
+			if (!store_in_transaction(w->store)) {
+				full = j->full;
+				ok = 0;
+				break;
+			}
 		}
 	}
 	/* One checkpoint per commit, signed and stored in it. */
@@ -239,11 +250,13 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 		store_checkpoint_put(w->store, w->tree.size, note, note_len) != 0)) {
 		fprintf(
 		    stderr, "sealtipd: cannot store the checkpoint: %s\n", store_errmsg(w->store));
+		full = store_error_is_full(w->store);
 		store_rollback(w->store);
 		ok = 0;
 	}
 	if (ok && store_commit(w->store) != 0) {
 		fprintf(stderr, "sealtipd: commit failed: %s\n", store_errmsg(w->store));
+		full = store_error_is_full(w->store);
 		store_rollback(w->store);
 		ok = 0;
 	}
@@ -266,8 +279,12 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	} else {
 		store_rollback(w->store);
 		w->tree = saved;
-		for (j = batch; j != NULL; j = j->next)
+		/* The tree is back to the last commit: memory never runs ahead
+		 * of the database. */
+		for (j = batch; j != NULL; j = j->next) {
 			j->stored = 0;
+			j->full = j->full || full;
+		}
 		/* Re-read the index: what failed left no row behind. */
 		if (store_next_index(w->store, &w->next_idx) != 0)
 			fprintf(stderr, "sealtipd: cannot read the next index\n");
@@ -422,6 +439,7 @@ writer_submit(struct writer *w, struct writer_job *job)
 	job->next = NULL;
 	job->finished = 0;
 	job->stored = 0;
+	job->full = 0;
 	*w->tail = job;
 	w->tail = &job->next;
 	pthread_cond_signal(&w->wake);

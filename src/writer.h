@@ -21,6 +21,7 @@ struct writer_job {
 	void *ctx;
 	/* Filled by the writer before done() runs. */
 	int stored; /* 1 committed and synced, 0 failed */
+	int full;   /* failed for want of disk space (SQLITE_FULL) */
 	/* The receipt's log part, when stored: the checkpoint signed for this
 	 * commit, its tree size, and the inclusion proof of row.idx against it
 	 * (proof_ok 0: the submitter must read the proof itself). */

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Runs each cmocka test binary; prints one closing tally for all of them.
+# UNIT_RUNNER, if set, is put before each binary (make valgrind uses it).
 set -u
+runner=${UNIT_RUNNER:-}
 passed=0 failed=0
 for t in "$@"; do
-	if out=$(CMOCKA_MESSAGE_OUTPUT=stdout "$t" 2>&1); then
+	if out=$(CMOCKA_MESSAGE_OUTPUT=stdout $runner "$t" 2>&1); then
 		status=0
 	else
 		status=$?

@@ -12,6 +12,8 @@ trap 'rm -rf "$work" "$out"' EXIT
 echo "== SHA-256 (attachments are hashed as they are opened)"
 "$BUILD/bench/bench_sha256" 3
 
+"$BUILD/bench/bench_pow"
+
 echo "== sealtip open, 256 MiB envelope"
 "$BUILD/sealtip" keygen --unprotected -o "$work/bench" >/dev/null 2>&1
 head -c $((256 * 1024 * 1024 - 4096)) /dev/urandom > "$work/evidence.bin"
@@ -25,6 +27,9 @@ sh tests/bench/server.sh "$BUILD"
 
 echo "== the page: sealing in headless Chromium, with and without WebAssembly, vs sealtip seal"
 SEALTIP_BUILD="$BUILD" node tests/browser/bench.js 100 100
+
+echo "== the page: proof-of-work solver in headless Chromium, with and without JIT"
+SEALTIP_BUILD="$BUILD" node tests/browser/bench_pow.js 2
 
 echo "== sealtip audit throughput vs raw SHA-256"
 sh tests/bench/audit.sh "$BUILD"

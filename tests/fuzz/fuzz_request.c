@@ -121,11 +121,14 @@ teardown(void)
 	writer_stop(h.app.writer);
 	h.app.writer = NULL;
 	http_conns_stop(&h.app.conns);
+	if (h.app.quota.cfg != NULL)
+		quota_free(&h.app.quota);
 	logkey_free(&h.logkey);
 	for (unsigned i = 0; i < h.app.nlog_readers; i++)
 		store_close(h.app.log_readers[i]);
 	store_close(h.reader);
 	free(h.app.config_json);
+	pow_gate_free(&h.app.pow);
 	if (h.app.webfd != -1)
 		close(h.app.webfd);
 	if (h.app.datafd != -1)
@@ -168,6 +171,7 @@ setup(void)
 	FILE *null;
 	size_t i;
 	int created;
+	uint64_t stored;
 
 	if (sodium_init() < 0)
 		abort();
@@ -216,6 +220,9 @@ setup(void)
 	h.cfg.timeout = 10;
 	h.cfg.max_connections = 64;
 	h.cfg.threads = 2;
+	/* No quota, no disk reserve: a 507 would only mean the fuzzing
+	 * machine's disk. */
+	h.cfg.max_uploads = 64;
 
 	memset(&h.app, 0, sizeof h.app);
 	h.app.datafd = h.app.webfd = -1;
@@ -224,6 +231,10 @@ setup(void)
 	for (i = 0; i < HTTP_LOG_READERS_MAX; i++)
 		pthread_mutex_init(&h.app.log_locks[i], NULL);
 	h.app.cfg = &h.cfg;
+	/* Proof of work off (pow_bits 0), as sealtipd --pow-bits 0: the
+	 * fuzzer reaches the report code without solving anything. */
+	if (pow_gate_init(&h.app.pow, h.cfg.pow_bits, 300) == -1)
+		abort();
 	for (i = 0; i < NKEYS; i++) {
 		if (sodium_hex2bin(box_sk, sizeof box_sk, box_sks[i], 64, NULL, NULL, NULL) != 0 ||
 		    keyfile_secret_from_box_sk(box_sk, &sk) != 0)
@@ -253,7 +264,9 @@ setup(void)
 		}
 		h.app.nlog_readers = (unsigned)i + 1;
 	}
+	/* As sealtipd: the verifier key is kept in meta (export files name it). */
 	if (logkey_load(&h.logkey, h.app.datafd, h.cfg.origin, 1, &created, err, sizeof err) == -1 ||
+	    store_meta_add(h.store, "log_verifier_key", h.logkey.vkey) == -1 ||
 	    writer_start(&h.app.writer, h.store, &h.logkey, err, sizeof err) == -1) {
 		fprintf(stderr, "fuzz_request: %s\n", err);
 		abort();
@@ -262,7 +275,11 @@ setup(void)
 	if ((h.app.config_json = http_config_build(
 		 keys, NKEYS, &h.cfg, &h.logkey, &h.app.config_json_len)) == NULL)
 		abort();
-	if (http_conns_start(&h.app.conns, h.cfg.timeout) == -1)
+	if (store_stored_bytes(h.reader, &stored) != 0)
+		abort();
+	quota_init(&h.app.quota, &h.cfg, h.app.datafd, stored);
+	if (http_conns_start(
+		&h.app.conns, h.cfg.timeout, http_conns_budget(h.cfg.max_connections)) == -1)
 		abort();
 	/* sealtipd's flags and options, minus the listening socket. */
 	h.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |

@@ -49,6 +49,7 @@ test('sealtipd: config file, overridden by the command line', async (t) => {
     'web = ' + path.join(dir, 'web'),
     'timeout = 2',
     'listen = 127.0.0.1:0',
+    'pow-bits = 0',
     '',
   ].join('\n'));
   const srv = await h.startServer({ dir, rawArgs: ['--config', conf, '--max-report-bytes', '60000'] });

@@ -1,0 +1,245 @@
+/* sealtip submit: what the page does, from the command line. Computes the
+ * envelope's log leaf hash, gets a proof-of-work challenge, solves it, posts
+ * the envelope with the Sealtip-Pow header, and keeps the receipt. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cmd_server.h"
+#include "httpclient.h"
+#include "pow.h"
+#include "sha256.h"
+#include "tool.h"
+
+#define SUBMIT_BUFFER 65536
+#define SUBMIT_ANSWER_MAX (1024 * 1024)
+/* "challenge=" 56 "; leaf=" 64 "; nonce=" 16, the name and CRLF */
+#define SUBMIT_HEADERS_MAX 256
+
+static const char submit_usage[] =
+    "usage: sealtip submit URL ENVELOPE [-o RECEIPT]\n"
+    "  Sends the envelope file ENVELOPE (made by `sealtip seal`) to the server at URL\n"
+    "  (http://HOST:PORT/), solving its proof of work first, and writes the receipt\n"
+    "  (JSON) to the new file RECEIPT, or to standard output.\n";
+
+static const struct option submit_options[] = {
+    {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+
+/* SHA-256(0x00 || envelope): the RFC 9162 leaf hash the server computes. */
+static int
+leaf_hash_of(int fd, const char *path, unsigned char leaf[POW_LEAF_BYTES])
+{
+	static const unsigned char leaf_prefix = 0x00;
+	unsigned char *buf;
+	struct sha256 s;
+	ssize_t n;
+	int rc = -1;
+
+	if ((buf = malloc(SUBMIT_BUFFER)) == NULL) {
+		tool_error("out of memory");
+		return -1;
+	}
+	sha256_init(&s);
+	sha256_update(&s, &leaf_prefix, 1);
+	while ((n = read(fd, buf, SUBMIT_BUFFER)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			tool_error("%s: %s", path, strerror(errno));
+			goto done;
+		}
+		sha256_update(&s, buf, (size_t)n);
+	}
+	rc = 0;
+done:
+	sha256_final(&s, leaf);
+	free(buf);
+	return rc;
+}
+
+struct submit_progress {
+	unsigned bits;
+	int drawn;
+};
+
+static void
+submit_progress(uint64_t tries, void *ctx)
+{
+	struct submit_progress *p = ctx;
+	double expected = (double)((uint64_t)1 << p->bits);
+	unsigned percent = tries >= expected ? 99 : (unsigned)(tries / expected * 100);
+
+	if (!tool_progress_wanted())
+		return;
+	fprintf(stderr, "\rproof of work %u%%", percent);
+	fflush(stderr);
+	p->drawn = 1;
+}
+
+/* GET /api/v1/challenge, then the Sealtip-Pow header line for leaf (an
+ * empty string when the server asks no work). */
+static int
+prove_work(const struct httpclient_url *u, const unsigned char leaf[POW_LEAF_BYTES],
+    char headers[SUBMIT_HEADERS_MAX])
+{
+	unsigned char *answer = NULL, challenge[POW_CHALLENGE_BYTES], nonce[POW_NONCE_BYTES];
+	char leaf_hex[2 * POW_LEAF_BYTES + 1], nonce_hex[2 * POW_NONCE_BYTES + 1];
+	const char *b64;
+	struct submit_progress progress = {0, 0};
+	json_t *j = NULL;
+	json_int_t bits;
+	size_t len, bin_len;
+	int status, rc = -1;
+
+	headers[0] = '\0';
+	if (httpclient_get(u, "/api/v1/challenge", SUBMIT_ANSWER_MAX, &status, &answer, &len) == -1)
+		goto done;
+	if (status != 200) {
+		tool_error("%s: the server answered %d to /api/v1/challenge", u->shown, status);
+		goto done;
+	}
+	j = json_loadb((const char *)answer, len, 0, NULL);
+	b64 = json_string_value(json_object_get(j, "challenge"));
+	bits = json_integer_value(json_object_get(j, "bits"));
+	if (b64 == NULL || !json_is_integer(json_object_get(j, "bits")) || bits < 0 ||
+	    bits > POW_MAX_BITS ||
+	    sodium_base642bin(challenge, sizeof challenge, b64, strlen(b64), NULL, &bin_len, NULL,
+		sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    bin_len != sizeof challenge) {
+		tool_error("%s: /api/v1/challenge: not a proof-of-work challenge", u->shown);
+		goto done;
+	}
+	if (bits == 0) {
+		rc = 0;
+		goto done;
+	}
+	progress.bits = (unsigned)bits;
+	pow_solve(challenge, leaf, (unsigned)bits, 0, nonce, submit_progress, &progress);
+	if (progress.drawn)
+		fputs("\rproof of work 100%\n", stderr);
+	sodium_bin2hex(leaf_hex, sizeof leaf_hex, leaf, POW_LEAF_BYTES);
+	sodium_bin2hex(nonce_hex, sizeof nonce_hex, nonce, POW_NONCE_BYTES);
+	snprintf(headers, SUBMIT_HEADERS_MAX, "Sealtip-Pow: challenge=%s; leaf=%s; nonce=%s\r\n",
+	    b64, leaf_hex, nonce_hex);
+	rc = 0;
+done:
+	json_decref(j);
+	free(answer);
+	return rc;
+}
+
+int
+cmd_submit(int argc, char **argv)
+{
+	const char *url_s = NULL, *envelope = NULL, *out = NULL;
+	struct httpclient_url u;
+	struct httpclient c;
+	struct fileio_atomic f;
+	struct stat st;
+	unsigned char leaf[POW_LEAF_BYTES], *answer = NULL;
+	char pow_header[SUBMIT_HEADERS_MAX], headers[SUBMIT_HEADERS_MAX + 64];
+	size_t answer_len = 0;
+	json_t *receipt = NULL;
+	int ch, fd = -1, dirfd = -1, opened = 0, rc = TOOL_EXIT_FAIL;
+
+	memset(&c, 0, sizeof c);
+	c.fd = -1;
+	while ((ch = getopt_long(argc, argv, "o:h", submit_options, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			fputs(submit_usage, stdout);
+			return TOOL_EXIT_OK;
+		default:
+			return tool_usage_error(submit_usage, "unknown option");
+		}
+	}
+	if (optind < argc)
+		url_s = argv[optind++];
+	if (optind < argc)
+		envelope = argv[optind++];
+	if (optind != argc)
+		return tool_usage_error(submit_usage, "unexpected argument '%s'", argv[optind]);
+	if (url_s == NULL || envelope == NULL)
+		return tool_usage_error(submit_usage, "URL and ENVELOPE are required");
+	if (httpclient_url_parse(url_s, &u) == -1)
+		return tool_usage_error(
+		    submit_usage, "'%s' is not an http://HOST:PORT/ URL", url_s);
+	if (out != NULL && faccessat(AT_FDCWD, out, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		tool_error("%s: already exists; not overwriting it", out);
+		return TOOL_EXIT_FAIL;
+	}
+	if ((fd = open(envelope, O_RDONLY | O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
+		tool_error("%s: %s", envelope, strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		tool_error("%s: not a regular file", envelope);
+		goto done;
+	}
+	if (leaf_hash_of(fd, envelope, leaf) == -1 || prove_work(&u, leaf, pow_header) == -1)
+		goto done;
+	if (lseek(fd, 0, SEEK_SET) == -1) {
+		tool_error("%s: %s", envelope, strerror(errno));
+		goto done;
+	}
+	snprintf(
+	    headers, sizeof headers, "Content-Type: application/octet-stream\r\n%s", pow_header);
+	if (httpclient_begin(
+		&c, &u, "POST", "/api/v1/reports", headers, NULL, (uint64_t)st.st_size, fd) == -1)
+		goto done;
+	if (c.status != 201) {
+		httpclient_report_error(&c);
+		goto done;
+	}
+	if (httpclient_read_all(&c, SUBMIT_ANSWER_MAX, &answer, &answer_len) == -1)
+		goto done;
+	if ((receipt = json_loadb((const char *)answer, answer_len, 0, NULL)) == NULL ||
+	    !json_is_integer(json_object_get(receipt, "index"))) {
+		tool_error("%s: the answer to the upload is not a receipt", url_s);
+		goto done;
+	}
+	if (out == NULL) {
+		if (fwrite(answer, 1, answer_len, stdout) != answer_len ||
+		    fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
+			tool_error("standard output: %s", strerror(errno));
+			goto done;
+		}
+		rc = TOOL_EXIT_OK;
+		goto done;
+	}
+	if (cmd_output_open(out, &f, &dirfd) == -1)
+		goto done;
+	opened = 1;
+	if (fileio_atomic_write(&f, answer, answer_len) == -1 ||
+	    fileio_atomic_write(&f, "\n", 1) == -1 || fileio_atomic_commit(&f) == -1) {
+		tool_error("%s: %s", out, strerror(errno));
+		goto done;
+	}
+	opened = 0;
+	(void)fileio_sync_dir(dirfd);
+	printf("report %lld stored; receipt written to %s\n",
+	    (long long)json_integer_value(json_object_get(receipt, "index")), out);
+	rc = TOOL_EXIT_OK;
+done:
+	if (opened)
+		fileio_atomic_abort(&f);
+	if (dirfd != -1)
+		close(dirfd);
+	if (fd != -1)
+		close(fd);
+	httpclient_end(&c);
+	json_decref(receipt);
+	free(answer);
+	return rc;
+}
