@@ -7,7 +7,7 @@ import { parsePublicKeyFile, keyId, fingerprint, envelopeLength, padmeLength, en
 import { sealForUpload } from './seal.js';
 import { loadLanguages, loadStrings, chooseLanguage, translate, hasString, applyStrings } from './i18n.js';
 import { renderForm, readAnswers, missingRequired, setError, fieldElementId } from './form.js';
-import { postEnvelope } from './upload.js';
+import { postEnvelope, proveWork } from './upload.js';
 import { verifyReceipt, receiptFile, openReceiptFile, checkStillOnRecord, ReceiptError } from './receipt.js';
 
 // libsodium.js's JavaScript fallback (no WebAssembly: Tor Browser "Safer")
@@ -270,7 +270,6 @@ async function onSubmit(event) {
     fail('ui.seal_failed', { reason: error.message });
     return;
   }
-  // A proof-of-work step (a later issue) goes here, between sealing and posting.
   await send();
 }
 
@@ -278,18 +277,33 @@ async function send() {
   setBusy(true);
   $('failure').hidden = true;
   $('progress').hidden = false;
-  showProgress('ui.status_uploading', 0, 1);
   try {
-    page.receipt = await postEnvelope(page.envelope.blob, (loaded, total) => {
-      showProgress('ui.status_uploading', loaded, total);
-      if (loaded === total) say('progress-status', 'ui.status_storing');
-    });
+    page.receipt = await proveAndPost();
   } catch (error) {
     const reason = error.code === 'network' ? 'ui.reason_network' : 'ui.reason_server';
     fail('ui.upload_failed', { reason: t(reason, { code: error.code }) }, true);
     return;
   }
   showReceipt();
+}
+
+// The anti-spam proof of work, then the upload. A 429 (the challenge expired
+// while the page waited, or the server restarted meanwhile) gets one new
+// challenge and one more try, without asking the person.
+async function proveAndPost() {
+  for (let attempt = 0; ; attempt++) {
+    showProgress('ui.status_pow', 0, 1);
+    const pow = await proveWork(page.envelope.leafHash, (percent) => showProgress('ui.status_pow', percent, 100));
+    showProgress('ui.status_uploading', 0, 1);
+    try {
+      return await postEnvelope(page.envelope.blob, (loaded, total) => {
+        showProgress('ui.status_uploading', loaded, total);
+        if (loaded === total) say('progress-status', 'ui.status_storing');
+      }, pow);
+    } catch (error) {
+      if (error.status !== 429 || attempt > 0) throw error;
+    }
+  }
 }
 
 // Keeps everything typed and the sealed envelope; "try again" resends it.

@@ -15,11 +15,13 @@ export class UploadError extends Error {
 // POSTs the envelope Blob to /api/v1/reports -> {receipt, text}: the parsed
 // 201 answer and its exact text (what the saved receipt holds).
 // XMLHttpRequest rather than fetch: only it reports upload progress.
-export function postEnvelope(envelope, onProgress = () => {}) {
+// pow: the Sealtip-Pow header value, or null when the server asks none.
+export function postEnvelope(envelope, onProgress = () => {}, pow = null) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open('POST', 'api/v1/reports');
     request.setRequestHeader('Content-Type', 'application/octet-stream');
+    if (pow) request.setRequestHeader('Sealtip-Pow', pow);
     request.withCredentials = false;
     request.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded, event.total);
@@ -44,4 +46,57 @@ export function postEnvelope(envelope, onProgress = () => {}) {
     };
     request.send(envelope);
   });
+}
+
+function fromBase64(text) {
+  return Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+}
+
+function toHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// The proof of work for an envelope (docs/api.md, "Proof of work"): asks
+// for a challenge, solves it in a Web Worker, and resolves with the
+// Sealtip-Pow header value, or null when the server asks for none.
+// leafHash: base64 of the envelope's log leaf hash. onProgress(percent):
+// tries made against the 2^bits expected, held below 100 until found.
+export async function proveWork(leafHash, onProgress = () => {}) {
+  let answer;
+  try {
+    const response = await fetch('api/v1/challenge', { cache: 'no-store', credentials: 'omit' });
+    answer = await response.json();
+    if (!response.ok || typeof answer.challenge !== 'string' || !Number.isInteger(answer.bits)) {
+      throw new Error(answer && answer.error ? answer.error : `HTTP ${response.status}`);
+    }
+  } catch (error) {
+    throw new UploadError('network', error.message);
+  }
+  if (answer.bits === 0) return null;
+  const challenge = fromBase64(answer.challenge);
+  const leaf = fromBase64(leafHash);
+  const expected = 2 ** answer.bits;
+  const nonce = await new Promise((resolve, reject) => {
+    let worker;
+    try {
+      worker = new Worker('pow-worker.js', { type: 'module' });
+    } catch (error) {
+      reject(new UploadError('pow_failed', error.message));
+      return;
+    }
+    worker.onmessage = (event) => {
+      const { tries, nonce: found, error } = event.data;
+      if (error || found) worker.terminate();
+      if (error) reject(new UploadError('pow_failed', error));
+      else if (found) resolve(found);
+      else onProgress(Math.min(99, Math.floor((tries / expected) * 100)));
+    };
+    worker.onerror = (event) => {
+      worker.terminate();
+      reject(new UploadError('pow_failed', event.message || 'the worker failed'));
+    };
+    worker.postMessage({ challenge, leaf, bits: answer.bits });
+  });
+  onProgress(100);
+  return `challenge=${answer.challenge}; leaf=${toHex(leaf)}; nonce=${nonce}`;
 }

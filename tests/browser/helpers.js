@@ -29,13 +29,17 @@ export function tmpdir(prefix = 'sealtip-browser-') {
   return dir;
 }
 
+// The page is tested with the puzzle on, at sealtipd's default difficulty
+// (CONFIG_DEFAULT_POW_BITS); a test may pass its own powBits.
+export const POW_BITS = 18;
+
 // A fresh investigator key and a server sealing to it, serving build/web.
 export async function startPageServer(t, options = {}) {
   assert.ok(fs.existsSync(path.join(WEB, 'vendor', 'sodium.js')), `${WEB} is not built: run make web`);
   const dir = tmpdir('sealtip-browser-srv-');
   const keygen = runTool(['keygen', '--unprotected', '-o', path.join(dir, 'inv')]);
   assert.strictEqual(keygen.status, 0, keygen.stderr);
-  const server = await startServer({ dir, recipients: [path.join(dir, 'inv.pub')], web: WEB, timeout: 30, ...options });
+  const server = await startServer({ dir, recipients: [path.join(dir, 'inv.pub')], web: WEB, timeout: 30, powBits: POW_BITS, ...options });
   server.key = path.join(dir, 'inv.key');
   server.pub = path.join(dir, 'inv.pub');
   t.after(() => server.stop());

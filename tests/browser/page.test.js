@@ -58,6 +58,51 @@ test('a failed upload is retried without typing again; one report is stored', as
   assert.deepStrictEqual(Object.values(reports[0].files).map(String), ['stamp fee 50 USD\n']);
 });
 
+test('a refused proof of work (429) gets a new challenge and one automatic retry', async (t) => {
+  const server = await h.startPageServer(t);
+  const { page, seen } = await newPage(t, server);
+  let posts = 0;
+  const sent = [];
+  // The first POST goes with its proof of work spoiled, as after a restart.
+  await page.route('**/api/v1/reports', (route) => {
+    const headers = route.request().headers();
+    sent.push(headers['sealtip-pow']);
+    if (++posts > 1) return route.continue();
+    return route.continue({ headers: { ...headers, 'sealtip-pow': headers['sealtip-pow'].replace(/nonce=.*/, 'nonce=zz') } });
+  });
+  await page.fill('#field-what', 'A fee for a birth certificate.');
+  await page.click('#send');
+  await page.waitForSelector('#receipt:not([hidden])');
+  assert.strictEqual(posts, 2);
+  const challenges = seen.requests.filter((request) => request.url() === `${server.url}/api/v1/challenge`);
+  assert.strictEqual(challenges.length, 2, 'a new challenge for the retry');
+  assert.notStrictEqual(sent[0].slice(0, 66), sent[1].slice(0, 66));
+  assert.match(server.stdout, /report refused: 429 pow_malformed/);
+  seen.check({ allow: /HTTP 429 for .*\/api\/v1\/reports|status of 429/ });
+  assert.strictEqual(h.exportAndOpen(server).length, 1);
+});
+
+test('a second 429 is shown, with the text kept and nothing stored', async (t) => {
+  const server = await h.startPageServer(t);
+  const { page, seen } = await newPage(t, server);
+  let posts = 0;
+  await page.route('**/api/v1/reports', (route) => {
+    posts++;
+    const headers = { ...route.request().headers() };
+    delete headers['sealtip-pow'];
+    return route.continue({ headers });
+  });
+  await page.fill('#field-what', 'A fee for a birth certificate.');
+  await page.click('#send');
+  await page.waitForSelector('#failure:not([hidden])');
+  assert.strictEqual(posts, 2, 'one automatic retry, not more');
+  assert.strictEqual(await page.textContent('#failure-text'), STRINGS.en.ui.upload_failed.replace('{reason}',
+    STRINGS.en.ui.reason_server.replace('{code}', 'pow_missing')));
+  assert.strictEqual(await page.inputValue('#field-what'), 'A fee for a birth certificate.');
+  seen.check({ allow: /HTTP 429 for .*\/api\/v1\/reports|status of 429/ });
+  assert.strictEqual(h.exportAndOpen(server).length, 0);
+});
+
 test('leaving with unsent text asks first; an untouched page does not', async (t) => {
   const server = await h.startPageServer(t);
   const { context, page } = await newPage(t, server);

@@ -114,6 +114,12 @@ async function reportRun(t, { lang, locale, jitless, bigBytes, viaKeyboard = fal
   await dropFile(page, smallName, 'text/plain', small);
   assert.strictEqual(await page.locator('#file-list li').count(), 2);
 
+  // Every status line shown while sending, however briefly.
+  await page.evaluate(() => {
+    window.__statuses = [];
+    new MutationObserver(() => window.__statuses.push(document.getElementById('progress-status').textContent))
+      .observe(document.getElementById('progress-status'), { childList: true, characterData: true, subtree: true });
+  });
   // Nothing but the page's own GETs before the person presses send.
   assert.deepStrictEqual(seen.requests.filter((request) => request.method() !== 'GET').map((request) => request.url()), []);
   if (viaKeyboard) {
@@ -159,9 +165,23 @@ async function reportRun(t, { lang, locale, jitless, bigBytes, viaKeyboard = fal
   })), { local: 0, session: 0, databases: 0, cookie: '', what: '' });
   assert.deepStrictEqual(await context.cookies(), []);
 
-  // Exactly one POST, and only to the server.
+  // Exactly one POST, and only to the server, with its proof of work made
+  // for this envelope after one challenge, the progress shown meanwhile.
   const posts = seen.requests.filter((request) => request.method() === 'POST');
   assert.deepStrictEqual(posts.map((request) => request.url()), [`${server.url}/api/v1/reports`]);
+  const challenges = seen.requests.filter((request) => request.url() === `${server.url}/api/v1/challenge`);
+  assert.strictEqual(challenges.length, 1);
+  const pow = /^challenge=([A-Za-z0-9_-]{56}); leaf=([0-9a-f]{64}); nonce=([0-9a-f]{16})$/.exec(await posts[0].headerValue('sealtip-pow'));
+  assert.ok(pow, 'the Sealtip-Pow header');
+  assert.strictEqual(Buffer.from(pow[2], 'hex').toString('base64'), shown.leaf);
+  const work = crypto.createHash('sha256').update(Buffer.from(pow[1], 'base64url')).update(Buffer.from(pow[2], 'hex'))
+    .update(Buffer.from(pow[3], 'hex')).digest();
+  assert.ok(work.readUInt32BE(0) >>> (32 - h.POW_BITS) === 0, 'the work has the leading zero bits');
+  const statuses = await page.evaluate(() => window.__statuses);
+  const powPrefix = STRINGS[lang].ui.status_pow.split('{percent}')[0];
+  assert.ok(statuses.some((text) => text.startsWith(powPrefix)), `the proof-of-work progress was shown: ${statuses.join(' | ')}`);
+  assert.ok(statuses.indexOf(statuses.find((text) => text.startsWith(powPrefix))) <
+    statuses.findIndex((text) => text.startsWith(STRINGS[lang].ui.status_uploading.split('{percent}')[0])), 'before the upload');
   seen.check();
 
   // Offline: the same report, field for field and byte for byte, with the
