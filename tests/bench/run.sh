@@ -26,5 +26,8 @@ sh tests/bench/server.sh "$BUILD"
 echo "== the page: sealing in headless Chromium, with and without WebAssembly, vs sealtip seal"
 SEALTIP_BUILD="$BUILD" node tests/browser/bench.js 100 100
 
+echo "== the log: proofs and checkpoint signatures at 10^6 entries"
+"$BUILD/bench/bench_tlog" "$work" 1000000
+
 echo "== sealtip audit throughput vs raw SHA-256"
 sh tests/bench/audit.sh "$BUILD"
