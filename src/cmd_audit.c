@@ -188,6 +188,24 @@ audit_open(struct audit *a)
 
 /* ---- 1. integrity ---- */
 
+/* sqlite's answer on one line, without its "*** in database main ***". */
+static void
+audit_integrity_message(struct audit *a, const char *r)
+{
+	static const char prefix[] = "*** in database main ***";
+	char *p;
+
+	if (r == NULL)
+		r = "no answer";
+	if (strncmp(r, prefix, sizeof prefix - 1) == 0)
+		r += sizeof prefix - 1;
+	r += strspn(r, " \n");
+	snprintf(a->integrity_error, sizeof a->integrity_error, "integrity check: %s", r);
+	for (p = a->integrity_error; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
 static void *
 audit_integrity_main(void *arg)
 {
@@ -209,8 +227,7 @@ audit_integrity_main(void *arg)
 		snprintf(a->integrity_error, sizeof a->integrity_error, "integrity check: %s",
 		    sqlite3_errmsg(db));
 	else if ((r = (const char *)sqlite3_column_text(st, 0)) == NULL || strcmp(r, "ok") != 0)
-		snprintf(a->integrity_error, sizeof a->integrity_error, "integrity check: %s",
-		    r != NULL ? r : "no answer");
+		audit_integrity_message(a, r);
 done:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
