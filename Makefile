@@ -164,7 +164,8 @@ run: deps
 	@sh src/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all web $(BUILD)/bench/bench_open $(BUILD)/bench/bench_sha256 $(BUILD)/bench/bench_server $(BUILD)/bench/bench_pow
+	@$(MAKE) --no-print-directory all web $(BUILD)/bench/bench_open $(BUILD)/bench/bench_sha256 $(BUILD)/bench/bench_server \
+		$(BUILD)/bench/bench_pow $(BUILD)/bench/bench_tlog
 	@sh tests/bench/run.sh $(BUILD)
 
 format:

@@ -20,6 +20,7 @@
  * one that store.c would refuse, and must never create or migrate anything. */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,21 +114,30 @@ struct audit {
 	char first_day[11], last_day[11];
 	char meta_key[NOTE_VERIFIER_KEY_MAX];
 	int have_meta_key;
+	/* PRAGMA integrity_check reads every page: it runs on a second thread
+	 * and connection while the entries are hashed, and its failure, being
+	 * check 1, is the one reported. */
+	char uri[4096 * 3 + 32];
+	pthread_t integrity_thread;
+	int integrity_running;
+	char integrity_error[1024];
+	char error[1024]; /* the first failure, printed at the end */
 };
 
-static int audit_fail(const struct audit *a, const char *fmt, ...)
+static int audit_fail(struct audit *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Keeps the first failure for the one line printed at the end. */
 static int
-audit_fail(const struct audit *a, const char *fmt, ...)
+audit_fail(struct audit *a, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
+	if (a->error[0] != '\0')
+		return -1;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(a->error, sizeof a->error, fmt, ap);
 	va_end(ap);
-	tool_error("audit: %s: %s", a->input, msg);
 	return -1;
 }
 
@@ -170,8 +180,9 @@ audit_open(struct audit *a)
 		    "incomplete; copy the database with sqlite3 .backup, or after "
 		    "stopping the server",
 		    wal);
-	if ((uri = malloc(strlen(a->input) * 3 + 32)) == NULL)
-		return audit_fail(a, "out of memory");
+	if (strlen(a->input) * 3 + 32 > sizeof a->uri)
+		return audit_fail(a, "path too long");
+	uri = a->uri;
 	p = uri + sprintf(uri, "file:");
 	for (s = a->input; *s != '\0'; s++) {
 		if (strchr(safe, *s) != NULL)
@@ -181,7 +192,6 @@ audit_open(struct audit *a)
 	}
 	strcpy(p, "?immutable=1");
 	rc = sqlite3_open_v2(uri, &a->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-	free(uri);
 	if (rc != SQLITE_OK)
 		return audit_fail(a, "cannot open: %s",
 		    a->db != NULL ? sqlite3_errmsg(a->db) : sqlite3_errstr(rc));
@@ -194,21 +204,73 @@ audit_open(struct audit *a)
 
 /* ---- 1. integrity ---- */
 
-static int
-audit_integrity(struct audit *a)
+/* sqlite's answer on one line, without its "*** in database main ***". */
+static void
+audit_integrity_message(struct audit *a, const char *r)
 {
-	sqlite3_stmt *st;
-	const char *r;
-	int rc = 0;
+	static const char prefix[] = "*** in database main ***";
+	char *p;
 
-	if (sqlite3_prepare_v2(a->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
-		return audit_fail(a, "integrity check: %s", sqlite3_errmsg(a->db));
-	if (sqlite3_step(st) != SQLITE_ROW)
-		rc = audit_fail(a, "integrity check: %s", sqlite3_errmsg(a->db));
+	if (r == NULL)
+		r = "no answer";
+	if (strncmp(r, prefix, sizeof prefix - 1) == 0)
+		r += sizeof prefix - 1;
+	r += strspn(r, " \n");
+	snprintf(a->integrity_error, sizeof a->integrity_error, "integrity check: %s", r);
+	for (p = a->integrity_error; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
+static void *
+audit_integrity_main(void *arg)
+{
+	struct audit *a = arg;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	const char *r;
+
+	if (sqlite3_open_v2(a->uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
+	    SQLITE_OK) {
+		snprintf(a->integrity_error, sizeof a->integrity_error,
+		    "integrity check: cannot open: %s",
+		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		goto done;
+	}
+	(void)sqlite3_exec(db, "PRAGMA mmap_size = 1099511627776", NULL, NULL, NULL);
+	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		snprintf(a->integrity_error, sizeof a->integrity_error, "integrity check: %s",
+		    sqlite3_errmsg(db));
 	else if ((r = (const char *)sqlite3_column_text(st, 0)) == NULL || strcmp(r, "ok") != 0)
-		rc = audit_fail(a, "integrity check: %s", r != NULL ? r : "no answer");
+		audit_integrity_message(a, r);
+done:
 	sqlite3_finalize(st);
-	return rc;
+	sqlite3_close(db);
+	return NULL;
+}
+
+static int
+audit_integrity_start(struct audit *a)
+{
+	if (pthread_create(&a->integrity_thread, NULL, audit_integrity_main, a) != 0)
+		return audit_fail(a, "integrity check: cannot start a thread");
+	a->integrity_running = 1;
+	return 0;
+}
+
+/* Waits for the check; its failure replaces any later one. */
+static int
+audit_integrity_end(struct audit *a)
+{
+	if (!a->integrity_running)
+		return 0;
+	pthread_join(a->integrity_thread, NULL);
+	a->integrity_running = 0;
+	if (a->integrity_error[0] == '\0')
+		return 0;
+	snprintf(a->error, sizeof a->error, "%s", a->integrity_error);
+	return -1;
 }
 
 /* ---- 2. schema and identifying values ---- */
@@ -1172,7 +1234,7 @@ cmd_audit(int argc, char **argv)
 		if (audit_recipient(&a, pubs[i]) == -1)
 			goto done;
 	/* Stored checkpoints are appended after the given ones. */
-	if (audit_open(&a) == -1 || audit_integrity(&a) == -1 || audit_schema(&a) == -1 ||
+	if (audit_open(&a) == -1 || audit_integrity_start(&a) == -1 || audit_schema(&a) == -1 ||
 	    audit_values(&a) == -1 || audit_key(&a, given_key) == -1)
 		goto done;
 	for (i = 0; i < ngiven; i++)
@@ -1182,7 +1244,7 @@ cmd_audit(int argc, char **argv)
 		goto done;
 	qsort(a.cps, a.ncps, sizeof *a.cps, audit_cp_cmp);
 	qsort(a.leaves, a.nleaves, sizeof *a.leaves, audit_leaf_cmp);
-	if (audit_rows(&a) == -1)
+	if (audit_rows(&a) == -1 || audit_integrity_end(&a) == -1)
 		goto done;
 	printf("audit ok: %s: %llu entr%s, %llu bytes", a.input, (unsigned long long)a.entries,
 	    a.entries == 1 ? "y" : "ies", (unsigned long long)a.bytes);
@@ -1195,6 +1257,9 @@ cmd_audit(int argc, char **argv)
 	printf("log key: %s\n", a.key_source);
 	rc = TOOL_EXIT_OK;
 done:
+	tool_progress_end();
+	if (audit_integrity_end(&a) == -1 || a.error[0] != '\0')
+		tool_error("audit: %s: %s", a.input, a.error);
 	if (a.db != NULL)
 		sqlite3_close(a.db);
 	free(a.recipients);

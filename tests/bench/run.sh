@@ -31,5 +31,8 @@ SEALTIP_BUILD="$BUILD" node tests/browser/bench.js 100 100
 echo "== the page: proof-of-work solver in headless Chromium, with and without JIT"
 SEALTIP_BUILD="$BUILD" node tests/browser/bench_pow.js 2
 
+echo "== the log: proofs and checkpoint signatures at 10^6 entries"
+"$BUILD/bench/bench_tlog" "$work" 1000000
+
 echo "== sealtip audit throughput vs raw SHA-256"
 sh tests/bench/audit.sh "$BUILD"

@@ -160,6 +160,17 @@ test('audit: a deleted row', () => {
   assertFails(audit(file), file, /: entry 5: missing \(the next index stored is 6\)$/);
 });
 
+test('audit: a page damaged below sqlite fails the integrity check, which is reported first', () => {
+  const file = fresh();
+  const pageSize = Number(sql(file, 'PRAGMA page_size;'));
+  const root = Number(sql(file, "SELECT rootpage FROM sqlite_master WHERE name = 'tree_nodes';"));
+  // The b-tree page's cell count (bytes 3-4 of its header) made impossible.
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.from([0xff, 0xff]), 0, 2, (root - 1) * pageSize + 3);
+  fs.closeSync(fd);
+  assertFails(audit(file), file, /: integrity check: /);
+});
+
 test('audit: one byte of an envelope changed', () => {
   const file = fresh();
   // (|| makes text: cast the result back to a blob)
