@@ -29,11 +29,18 @@ TOOL_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOL_SRC))
 Q          = $(if $(V),,@)
 ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all deps run test check unit cli js integration browser web bench clean format help \
+.PHONY: all web-skipped deps run test check unit cli js integration browser web bench clean format help \
         valgrind
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/sealtip $(if $(wildcard src/sealtipd.c),$(BUILD)/sealtipd)
+# The page and its manifest need libsodium.js from npm (make deps installs
+# it). Without it, make still builds both programs (an offline machine needs
+# only sealtip) and says what it left out.
+WEB_READY  = $(wildcard node_modules/libsodium-wrappers-sumo/package.json)
+all: $(BUILD)/sealtip $(BUILD)/sealtipd $(if $(WEB_READY),web,web-skipped)
+
+web-skipped:
+	@echo "  (the page and $(BUILD)/web.manifest are not built: run make deps first)"
 
 help:
 	@echo "make          build $(BUILD)/sealtip"
@@ -109,7 +116,11 @@ cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool
 # package-lock.json, never committed), assembled by web/build.sh, which also
 # writes $(BUILD)/web.manifest, the sha256sum list of it (docs/audit.md).
 WEB_SRC = $(shell find web -type f 2>/dev/null)
-web: $(BUILD)/web/.built
+web: $(BUILD)/web/.built $(BUILD)/web.manifest
+
+# build.sh writes both; a manifest deleted on its own is made again.
+$(BUILD)/web.manifest: $(BUILD)/web/.built
+	$(Q)test -f $@ || sh web/build.sh $(BUILD)/web
 
 $(BUILD)/web/.built: $(WEB_SRC) package-lock.json
 	@echo '  WEB   $(BUILD)/web'

@@ -68,7 +68,7 @@ static const char audit_usage[] =
     "  --checkpoint FILE        also: consistent with the live log, a receipt's entry\n"
     "                           still included\n"
     "  --recipient FILE.pub     the server must hand out exactly these keys to seal to\n"
-    "  --web-manifest FILE      the sha256sum list of the built page (make web writes\n"
+    "  --web-manifest FILE      the sha256sum list of the built page (make writes\n"
     "                           build/web.manifest): every file must be served as built\n"
     "  Without a key or a state, the server's own key is trusted on first use.\n"
     "exit status: 0 every check passed, 1 a check failed (the first is named), 2 usage\n";
