@@ -310,8 +310,11 @@ sandbox_seccomp(char *err, size_t errlen)
 		bad |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 			   SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) < 0;
 		bad |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0;
+		/* Spelled out: SCMP_A0 with one datum leaves datum_b to an implicit
+		 * zero, which clang's -Wextra names. */
 		bad |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-			   SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)) < 0;
+			   (struct scmp_arg_cmp){.arg = 0, .op = SCMP_CMP_EQ,
+			       .datum_a = PR_SET_NAME, .datum_b = 0}) < 0;
 	}
 	if (bad || seccomp_load(ctx) < 0) {
 		snprintf(err, errlen, "seccomp: the filter could not be built or loaded");

@@ -174,4 +174,7 @@ cp "$tmp/cp0" "$n/text-checkpoint"
 cp "$tmp/cpext" "$n/text-checkpoint-extension"
 "$tmp/seedgen" vkey "$name" "$seed" >"$n/verifier-key"
 
+# fuzz_pow: its four seeds (two header values, two raw challenges) are
+# written by hand once and kept: nothing here regenerates or removes them.
+
 echo "seeds: $(find "$out" -type f | wc -l) files in $out"
