@@ -76,6 +76,8 @@ static const char audit_usage[] =
 #define AUDIT_MAX_GIVEN 1024
 #define AUDIT_MAX_KEY_IDS 4096
 #define AUDIT_READ_BYTES 65536
+/* Leaf hashes the second hasher may run ahead by. */
+#define AUDIT_HASHER_AHEAD 64
 #define AUDIT_MAX_FILE (NOTE_MAX_BYTES + 65536)
 
 /* A checkpoint whose root must equal the rebuilt root at its size. */
@@ -122,6 +124,26 @@ struct audit {
 	int integrity_running;
 	char integrity_error[1024];
 	char error[1024]; /* the first failure, printed at the end */
+	struct audit_hasher *hasher;
+};
+
+/* Hashing is the audit's cost: a second thread with its own connection
+ * computes the leaf hash of every other entry (odd positions in index
+ * order), so both cores hash. The main thread still reads each of those
+ * entries' preamble itself, and takes the hashes in order. */
+struct audit_hasher {
+	const char *uri;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct audit_hashed {
+		uint64_t idx;
+		int ok;
+		unsigned char leaf[TLOG_HASH_BYTES];
+	} ring[AUDIT_HASHER_AHEAD];
+	uint64_t produced, consumed;
+	int finished; /* no more results will come */
+	int stop;     /* the main thread wants no more */
 };
 
 static int audit_fail(struct audit *a, const char *fmt, ...)
@@ -841,11 +863,151 @@ audit_key_id(struct audit *a, uint64_t idx, const unsigned char id[ENVELOPE_KEY_
 	return 0;
 }
 
+/* ---- the second hasher ---- */
+
+static void
+audit_hasher_put(struct audit_hasher *h, uint64_t idx, int ok, const unsigned char *leaf)
+{
+	struct audit_hashed *r;
+
+	pthread_mutex_lock(&h->lock);
+	while (h->produced - h->consumed == AUDIT_HASHER_AHEAD && !h->stop)
+		pthread_cond_wait(&h->cond, &h->lock);
+	if (!h->stop) {
+		r = &h->ring[h->produced % AUDIT_HASHER_AHEAD];
+		r->idx = idx;
+		r->ok = ok;
+		memcpy(r->leaf, leaf, TLOG_HASH_BYTES);
+		h->produced++;
+		pthread_cond_broadcast(&h->cond);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void *
+audit_hasher_main(void *arg)
+{
+	struct audit_hasher *h = arg;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	sqlite3_blob *blob = NULL;
+	struct sha256 sh;
+	unsigned char *buf = NULL, leaf[TLOG_HASH_BYTES];
+	uint64_t position = 0, idx, len, off;
+	size_t n;
+	int ok, stop = 0;
+
+	if ((buf = malloc(AUDIT_READ_BYTES)) == NULL ||
+	    sqlite3_open_v2(h->uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT idx, length(envelope) FROM reports ORDER BY idx", -1,
+		&st, NULL) != SQLITE_OK)
+		goto done;
+	(void)sqlite3_exec(db, "PRAGMA mmap_size = 1099511627776", NULL, NULL, NULL);
+	for (; !stop && sqlite3_step(st) == SQLITE_ROW; position++) {
+		if (position % 2 == 0)
+			continue;
+		idx = (uint64_t)sqlite3_column_int64(st, 0);
+		len = (uint64_t)sqlite3_column_int64(st, 1);
+		ok = (blob == NULL ? sqlite3_blob_open(db, "main", "reports", "envelope",
+					 (sqlite3_int64)idx, 0, &blob)
+				   : sqlite3_blob_reopen(blob, (sqlite3_int64)idx)) == SQLITE_OK;
+		if (!ok) {
+			sqlite3_blob_close(blob);
+			blob = NULL;
+		}
+		tlog_leaf_init(&sh);
+		for (off = 0; ok && off < len; off += n) {
+			n = len - off < AUDIT_READ_BYTES ? (size_t)(len - off) : AUDIT_READ_BYTES;
+			ok = sqlite3_blob_read(blob, buf, (int)n, (int)off) == SQLITE_OK;
+			if (ok)
+				sha256_update(&sh, buf, n);
+		}
+		sha256_final(&sh, leaf);
+		audit_hasher_put(h, idx, ok, leaf);
+		pthread_mutex_lock(&h->lock);
+		stop = h->stop;
+		pthread_mutex_unlock(&h->lock);
+	}
+done:
+	sqlite3_blob_close(blob);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(buf);
+	pthread_mutex_lock(&h->lock);
+	h->finished = 1;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* Starts the hasher; without one (no thread), the main thread hashes all. */
+static void
+audit_hasher_start(struct audit *a)
+{
+	struct audit_hasher *h;
+
+	if ((h = calloc(1, sizeof *h)) == NULL)
+		return;
+	h->uri = a->uri;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
+	if (pthread_create(&h->thread, NULL, audit_hasher_main, h) != 0) {
+		pthread_mutex_destroy(&h->lock);
+		pthread_cond_destroy(&h->cond);
+		free(h);
+		return;
+	}
+	a->hasher = h;
+}
+
+/* The leaf hash of entry idx from the hasher: 0, or -1 when it could not
+ * read it (or stopped early, which the main thread's own reads explain). */
+static int
+audit_hasher_take(struct audit_hasher *h, uint64_t idx, unsigned char leaf[TLOG_HASH_BYTES])
+{
+	struct audit_hashed *r;
+	int rc = -1;
+
+	pthread_mutex_lock(&h->lock);
+	while (h->produced == h->consumed && !h->finished)
+		pthread_cond_wait(&h->cond, &h->lock);
+	if (h->produced > h->consumed) {
+		r = &h->ring[h->consumed % AUDIT_HASHER_AHEAD];
+		if (r->idx == idx && r->ok) {
+			memcpy(leaf, r->leaf, TLOG_HASH_BYTES);
+			rc = 0;
+		}
+		h->consumed++;
+		pthread_cond_broadcast(&h->cond);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return rc;
+}
+
+static void
+audit_hasher_end(struct audit *a)
+{
+	struct audit_hasher *h = a->hasher;
+
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->stop = 1;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	pthread_join(h->thread, NULL);
+	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->cond);
+	free(h);
+	a->hasher = NULL;
+}
+
 /* Reads the envelope of entry idx through blob I/O, AUDIT_READ_BYTES at a
  * time: checks preamble, layout and recipients and computes its leaf hash. */
 static int
 audit_envelope(struct audit *a, sqlite3_blob **blob, uint64_t idx, uint64_t len, unsigned char *buf,
-    unsigned char leaf[TLOG_HASH_BYTES])
+    int hashed_elsewhere, unsigned char leaf[TLOG_HASH_BYTES])
 {
 	struct envelope_preamble pre;
 	struct sha256 h;
@@ -884,6 +1046,14 @@ audit_envelope(struct audit *a, sqlite3_blob **blob, uint64_t idx, uint64_t len,
 	for (i = 0; i < pre.nrecip; i++)
 		if (audit_key_id(a, idx, pre.key_ids[i]) == -1)
 			return -1;
+	if (hashed_elsewhere) {
+		a->bytes += len;
+		tool_progress("audit", a->bytes, a->total_bytes);
+		if (audit_hasher_take(a->hasher, idx, leaf) == -1)
+			return audit_fail(
+			    a, "entry %llu: cannot read the envelope", (unsigned long long)idx);
+		return 0;
+	}
 	tlog_leaf_init(&h);
 	sha256_update(&h, buf, n);
 	for (off = n; off < len; off += n) {
@@ -982,7 +1152,8 @@ audit_rows(struct audit *a)
 			    (unsigned long long)idx, (long long)size, (unsigned long long)len);
 			goto done;
 		}
-		if (audit_envelope(a, &blob, idx, len, buf, leaf) == -1)
+		if (audit_envelope(a, &blob, idx, len, buf, a->hasher != NULL && a->entries % 2 == 1,
+			leaf) == -1)
 			goto done;
 		stored_leaf = sqlite3_column_blob(st, 5);
 		if (strcmp((const char *)sqlite3_column_text(st, 4), "blob") != 0 ||
@@ -1244,6 +1415,7 @@ cmd_audit(int argc, char **argv)
 		goto done;
 	qsort(a.cps, a.ncps, sizeof *a.cps, audit_cp_cmp);
 	qsort(a.leaves, a.nleaves, sizeof *a.leaves, audit_leaf_cmp);
+	audit_hasher_start(&a);
 	if (audit_rows(&a) == -1 || audit_integrity_end(&a) == -1)
 		goto done;
 	printf("audit ok: %s: %llu entr%s, %llu bytes", a.input, (unsigned long long)a.entries,
@@ -1258,6 +1430,7 @@ cmd_audit(int argc, char **argv)
 	rc = TOOL_EXIT_OK;
 done:
 	tool_progress_end();
+	audit_hasher_end(&a);
 	if (audit_integrity_end(&a) == -1 || a.error[0] != '\0')
 		tool_error("audit: %s: %s", a.input, a.error);
 	if (a.db != NULL)
