@@ -7,7 +7,6 @@
  * checked against the root rebuilt at that size; one below it only through
  * the file's consistency proof when it was made for that size; one beyond
  * the file's checkpoint cannot be checked and is counted as such. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -16,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <sodium.h>
 
 #include "audit_export.h"
+#include "audit_given.h"
 #include "envelope.h"
 #include "exportfile.h"
 #include "fileio.h"
@@ -31,8 +30,6 @@
 #include "tool.h"
 
 #define AX_READ_BYTES 65536
-#define AX_MAX_KEY_IDS 4096
-#define AX_MAX_FILE (NOTE_MAX_BYTES + 65536)
 
 struct ax_cp {
 	uint64_t size;
@@ -51,10 +48,7 @@ struct ax {
 	const char *const *given; /* --checkpoint files */
 	size_t ngiven;
 	struct note_verifier key; /* the given key, parsed */
-	unsigned char (*recipients)[ENVELOPE_KEY_ID_BYTES];
-	size_t nrecipients;
-	unsigned char (*seen)[ENVELOPE_KEY_ID_BYTES];
-	size_t nseen;
+	struct audit_given_keys keys;
 	struct ax_cp *cps;
 	size_t ncps, next_cp, nchecked;
 	struct tlog_tree tree;
@@ -62,7 +56,7 @@ struct ax {
 	size_t pre_len;
 	uint64_t entries, bytes;
 	char first_day[EXPORTFILE_DAY_BYTES + 1], last_day[EXPORTFILE_DAY_BYTES + 1];
-	char why[512]; /* the first failure, said by a callback */
+	char why[1200]; /* the first failure, said by a callback */
 };
 
 static int ax_fail(struct ax *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -175,27 +169,7 @@ ax_entry_data(void *ctx, const unsigned char *buf, size_t len)
 static int
 ax_key_id(struct ax *a, uint64_t idx, const unsigned char id[ENVELOPE_KEY_ID_BYTES])
 {
-	char idhex[2 * ENVELOPE_KEY_ID_BYTES + 1];
-	size_t i;
-
-	if (a->nrecipients > 0) {
-		for (i = 0; i < a->nrecipients; i++)
-			if (memcmp(a->recipients[i], id, ENVELOPE_KEY_ID_BYTES) == 0)
-				break;
-		if (i == a->nrecipients) {
-			sodium_bin2hex(idhex, sizeof idhex, id, ENVELOPE_KEY_ID_BYTES);
-			return ax_fail(a, "entry %llu: recipient key id %s was never a recipient",
-			    (unsigned long long)idx, idhex);
-		}
-	}
-	for (i = 0; i < a->nseen; i++)
-		if (memcmp(a->seen[i], id, ENVELOPE_KEY_ID_BYTES) == 0)
-			return 0;
-	if (a->nseen == AX_MAX_KEY_IDS)
-		return ax_fail(a, "entry %llu: more than %d distinct recipient key ids",
-		    (unsigned long long)idx, AX_MAX_KEY_IDS);
-	memcpy(a->seen[a->nseen++], id, ENVELOPE_KEY_ID_BYTES);
-	return 0;
+	return audit_given_key_id(&a->keys, idx, id, a->why, sizeof a->why);
 }
 
 /* The envelope arrived whole and hashes to its leaf: check its shape. */
@@ -255,79 +229,30 @@ ax_cp_cmp(const void *x, const void *y)
 static int
 ax_load_cp(struct ax *a, const char *file, const struct note_verifier *key)
 {
-	struct note_checkpoint cp;
-	unsigned char *buf = NULL;
-	const char *note;
-	size_t len, i;
-	json_t *j = NULL, *v;
-	int ns, rc = -1;
+	struct audit_given g;
+	struct ax_cp *c = &a->cps[a->ncps];
 
-	if (fileio_read_all(file, AX_MAX_FILE, &buf, &len) == -1)
-		return ax_fail(a, "%s: %s", file, strerror(errno));
-	note = (const char *)buf;
-	for (i = 0; i < len && isspace(buf[i]); i++)
-		;
-	if (i < len && buf[i] == '{') {
-		if ((j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL)) ==
-			NULL ||
-		    !json_is_string(v = json_object_get(j, "checkpoint"))) {
-			ax_fail(a, "%s: not a receipt: no \"checkpoint\" string", file);
-			goto done;
-		}
-		note = json_string_value(v);
-		len = json_string_length(v);
-	}
-	if ((ns = note_checkpoint_open(&cp, note, len, key)) != NOTE_OK) {
-		ax_fail(a, "%s: checkpoint: does not verify with the log key: %s%s", file,
-		    note_status_message(ns),
-		    ns == NOTE_ERR_UNKNOWN_KEY ? " (signed by another key)" : "");
-		goto done;
-	}
-	a->cps[a->ncps].size = cp.size;
-	memcpy(a->cps[a->ncps].root, cp.root, TLOG_HASH_BYTES);
-	a->cps[a->ncps].file = file;
-	if (j != NULL && json_is_integer(v = json_object_get(j, "index"))) {
-		struct ax_cp *c = &a->cps[a->ncps];
-		json_t *lh = json_object_get(j, "leaf_hash");
-
-		if (json_integer_value(v) < 0 || !json_is_string(lh) ||
-		    sodium_base642bin(c->leaf, sizeof c->leaf, json_string_value(lh),
-			json_string_length(lh), NULL, &i, NULL,
-			sodium_base64_VARIANT_ORIGINAL) != 0 ||
-		    i != TLOG_HASH_BYTES) {
-			ax_fail(a, "%s: receipt: bad index or leaf_hash", file);
-			goto done;
-		}
-		c->index = (uint64_t)json_integer_value(v);
-		c->has_leaf = 1;
-	}
+	if (audit_given_read(file, key, &g, a->why, sizeof a->why) == -1)
+		return -1;
+	c->size = g.cp.size;
+	memcpy(c->root, g.cp.root, TLOG_HASH_BYTES);
+	c->file = file;
+	c->has_leaf = g.receipt;
+	c->index = g.index;
+	memcpy(c->leaf, g.leaf, TLOG_HASH_BYTES);
 	a->ncps++;
-	rc = 0;
-done:
-	json_decref(j);
-	free(buf);
-	return rc;
+	return 0;
 }
 
 static int
 ax_recipient(struct ax *a, const char *file)
 {
-	struct keyfile_public pk;
-	unsigned char *buf;
-	size_t len;
-	int st;
-
-	if (fileio_read_all(file, 4096, &buf, &len) == -1) {
-		tool_error("audit: %s: %s", file, strerror(errno));
+	if (audit_given_recipient(file, a->keys.recipients[a->keys.nrecipients], a->why,
+		sizeof a->why) == -1) {
+		tool_error("audit: %s", a->why);
 		return -1;
 	}
-	st = keyfile_public_parse((const char *)buf, len, &pk);
-	free(buf);
-	if (st != 0) {
-		tool_error("audit: %s: %s", file, status_message(st));
-		return -1;
-	}
-	memcpy(a->recipients[a->nrecipients++], pk.key_id, ENVELOPE_KEY_ID_BYTES);
+	a->keys.nrecipients++;
 	return 0;
 }
 
@@ -393,8 +318,8 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 		tool_error("audit: '%s' is not a verifier key", given_key);
 		goto done;
 	}
-	if ((a.recipients = calloc(nrecipients + 1, sizeof *a.recipients)) == NULL ||
-	    (a.seen = calloc(AX_MAX_KEY_IDS, sizeof *a.seen)) == NULL ||
+	if ((a.keys.recipients = calloc(nrecipients + 1, sizeof *a.keys.recipients)) == NULL ||
+	    (a.keys.seen = calloc(AUDIT_GIVEN_KEY_IDS_MAX, sizeof *a.keys.seen)) == NULL ||
 	    (a.cps = calloc(ncheckpoints + 1, sizeof *a.cps)) == NULL ||
 	    exportfile_reader_new(&r, &sink) != ST_OK) {
 		tool_error("out of memory");
@@ -445,7 +370,7 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 		printf(", days %s to %s", a.first_day, a.last_day);
 	printf(", %zu recipient key id%s, checkpoint %s, %zu given checkpoint%s verified, %zu "
 	       "not checkable from this file\n",
-	    a.nseen, a.nseen == 1 ? "" : "s",
+	    a.keys.nseen, a.keys.nseen == 1 ? "" : "s",
 	    log->note_len > 0 ? "signature and root verified" : "absent (empty log)", a.nchecked,
 	    a.nchecked == 1 ? "" : "s", unchecked);
 	printf("log key: %s\n",
@@ -456,8 +381,8 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 	rc = 0;
 done:
 	exportfile_reader_free(r);
-	free(a.recipients);
-	free(a.seen);
+	free(a.keys.recipients);
+	free(a.keys.seen);
 	free(a.cps);
 	return rc;
 }

@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "audit_given.h"
 #include "audit_url.h"
 #include "fileio.h"
 #include "httpclient.h"
@@ -110,19 +111,6 @@ audit_url_hex(char *out, const unsigned char *b, size_t n)
 }
 
 /* Strict base64 of exactly one hash, the whole string. */
-static int
-audit_url_b64_hash(const char *s, size_t len, unsigned char out[TLOG_HASH_BYTES])
-{
-	const char *end = NULL;
-	size_t n;
-
-	if (sodium_base642bin(out, TLOG_HASH_BYTES, s, len, NULL, &n, &end,
-		sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    n != TLOG_HASH_BYTES || end != s + len)
-		return -1;
-	return 0;
-}
-
 /* GET path, which must answer 200; the body is the caller's to free. */
 static int
 audit_url_get(struct audit_url *a, const char *path, unsigned char **body, size_t *len)
@@ -152,7 +140,7 @@ audit_url_hashes(const json_t *arr, unsigned char proof[TLOG_MAX_PROOF][TLOG_HAS
 	for (i = 0; i < json_array_size(arr); i++) {
 		v = json_array_get(arr, i);
 		if (!json_is_string(v) ||
-		    audit_url_b64_hash(json_string_value(v), json_string_length(v), proof[i]) == -1)
+		    audit_given_b64_hash(json_string_value(v), json_string_length(v), proof[i]) == -1)
 			return -1;
 	}
 	*n = i;
@@ -556,96 +544,37 @@ audit_url_consistent(struct audit_url *a, const struct audit_url_cp *cp, const c
 static int
 audit_url_given(struct audit_url *a, const char *file)
 {
-	unsigned char proof[TLOG_MAX_PROOF][TLOG_HASH_BYTES], leaf[TLOG_HASH_BYTES];
-	struct note_checkpoint cp;
+	unsigned char proof[TLOG_MAX_PROOF][TLOG_HASH_BYTES];
+	struct audit_given g;
 	struct audit_url_cp given;
-	unsigned char *buf = NULL;
-	const char *note;
-	char what[1100];
-	size_t len, i, n;
-	json_t *j = NULL, *r = NULL, *v, *lh;
-	uint64_t index = 0;
-	int ns, receipt = 0, rc = -1;
+	char what[1100], why[1200];
+	size_t n;
 
-	if (fileio_read_all(file, AUDIT_URL_TEXT_MAX, &buf, &len) == -1) {
-		tool_error("audit: %s: %s", file, strerror(errno));
+	if (audit_given_read(file, &a->key, &g, why, sizeof why) == -1) {
+		tool_error("audit: %s", why);
 		return -1;
 	}
-	note = (const char *)buf;
-	for (i = 0; i < len && isspace(buf[i]); i++)
-		;
-	if (i < len && buf[i] == '{') {
-		j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL);
-		r = json_is_object(json_object_get(j, "receipt")) ? json_object_get(j, "receipt")
-								  : j;
-		if (!json_is_string(v = json_object_get(r, "checkpoint"))) {
-			tool_error("audit: %s: not a receipt: no \"checkpoint\" string", file);
-			goto done;
-		}
-		note = json_string_value(v);
-		len = json_string_length(v);
-		if ((v = json_object_get(r, "index")) != NULL) {
-			lh = json_object_get(j, "leaf_hash");
-			if (!json_is_string(lh))
-				lh = json_object_get(r, "leaf_hash");
-			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-			    !json_is_string(lh) ||
-			    audit_url_b64_hash(
-				json_string_value(lh), json_string_length(lh), leaf) == -1) {
-				tool_error("audit: %s: receipt: bad index or leaf_hash", file);
-				goto done;
-			}
-			index = (uint64_t)json_integer_value(v);
-			receipt = 1;
-		}
-	}
-	if ((ns = note_checkpoint_open(&cp, note, len, &a->key)) != NOTE_OK) {
-		tool_error("audit: %s: checkpoint: does not verify with the log key: %s%s", file,
-		    note_status_message(ns),
-		    ns == NOTE_ERR_UNKNOWN_KEY ? " (signed by another key: from another log?)"
-					       : "");
-		goto done;
-	}
-	/* The receipt's own proof: its entry is in the tree its checkpoint signs. */
-	if (receipt && (v = json_object_get(r, "inclusion_proof")) != NULL &&
-	    (audit_url_hashes(v, proof, &n) == -1 ||
-		tlog_verify_inclusion(index, cp.size, leaf,
-		    (const unsigned char(*)[TLOG_HASH_BYTES])proof, n, cp.root) != TLOG_OK)) {
-		tool_error("audit: %s: receipt: its inclusion proof of entry %llu does not verify "
-			   "against its own checkpoint at size %llu",
-		    file, (unsigned long long)index, (unsigned long long)cp.size);
-		goto done;
-	}
-	if (receipt && index >= cp.size) {
-		tool_error("audit: %s: receipt: entry %llu is beyond its checkpoint's size %llu",
-		    file, (unsigned long long)index, (unsigned long long)cp.size);
-		goto done;
-	}
-	given.size = cp.size;
-	memcpy(given.root, cp.root, TLOG_HASH_BYTES);
+	given.size = g.cp.size;
+	memcpy(given.root, g.cp.root, TLOG_HASH_BYTES);
 	snprintf(what, sizeof what, "the checkpoint in %s", file);
 	if (audit_url_consistent(a, &given, what) == -1)
-		goto done;
+		return -1;
 	a->ngiven++;
-	if (receipt) {
-		if (audit_url_proof(a, 0, index, a->live.size, proof, &n) == -1)
-			goto done;
-		if (tlog_verify_inclusion(index, a->live.size, leaf,
+	if (g.receipt) {
+		if (audit_url_proof(a, 0, g.index, a->live.size, proof, &n) == -1)
+			return -1;
+		if (tlog_verify_inclusion(g.index, a->live.size, g.leaf,
 			(const unsigned char(*)[TLOG_HASH_BYTES])proof, n,
 			a->live.root) != TLOG_OK) {
 			audit_url_fail(a,
 			    "entry %llu of the receipt %s: the server's inclusion proof at size "
 			    "%llu does not verify: the report is no longer in the log",
-			    (unsigned long long)index, file, (unsigned long long)a->live.size);
-			goto done;
+			    (unsigned long long)g.index, file, (unsigned long long)a->live.size);
+			return -1;
 		}
 		a->nreceipts++;
 	}
-	rc = 0;
-done:
-	json_decref(j);
-	free(buf);
-	return rc;
+	return 0;
 }
 
 /* ---- 6. the served page ---- */

@@ -33,6 +33,7 @@
 
 #include "audit_url.h"
 #include "audit_export.h"
+#include "audit_given.h"
 #include "cmd_audit.h"
 #include "envelope.h"
 #include "fileio.h"
@@ -74,11 +75,9 @@ static const char audit_usage[] =
     "exit status: 0 every check passed, 1 a check failed (the first is named), 2 usage\n";
 
 #define AUDIT_MAX_GIVEN 1024
-#define AUDIT_MAX_KEY_IDS 4096
 #define AUDIT_READ_BYTES 65536
 /* Leaf hashes the second hasher may run ahead by. */
 #define AUDIT_HASHER_AHEAD 64
-#define AUDIT_MAX_FILE (NOTE_MAX_BYTES + 65536)
 
 /* A checkpoint whose root must equal the rebuilt root at its size. */
 struct audit_cp {
@@ -99,10 +98,7 @@ struct audit {
 	sqlite3 *db;
 	struct note_verifier key;
 	const char *key_source;
-	unsigned char (*recipients)[ENVELOPE_KEY_ID_BYTES];
-	size_t nrecipients;
-	unsigned char (*seen)[ENVELOPE_KEY_ID_BYTES];
-	size_t nseen;
+	struct audit_given_keys keys;
 	struct audit_cp *cps;
 	size_t ncps, nstored, ngiven;
 	struct audit_leaf *leaves;
@@ -161,19 +157,6 @@ audit_fail(struct audit *a, const char *fmt, ...)
 	vsnprintf(a->error, sizeof a->error, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-static void
-hex(char *out, const unsigned char *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 /* ---- opening, read-only and immutable ---- */
@@ -705,61 +688,26 @@ audit_stored_checkpoints(struct audit *a)
 static int
 audit_given_checkpoint(struct audit *a, const char *file)
 {
-	struct note_checkpoint cp;
-	unsigned char *buf = NULL;
-	const char *note;
-	size_t len, n, i;
-	json_t *j = NULL, *v;
-	int ns, rc = -1;
+	struct audit_given g;
+	char why[1200];
 
-	if (fileio_read_all(file, AUDIT_MAX_FILE, &buf, &len) == -1) {
-		tool_error("audit: %s: %s", file, strerror(errno));
+	/* Named by its own file, not the input's. */
+	if (audit_given_read(file, &a->key, &g, why, sizeof why) == -1) {
+		tool_error("audit: %s", why);
 		return -1;
 	}
-	note = (const char *)buf;
-	for (i = 0; i < len && isspace(buf[i]); i++)
-		;
-	if (i < len && buf[i] == '{') {
-		if ((j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL)) ==
-			NULL ||
-		    !json_is_string(v = json_object_get(j, "checkpoint"))) {
-			tool_error("audit: %s: not a receipt: no \"checkpoint\" string", file);
-			goto done;
-		}
-		note = json_string_value(v);
-		len = json_string_length(v);
-	}
-	if ((ns = note_checkpoint_open(&cp, note, len, &a->key)) != NOTE_OK) {
-		tool_error("audit: %s: checkpoint: does not verify with the log key: %s%s", file,
-		    note_status_message(ns),
-		    ns == NOTE_ERR_UNKNOWN_KEY ? " (signed by another key)" : "");
-		goto done;
-	}
-	a->cps[a->ncps].size = cp.size;
-	memcpy(a->cps[a->ncps].root, cp.root, TLOG_HASH_BYTES);
+	a->cps[a->ncps].size = g.cp.size;
+	memcpy(a->cps[a->ncps].root, g.cp.root, TLOG_HASH_BYTES);
 	a->cps[a->ncps].file = file;
 	a->ncps++;
 	a->ngiven++;
-	if (j != NULL && json_is_integer(v = json_object_get(j, "index"))) {
-		struct audit_leaf *l = &a->leaves[a->nleaves];
-		json_t *lh = json_object_get(j, "leaf_hash");
-		if (json_integer_value(v) < 0 || !json_is_string(lh) ||
-		    sodium_base642bin(l->leaf, sizeof l->leaf, json_string_value(lh),
-			json_string_length(lh), NULL, &n, NULL,
-			sodium_base64_VARIANT_ORIGINAL) != 0 ||
-		    n != TLOG_HASH_BYTES) {
-			tool_error("audit: %s: receipt: bad index or leaf_hash", file);
-			goto done;
-		}
-		l->index = (uint64_t)json_integer_value(v);
-		l->file = file;
+	if (g.receipt) {
+		a->leaves[a->nleaves].index = g.index;
+		memcpy(a->leaves[a->nleaves].leaf, g.leaf, TLOG_HASH_BYTES);
+		a->leaves[a->nleaves].file = file;
 		a->nleaves++;
 	}
-	rc = 0;
-done:
-	json_decref(j);
-	free(buf);
-	return rc;
+	return 0;
 }
 
 /* ---- 3 and 4: rows, leaves, tree ---- */
@@ -839,27 +787,10 @@ audit_roots(struct audit *a, const struct tlog_tree *t, size_t *pos, uint64_t *o
 static int
 audit_key_id(struct audit *a, uint64_t idx, const unsigned char id[ENVELOPE_KEY_ID_BYTES])
 {
-	char idhex[2 * ENVELOPE_KEY_ID_BYTES + 1];
-	size_t i;
+	char why[256];
 
-	if (a->nrecipients > 0) {
-		for (i = 0; i < a->nrecipients; i++)
-			if (memcmp(a->recipients[i], id, ENVELOPE_KEY_ID_BYTES) == 0)
-				break;
-		if (i == a->nrecipients) {
-			hex(idhex, id, ENVELOPE_KEY_ID_BYTES);
-			return audit_fail(a,
-			    "entry %llu: recipient key id %s was never a recipient",
-			    (unsigned long long)idx, idhex);
-		}
-	}
-	for (i = 0; i < a->nseen; i++)
-		if (memcmp(a->seen[i], id, ENVELOPE_KEY_ID_BYTES) == 0)
-			return 0;
-	if (a->nseen == AUDIT_MAX_KEY_IDS)
-		return audit_fail(a, "entry %llu: more than %d distinct recipient key ids",
-		    (unsigned long long)idx, AUDIT_MAX_KEY_IDS);
-	memcpy(a->seen[a->nseen++], id, ENVELOPE_KEY_ID_BYTES);
+	if (audit_given_key_id(&a->keys, idx, id, why, sizeof why) == -1)
+		return audit_fail(a, "%s", why);
 	return 0;
 }
 
@@ -1283,22 +1214,14 @@ audit_read_line(const char *file, char *out, size_t outlen)
 static int
 audit_recipient(struct audit *a, const char *file)
 {
-	struct keyfile_public pk;
-	unsigned char *buf;
-	size_t len;
-	int st;
+	char why[1200];
 
-	if (fileio_read_all(file, 4096, &buf, &len) == -1) {
-		tool_error("audit: %s: %s", file, strerror(errno));
+	if (audit_given_recipient(file, a->keys.recipients[a->keys.nrecipients], why,
+		sizeof why) == -1) {
+		tool_error("audit: %s", why);
 		return -1;
 	}
-	st = keyfile_public_parse((const char *)buf, len, &pk);
-	free(buf);
-	if (st != 0) {
-		tool_error("audit: %s: %s", file, status_message(st));
-		return -1;
-	}
-	memcpy(a->recipients[a->nrecipients++], pk.key_id, ENVELOPE_KEY_ID_BYTES);
+	a->keys.nrecipients++;
 	return 0;
 }
 
@@ -1365,7 +1288,7 @@ cmd_audit(int argc, char **argv)
 		    audit_usage, "--verifier-key and --verifier-key-file exclude each other");
 		goto done;
 	}
-	if (ngiven > AUDIT_MAX_GIVEN || npubs > AUDIT_MAX_KEY_IDS) {
+	if (ngiven > AUDIT_MAX_GIVEN || npubs > AUDIT_GIVEN_KEY_IDS_MAX) {
 		rc = tool_usage_error(audit_usage, "too many --checkpoint or --recipient options");
 		goto done;
 	}
@@ -1394,8 +1317,8 @@ cmd_audit(int argc, char **argv)
 		    : TOOL_EXIT_FAIL;
 		goto done;
 	}
-	if ((a.recipients = calloc(npubs + 1, sizeof *a.recipients)) == NULL ||
-	    (a.seen = calloc(AUDIT_MAX_KEY_IDS, sizeof *a.seen)) == NULL ||
+	if ((a.keys.recipients = calloc(npubs + 1, sizeof *a.keys.recipients)) == NULL ||
+	    (a.keys.seen = calloc(AUDIT_GIVEN_KEY_IDS_MAX, sizeof *a.keys.seen)) == NULL ||
 	    (a.leaves = calloc(ngiven + 1, sizeof *a.leaves)) == NULL ||
 	    (a.cps = calloc(ngiven + 1, sizeof *a.cps)) == NULL) {
 		tool_error("out of memory");
@@ -1424,7 +1347,7 @@ cmd_audit(int argc, char **argv)
 		printf(", days %s to %s", a.first_day, a.last_day);
 	printf(", %zu recipient key id%s, %zu stored and %zu given checkpoint%s verified, "
 	       "%llu tree node%s match\n",
-	    a.nseen, a.nseen == 1 ? "" : "s", a.nstored, a.ngiven, a.ngiven == 1 ? "" : "s",
+	    a.keys.nseen, a.keys.nseen == 1 ? "" : "s", a.nstored, a.ngiven, a.ngiven == 1 ? "" : "s",
 	    (unsigned long long)a.nodes_matched, a.nodes_matched == 1 ? "" : "s");
 	printf("log key: %s\n", a.key_source);
 	rc = TOOL_EXIT_OK;
@@ -1435,8 +1358,8 @@ done:
 		tool_error("audit: %s: %s", a.input, a.error);
 	if (a.db != NULL)
 		sqlite3_close(a.db);
-	free(a.recipients);
-	free(a.seen);
+	free(a.keys.recipients);
+	free(a.keys.seen);
 	free(a.leaves);
 	free(a.cps);
 	free(given);

@@ -118,8 +118,25 @@ test('audit: the untouched copy passes, with every receipt', () => {
   // had been replaced by one with the same checkpoints).
   const forged = path.join(ctx.dir, 'forged-receipt.json');
   const r5 = ctx.receipts.find((x) => x.index === 5);
-  fs.writeFileSync(forged, JSON.stringify(Object.assign({}, r5, { leaf_hash: ctx.receipts.find((x) => x.index === 6).leaf_hash })));
+  const otherLeaf = ctx.receipts.find((x) => x.index === 6).leaf_hash;
+  // With its inclusion proof, the receipt refutes itself before the
+  // database is read.
+  fs.writeFileSync(forged, JSON.stringify(Object.assign({}, r5, { leaf_hash: otherLeaf })));
+  let rf = audit(file, ['--checkpoint', forged]);
+  assert.strictEqual(rf.status, 1);
+  assert.strictEqual(rf.stderr, 'sealtip: audit: ' + forged + ': receipt: its inclusion proof of entry 5 does not ' +
+    'verify against its own checkpoint at size ' + r5.tree_size + '\n');
+  // Without it, the entry in the database refutes it.
+  const noProof = Object.assign({}, r5, { leaf_hash: otherLeaf });
+  delete noProof.inclusion_proof;
+  fs.writeFileSync(forged, JSON.stringify(noProof));
   assertFails(audit(file, ['--checkpoint', forged]), file, /: entry 5: not the envelope of the receipt .*forged-receipt\.json/);
+  // The page's saved receipt ({"receipt": ...}) is read as well.
+  const saved = path.join(ctx.dir, 'saved-receipt.json');
+  fs.writeFileSync(saved, JSON.stringify({ format: 'sealtip-receipt-v1', receipt: r5 }));
+  rf = audit(file, ['--checkpoint', saved]);
+  assert.strictEqual(rf.status, 0, rf.stderr);
+  assert.match(rf.stdout, / 1 given checkpoint verified/);
   // The key from a file (as sealtipd --print-verifier-key writes it).
   const keyFile = path.join(ctx.dir, 'log.vkey');
   fs.writeFileSync(keyFile, ctx.vkey + '\n');

@@ -237,7 +237,14 @@ test('export log: open verifies, remembers, warns about gaps, refuses forgeries,
   r = h.runTool(['audit', path.join(dir, 'all11.bin'), '--verifier-key', vkey, '--checkpoint', rc3], { encoding: 'utf8' });
   assert.strictEqual(r.status, 0, r.stderr);
   assert.match(r.stdout, /1 given checkpoint verified, 0 not checkable/);
+  // A receipt that lies about its leaf: its own proof refutes it first;
+  // without the proof, the entry in the file does.
   const lied = Object.assign({}, receipts[3], { leaf_hash: receipts[4].leaf_hash });
+  fs.writeFileSync(path.join(dir, 'lied.json'), JSON.stringify(lied));
+  r = h.runTool(['audit', path.join(dir, 'all11.bin'), '--verifier-key', vkey, '--checkpoint', path.join(dir, 'lied.json')], { encoding: 'utf8' });
+  assert.strictEqual(r.status, 1);
+  assert.match(r.stderr, /lied\.json: receipt: its inclusion proof of entry 3 does not verify against its own checkpoint at size 4$/m);
+  delete lied.inclusion_proof;
   fs.writeFileSync(path.join(dir, 'lied.json'), JSON.stringify(lied));
   r = h.runTool(['audit', path.join(dir, 'all11.bin'), '--verifier-key', vkey, '--checkpoint', path.join(dir, 'lied.json')], { encoding: 'utf8' });
   assert.strictEqual(r.status, 1);
