@@ -6,6 +6,10 @@ import assert from 'node:assert';
 import crypto from 'node:crypto';
 import { sha256, solve, solveNative, leadingZeroBits, toHex } from '../../web/pow-worker.js';
 
+// The worker uses the global Web Crypto of browsers; Debian 12's Node 18
+// has it only as crypto.webcrypto.
+if (globalThis.crypto === undefined) globalThis.crypto = crypto.webcrypto;
+
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
 
 function zeroBitsReference(challenge, leaf, nonce) {
