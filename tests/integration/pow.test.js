@@ -141,8 +141,16 @@ test('pow: an expired challenge is refused (--pow-ttl 1)', async (t) => {
   await h.sleep(2100);
   assertRefused(await h.post(srv, basic, { 'Sealtip-Pow': header }), 429, 'pow_expired');
   assert.strictEqual(h.dbState(srv), before, 'database changed');
-  // A fresh one right away works.
-  assert.strictEqual((await h.postPow(srv, basic)).status, 201);
+  // A fresh one right away works. Expiry is in whole seconds, so with a
+  // 1-second validity a challenge taken late in a second lives only until
+  // the next: take it just after a second begins (and, should a slow
+  // sanitizer build still cross the boundary, a fresh one once more).
+  let status;
+  for (let attempt = 0; attempt < 3 && status !== 201; attempt++) {
+    while (Date.now() % 1000 > 50) await h.sleep(5);
+    status = (await h.postPow(srv, basic)).status;
+  }
+  assert.strictEqual(status, 201);
 });
 
 test('pow: --pow-bits 0 asks nothing, and the challenge says so', async (t) => {
