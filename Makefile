@@ -43,10 +43,11 @@ web-skipped:
 	@echo "  (the page and $(BUILD)/web.manifest are not built: run make deps first)"
 
 help:
-	@echo "make          build $(BUILD)/sealtip"
+	@echo "make          build $(BUILD)/sealtip, $(BUILD)/sealtipd, the page and its manifest"
 	@echo "make run      install dependencies, build, start a demo"
 	@echo "make test     install dependencies, build, run every test (also under ASan+UBSan)"
-	@echo "make valgrind unit and CLI tests under valgrind memcheck (slow; for CI)"
+	@echo "make valgrind unit and CLI tests under valgrind memcheck (about 10 minutes)"
+	@echo "make fuzz     libFuzzer on every target, FUZZ_SECONDS each (default 600)"
 	@echo "make bench    benchmarks (not tests): ratios to raw limits measured in the same run"
 	@echo "make deps     install missing Debian packages (as root) or print the command"
 	@echo "make format   apply .clang-format to C sources"
