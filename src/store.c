@@ -529,34 +529,7 @@ store_checkpoint_put(struct store *s, uint64_t size, const char *note, size_t le
 int
 store_checkpoint_latest(struct store *s, uint64_t *size, char *note, size_t cap, size_t *len)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1, step;
-	size_t n;
-
-	*len = 0;
-	if (sqlite3_prepare_v2(s->db,
-		"SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1", -1, &st,
-		NULL) != SQLITE_OK)
-		goto done;
-	step = sqlite3_step(st);
-	if (step == SQLITE_DONE) {
-		rc = 0;
-		goto done;
-	}
-	if (step != SQLITE_ROW || sqlite3_column_int64(st, 0) < 0 ||
-	    sqlite3_column_text(st, 1) == NULL)
-		goto done;
-	n = (size_t)sqlite3_column_bytes(st, 1);
-	if (n >= cap)
-		goto done;
-	*size = (uint64_t)sqlite3_column_int64(st, 0);
-	memcpy(note, sqlite3_column_text(st, 1), n);
-	note[n] = '\0';
-	*len = n;
-	rc = 1;
-done:
-	sqlite3_finalize(st);
-	return rc;
+	return store_checkpoint_at_most(s, INT64_MAX, size, note, cap, len);
 }
 
 int
