@@ -85,35 +85,15 @@ http_reply_json(struct MHD_Connection *conn, unsigned status, const char *json, 
 	return http_queue(conn, status, r, 1);
 }
 
-enum MHD_Result
-http_reply_error(
-    struct MHD_Connection *conn, unsigned status, const char *code, const char *message)
-{
-	json_t *o;
-	char *body;
-	enum MHD_Result ret;
-
-	if ((o = json_pack("{s:s, s:s}", "error", code, "message", message)) == NULL)
-		return MHD_NO;
-	body = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (body == NULL)
-		return MHD_NO;
-	ret = http_reply_json(conn, status, body, strlen(body));
-	free(body);
-	return ret;
-}
-
+/* Compact JSON of o (released) with status and, if name, one more header. */
 static enum MHD_Result
-reply_route_error(struct MHD_Connection *conn, const struct route_error *e)
+http_reply_json_header(struct MHD_Connection *conn, unsigned status, json_t *o,
+    const char *name, const char *value)
 {
 	struct MHD_Response *r;
-	json_t *o;
 	char *body;
 
-	if (e->allow == NULL)
-		return http_reply_error(conn, e->status, e->code, e->message);
-	if ((o = json_pack("{s:s, s:s}", "error", e->code, "message", e->message)) == NULL)
+	if (o == NULL)
 		return MHD_NO;
 	body = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -125,8 +105,37 @@ reply_route_error(struct MHD_Connection *conn, const struct route_error *e)
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "Allow", e->allow);
-	return http_queue(conn, e->status, r, 1);
+	if (name != NULL)
+		MHD_add_response_header(r, name, value);
+	return http_queue(conn, status, r, 1);
+}
+
+enum MHD_Result
+http_reply_object(struct MHD_Connection *conn, unsigned status, json_t *o)
+{
+	return http_reply_json_header(conn, status, o, NULL, NULL);
+}
+
+enum MHD_Result
+http_reply_error_with(struct MHD_Connection *conn, unsigned status, const char *code,
+    const char *message, const char *name, const char *value)
+{
+	return http_reply_json_header(conn, status,
+	    json_pack("{s:s, s:s}", "error", code, "message", message), name, value);
+}
+
+enum MHD_Result
+http_reply_error(
+    struct MHD_Connection *conn, unsigned status, const char *code, const char *message)
+{
+	return http_reply_error_with(conn, status, code, message, NULL, NULL);
+}
+
+static enum MHD_Result
+reply_route_error(struct MHD_Connection *conn, const struct route_error *e)
+{
+	return http_reply_error_with(
+	    conn, e->status, e->code, e->message, e->allow != NULL ? "Allow" : NULL, e->allow);
 }
 
 size_t

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <microhttpd.h>
 
 #include "config.h"
@@ -88,6 +89,15 @@ enum MHD_Result http_queue(
  * every security header. */
 enum MHD_Result http_reply_error(
     struct MHD_Connection *conn, unsigned status, const char *code, const char *message);
+
+/* Queues the JSON error with one more header (name: value), e.g. Allow or
+ * Retry-After. */
+enum MHD_Result http_reply_error_with(struct MHD_Connection *conn, unsigned status,
+    const char *code, const char *message, const char *name, const char *value);
+
+/* Queues o as the compact JSON body with status, and releases o; NULL (a
+ * failed json_pack) gives MHD_NO. */
+enum MHD_Result http_reply_object(struct MHD_Connection *conn, unsigned status, json_t *o);
 
 /* Queues a JSON body (copied) with status. */
 enum MHD_Result http_reply_json(

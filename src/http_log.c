@@ -108,21 +108,11 @@ reply_proof(struct MHD_Connection *conn, const char *ka, uint64_t a, const char 
     const unsigned char (*proof)[TLOG_HASH_BYTES], size_t len)
 {
 	json_t *o, *arr;
-	char *body;
-	enum MHD_Result ret;
 
 	if ((arr = http_log_proof_json(proof, len)) == NULL)
 		return MHD_NO;
 	o = json_pack("{s:I, s:I, s:o}", ka, (json_int_t)a, kb, (json_int_t)b, "proof", arr);
-	if (o == NULL)
-		return MHD_NO;
-	body = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (body == NULL)
-		return MHD_NO;
-	ret = http_reply_json(conn, MHD_HTTP_OK, body, strlen(body));
-	free(body);
-	return ret;
+	return http_reply_object(conn, MHD_HTTP_OK, o);
 }
 
 enum MHD_Result

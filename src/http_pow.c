@@ -11,19 +11,9 @@ http_pow_challenge(struct http_app *app, struct MHD_Connection *conn)
 {
 	char challenge[POW_CHALLENGE_B64_LEN + 1];
 	json_t *o;
-	char *body;
-	enum MHD_Result ret;
 
 	pow_gate_challenge(&app->pow, (uint64_t)time(NULL), challenge);
 	o = json_pack("{s:s, s:i, s:i}", "challenge", challenge, "bits", (int)app->pow.bits,
 	    "expires_in", (int)app->pow.ttl);
-	if (o == NULL)
-		return MHD_NO;
-	body = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (body == NULL)
-		return MHD_NO;
-	ret = http_reply_json(conn, 200, body, strlen(body));
-	free(body);
-	return ret;
+	return http_reply_object(conn, 200, o);
 }

@@ -78,29 +78,14 @@ refuse(struct MHD_Connection *conn, unsigned status, const char *code, const cha
 static enum MHD_Result
 refuse_busy(struct MHD_Connection *conn)
 {
-	struct MHD_Response *r;
-	json_t *o;
-	char *body, retry[16];
+	char retry[16];
 
 	printf("sealtipd: report refused: 503 busy\n");
 	fflush(stdout);
-	o = json_pack("{s:s, s:s}", "error", "busy", "message",
-	    "the server is receiving as many reports as it can; send it again in a few seconds");
-	if (o == NULL)
-		return MHD_NO;
-	body = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (body == NULL)
-		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(body);
-		return MHD_NO;
-	}
 	snprintf(retry, sizeof retry, "%d", QUOTA_RETRY_AFTER);
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "Retry-After", retry);
-	return http_queue(conn, 503, r, 1);
+	return http_reply_error_with(conn, 503, "busy",
+	    "the server is receiving as many reports as it can; send it again in a few seconds",
+	    "Retry-After", retry);
 }
 
 /* The admission refusals (docs/api.md): 507 will not pass by retrying soon,
@@ -195,8 +180,6 @@ reply_receipt(struct http_app *app, struct MHD_Connection *conn, const struct wr
 	const unsigned char(*path)[TLOG_HASH_BYTES] = NULL;
 	size_t path_len = 0;
 	json_t *o, *proof;
-	char *body;
-	enum MHD_Result ret;
 
 	sodium_bin2base64(
 	    b64, sizeof b64, row->leaf_hash, STORE_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL);
@@ -231,13 +214,7 @@ reply_receipt(struct http_app *app, struct MHD_Connection *conn, const struct wr
 			return MHD_NO;
 		}
 	}
-	body = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (body == NULL)
-		return MHD_NO;
-	ret = http_reply_json(conn, 201, body, strlen(body));
-	free(body);
-	return ret;
+	return http_reply_object(conn, 201, o);
 }
 
 enum MHD_Result
