@@ -97,19 +97,6 @@ audit_url_fail(const struct audit_url *a, const char *fmt, ...)
 	return -1;
 }
 
-static void
-audit_url_hex(char *out, const unsigned char *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Strict base64 of exactly one hash, the whole string. */
 /* GET path, which must answer 200; the body is the caller's to free. */
 static int
@@ -274,7 +261,7 @@ audit_url_manifest_read(struct audit_url *a)
 	sha256_init(&h);
 	sha256_update(&h, buf, len);
 	sha256_final(&h, digest);
-	audit_url_hex(a->manifest_hash, digest, sizeof digest);
+	sodium_bin2hex(a->manifest_hash, sizeof a->manifest_hash, digest, sizeof digest);
 	if ((a->web = calloc(AUDIT_URL_MANIFEST_FILES, sizeof *a->web)) == NULL) {
 		tool_error("out of memory");
 		goto done;
@@ -739,8 +726,8 @@ audit_url_web_file(struct audit_url *a, const char *path, const struct audit_url
 	sha256_update(&h, body, len);
 	sha256_final(&h, digest);
 	if (memcmp(digest, f->hash, TLOG_HASH_BYTES) != 0) {
-		audit_url_hex(got, digest, sizeof digest);
-		audit_url_hex(want, f->hash, sizeof f->hash);
+		sodium_bin2hex(got, sizeof got, digest, sizeof digest);
+		sodium_bin2hex(want, sizeof want, f->hash, sizeof f->hash);
 		audit_url_fail(a,
 		    "web: %s: the served bytes differ from %s (sha256 %s, the manifest says %s): "
 		    "the server serves an altered file",

@@ -45,19 +45,6 @@ init_once(void)
 }
 
 static void
-hex(char *out, const unsigned char *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static void
 fuzz_header(const uint8_t *data, size_t size)
 {
 	unsigned char challenge[POW_CHALLENGE_BYTES], leaf[POW_LEAF_BYTES], nonce[POW_NONCE_BYTES];
@@ -76,8 +63,8 @@ fuzz_header(const uint8_t *data, size_t size)
 	if (pow_gate_parse(header, challenge, leaf, nonce) == 0) {
 		sodium_bin2base64(b64, sizeof b64, challenge, sizeof challenge,
 		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-		hex(leaf_hex, leaf, sizeof leaf);
-		hex(nonce_hex, nonce, sizeof nonce);
+		sodium_bin2hex(leaf_hex, sizeof leaf_hex, leaf, sizeof leaf);
+		sodium_bin2hex(nonce_hex, sizeof nonce_hex, nonce, sizeof nonce);
 		snprintf(canonical, sizeof canonical, "challenge=%s; leaf=%s; nonce=%s", b64,
 		    leaf_hex, nonce_hex);
 		if (pow_gate_parse(canonical, challenge2, leaf2, nonce2) != 0 ||
