@@ -55,8 +55,8 @@ spool_open(struct spool *sp, int dirfd, uint64_t content_length, const struct sp
 	sp->fd = -1;
 	sp->expected = content_length;
 	sp->keys = keys;
-	crypto_hash_sha256_init(&sp->leaf);
-	crypto_hash_sha256_update(&sp->leaf, &leaf_prefix, 1);
+	sha256_init(&sp->leaf);
+	sha256_update(&sp->leaf, &leaf_prefix, 1);
 	if (content_length <= SPOOL_MEMORY_BYTES)
 		return (sp->mem = malloc(content_length > 0 ? content_length : 1)) != NULL ? 0 : -1;
 	if ((sp->fd = open_unnamed(dirfd)) == -1)
@@ -138,7 +138,7 @@ spool_write(struct spool *sp, const unsigned char *buf, size_t len)
 		if (parse_preamble(sp) != 0)
 			return 1;
 	}
-	crypto_hash_sha256_update(&sp->leaf, buf, len);
+	sha256_update(&sp->leaf, buf, len);
 	if (sp->mem != NULL) {
 		/* received was checked against expected, the buffer's size, above. */
 		memcpy(sp->mem + (sp->received - len), buf, len);
@@ -165,7 +165,7 @@ spool_finish(struct spool *sp, unsigned char leaf_hash[32])
 		return reject(sp, 400, "truncated", "the body ended before Content-Length");
 	if (!sp->preamble_done)
 		return reject(sp, 422, "bad_layout", "the body is too short to hold an envelope");
-	crypto_hash_sha256_final(&sp->leaf, leaf_hash);
+	sha256_final(&sp->leaf, leaf_hash);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "envelope.h"
+#include "sha256.h"
 
 /* Small reports (text, no attachments) skip the file: creating and freeing
  * an inode per upload costs more than the commit's share of an fsync. */
@@ -38,7 +39,7 @@ struct spool {
 	uint64_t expected;  /* Content-Length */
 	uint64_t received;
 	const struct spool_keys *keys;
-	crypto_hash_sha256_state leaf;
+	struct sha256 leaf;
 	unsigned char preamble[ENVELOPE_MAX_PREAMBLE_BYTES];
 	size_t pre_have;
 	int preamble_done;
