@@ -3,9 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-#include <sodium.h>
-
 #include "decimal.h"
 #include "http_log.h"
 #include "tlog.h"
@@ -50,24 +47,15 @@ parse_params(struct MHD_Connection *conn, struct params *p, uint64_t *a, uint64_
 	return 0;
 }
 
-json_t *
-http_log_proof_json(const unsigned char (*proof)[TLOG_HASH_BYTES], size_t len)
+void
+http_log_proof_write(struct jsonbuf *j, const unsigned char (*proof)[TLOG_HASH_BYTES], size_t len)
 {
-	char b64[sodium_base64_ENCODED_LEN(TLOG_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL)];
-	json_t *arr;
 	size_t i;
 
-	if ((arr = json_array()) == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		sodium_bin2base64(
-		    b64, sizeof b64, proof[i], TLOG_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL);
-		if (json_array_append_new(arr, json_string(b64)) != 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	}
-	return arr;
+	jsonbuf_array_begin(j);
+	for (i = 0; i < len; i++)
+		jsonbuf_base64(j, proof[i], TLOG_HASH_BYTES);
+	jsonbuf_array_end(j);
 }
 
 static int
@@ -107,12 +95,22 @@ static enum MHD_Result
 reply_proof(struct MHD_Connection *conn, const char *ka, uint64_t a, const char *kb, uint64_t b,
     const unsigned char (*proof)[TLOG_HASH_BYTES], size_t len)
 {
-	json_t *o, *arr;
+	char text[64 + HTTP_LOG_PROOF_JSON_MAX];
+	struct jsonbuf j;
+	long n;
 
-	if ((arr = http_log_proof_json(proof, len)) == NULL)
+	jsonbuf_init(&j, text, sizeof text);
+	jsonbuf_object_begin(&j);
+	jsonbuf_key(&j, ka);
+	jsonbuf_uint(&j, a);
+	jsonbuf_key(&j, kb);
+	jsonbuf_uint(&j, b);
+	jsonbuf_key(&j, "proof");
+	http_log_proof_write(&j, proof, len);
+	jsonbuf_object_end(&j);
+	if ((n = jsonbuf_finish(&j)) < 0)
 		return MHD_NO;
-	o = json_pack("{s:I, s:I, s:o}", ka, (json_int_t)a, kb, (json_int_t)b, "proof", arr);
-	return http_reply_object(conn, MHD_HTTP_OK, o);
+	return http_reply_json(conn, MHD_HTTP_OK, text, (size_t)n);
 }
 
 enum MHD_Result

@@ -4,9 +4,8 @@
 #ifndef SEALTIP_HTTP_LOG_H
 #define SEALTIP_HTTP_LOG_H
 
-#include <jansson.h>
-
 #include "http.h"
+#include "jsonbuf.h"
 #include "tlog.h"
 
 /* GET /api/v1/log/checkpoint: the latest signed note, text/plain. */
@@ -24,7 +23,10 @@ enum MHD_Result http_log_consistency(struct http_app *app, struct MHD_Connection
 int http_log_proof(struct http_app *app, int consistency, uint64_t a, uint64_t b,
     unsigned char proof[TLOG_MAX_PROOF][TLOG_HASH_BYTES], size_t *len);
 
-/* The proof as a JSON array of base64 strings (new reference), or NULL. */
-json_t *http_log_proof_json(const unsigned char (*proof)[TLOG_HASH_BYTES], size_t len);
+/* Room a proof takes as a JSON array of base64 strings. */
+#define HTTP_LOG_PROOF_JSON_MAX (2 + TLOG_MAX_PROOF * (3 + 44))
+
+/* Writes the proof as a JSON array of base64 strings. */
+void http_log_proof_write(struct jsonbuf *j, const unsigned char (*proof)[TLOG_HASH_BYTES], size_t len);
 
 #endif

@@ -4,7 +4,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
 #include <sodium.h>
 
 #include "decimal.h"
@@ -175,18 +174,14 @@ static enum MHD_Result
 reply_receipt(struct http_app *app, struct MHD_Connection *conn, const struct writer_job *job)
 {
 	const struct store_row *row = &job->row;
-	char b64[sodium_base64_ENCODED_LEN(STORE_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+	/* A checkpoint escaped, at worst six bytes for one, and a proof. */
+	char text[256 + 6 * NOTE_CHECKPOINT_MAX + HTTP_LOG_PROOF_JSON_MAX];
 	unsigned char fallback[TLOG_MAX_PROOF][TLOG_HASH_BYTES];
 	const unsigned char(*path)[TLOG_HASH_BYTES] = NULL;
 	size_t path_len = 0;
-	json_t *o, *proof;
+	struct jsonbuf j;
+	long n;
 
-	sodium_bin2base64(
-	    b64, sizeof b64, row->leaf_hash, STORE_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL);
-	o = json_pack("{s:I, s:s, s:I, s:s}", "index", (json_int_t)row->idx, "leaf_hash", b64,
-	    "size", (json_int_t)row->size, "day", row->day);
-	if (o == NULL)
-		return MHD_NO;
 	/* The writer made the proof from memory; should it not have, it is read
 	 * here. Stored and durable whatever happens: a receipt without the log
 	 * part (only if the database cannot be read) is still a 201. */
@@ -202,19 +197,28 @@ reply_receipt(struct http_app *app, struct MHD_Connection *conn, const struct wr
 			    (unsigned long long)row->idx);
 		}
 	}
+	jsonbuf_init(&j, text, sizeof text);
+	jsonbuf_object_begin(&j);
+	jsonbuf_key(&j, "index");
+	jsonbuf_uint(&j, row->idx);
+	jsonbuf_key(&j, "leaf_hash");
+	jsonbuf_base64(&j, row->leaf_hash, STORE_HASH_BYTES);
+	jsonbuf_key(&j, "size");
+	jsonbuf_uint(&j, row->size);
+	jsonbuf_key(&j, "day");
+	jsonbuf_string(&j, row->day, strlen(row->day));
 	if (path != NULL) {
-		proof = http_log_proof_json(path, path_len);
-		if (proof == NULL ||
-		    json_object_set_new(o, "tree_size", json_integer((json_int_t)job->tree_size)) !=
-			0 ||
-		    json_object_set_new(
-			o, "checkpoint", json_stringn(job->checkpoint, job->checkpoint_len)) != 0 ||
-		    json_object_set_new(o, "inclusion_proof", proof) != 0) {
-			json_decref(o);
-			return MHD_NO;
-		}
+		jsonbuf_key(&j, "tree_size");
+		jsonbuf_uint(&j, job->tree_size);
+		jsonbuf_key(&j, "checkpoint");
+		jsonbuf_string(&j, job->checkpoint, job->checkpoint_len);
+		jsonbuf_key(&j, "inclusion_proof");
+		http_log_proof_write(&j, path, path_len);
 	}
-	return http_reply_object(conn, 201, o);
+	jsonbuf_object_end(&j);
+	if ((n = jsonbuf_finish(&j)) < 0)
+		return MHD_NO;
+	return http_reply_json(conn, 201, text, (size_t)n);
 }
 
 enum MHD_Result
