@@ -268,6 +268,8 @@ fail:
 	return -1;
 }
 
+static char stdout_buffer[BUFSIZ];
+
 /* Once everything is open and before any thread starts: Landlock, then the
  * seccomp filter (docs/server.md, "Sandbox"). */
 static int
@@ -432,6 +434,11 @@ main(int argc, char **argv)
 		 keys, cfg.nrecipients, &cfg, &logkey, &app.config_json_len)) == NULL)
 		goto done;
 	app.webfd = open_web(cfg.web, &web_shown);
+	/* Our own buffer for stdout: glibc would otherwise size it on the first
+	 * printf with an ioctl (isatty) whenever stdout is a character device
+	 * such as /dev/null, and the filter kills the process for it. Flushed
+	 * by hand after each batch of lines. */
+	setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
 	if (confine(&app) == -1)
 		goto done;
 	/* Every thread started from here inherits the mask: only sigwait below

@@ -3,7 +3,8 @@ import test from 'node:test';
 import assert from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import * as h from './helpers.js';
 
 function run(args) {
@@ -69,4 +70,43 @@ test('sealtipd: config file, overridden by the command line', async (t) => {
   const r = run(['--config', badConf]);
   assert.strictEqual(r.status, 2);
   assert.match(r.stderr, /bad\.conf:2: unknown setting 'what'/);
+});
+
+// stdout on a character device that is not a terminal (/dev/null, as under
+// systemd's StandardOutput=null): glibc asks isatty with an ioctl on its first
+// printf, which the seccomp filter kills. The server must start, store and
+// stop cleanly all the same.
+test('sealtipd: stdout on /dev/null, under the sandbox', async (t) => {
+  const dir = h.tmpdir();
+  h.makeWeb(path.join(dir, 'web'));
+  const port = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const devnull = fs.openSync('/dev/null', 'w');
+  const child = spawn(h.SEALTIPD, ['--data', path.join(dir, 'data'), '--recipient', path.join(h.VECTORS, 'alice.pub'),
+    '--recipient', path.join(h.VECTORS, 'bob.pub'), '--listen', '127.0.0.1:' + port, '--web', path.join(dir, 'web'), '--pow-bits', '0'],
+  { stdio: ['ignore', devnull, 'pipe'] });
+  fs.closeSync(devnull);
+  let stderr = '';
+  child.stderr.on('data', (b) => { stderr += b; });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  t.after(() => child.kill('SIGKILL'));
+  const srv = { host: '127.0.0.1', port };
+  let res;
+  for (let i = 0; i < 100 && !res; i++) {
+    try {
+      res = await h.request(srv, 'GET', '/api/v1/config');
+    } catch {
+      await h.sleep(50);
+    }
+  }
+  assert.ok(res, 'sealtipd never answered: ' + stderr);
+  assert.strictEqual(res.status, 200);
+  assert.strictEqual((await h.post(srv, h.vector('basic'))).status, 201);
+  assert.strictEqual((await h.post(srv, h.vector('two-recipients'))).status, 201);
+  child.kill('SIGTERM');
+  assert.deepStrictEqual(await exited, { code: 0, signal: null }, stderr);
 });
