@@ -43,6 +43,8 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	if (tool_stdio_guard() == -1)
+		return TOOL_EXIT_FAIL;
 	if (argc < 2) {
 		usage(stderr);
 		return TOOL_EXIT_USAGE;

@@ -30,6 +30,7 @@
 #include "sandbox.h"
 #include "status.h"
 #include "store.h"
+#include "tool.h"
 #include "writer.h"
 
 #define SEALTIPD_DB_NAME "reports.db"
@@ -348,6 +349,8 @@ main(int argc, char **argv)
 	unsigned i;
 	MHD_socket quiesced;
 
+	if (tool_stdio_guard() == -1)
+		return 1;
 	if (sandbox_no_core_dumps() == -1) {
 		fprintf(stderr, "sealtipd: cannot turn core dumps off: %s\n", strerror(errno));
 		return 1;

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -13,6 +14,25 @@
 
 static int progress_drawn;
 static struct timespec progress_last;
+
+int
+tool_stdio_guard(void)
+{
+	int fd;
+
+	/* open returns the lowest free number: it fills the gaps in order. */
+	for (;;) {
+		if (fcntl(STDERR_FILENO, F_GETFD) != -1 && fcntl(STDOUT_FILENO, F_GETFD) != -1 &&
+		    fcntl(STDIN_FILENO, F_GETFD) != -1)
+			return 0;
+		if ((fd = open("/dev/null", O_RDWR)) == -1)
+			return -1;
+		if (fd > STDERR_FILENO) { /* cannot happen while one of 0-2 is free */
+			close(fd);
+			return -1;
+		}
+	}
+}
 
 void
 tool_error(const char *fmt, ...)

@@ -10,6 +10,12 @@ enum tool_exit {
 	TOOL_EXIT_USAGE = 2   /* the command line is wrong */
 };
 
+/* Opens /dev/null on whichever of fds 0, 1 and 2 is closed, before anything
+ * else is opened: otherwise the first file opened (a key, an export, an
+ * upload) would take the number of stdout and a printf would write into it.
+ * Returns 0, or -1 when /dev/null cannot be opened. For both programs. */
+int tool_stdio_guard(void);
+
 /* Prints "sealtip: " + the formatted text + newline on stderr. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -72,11 +72,10 @@ test('sealtipd: config file, overridden by the command line', async (t) => {
   assert.match(r.stderr, /bad\.conf:2: unknown setting 'what'/);
 });
 
-// stdout on a character device that is not a terminal (/dev/null, as under
-// systemd's StandardOutput=null): glibc asks isatty with an ioctl on its first
-// printf, which the seccomp filter kills. The server must start, store and
-// stop cleanly all the same.
-test('sealtipd: stdout on /dev/null, under the sandbox', async (t) => {
+// sealtipd started with its stdout somewhere the listening line cannot be
+// read from: on a free port found here, and polled until it answers.
+// closeStdout: started with fd 1 closed (sh's >&-), else on /dev/null.
+async function startBlind(t, closeStdout) {
   const dir = h.tmpdir();
   h.makeWeb(path.join(dir, 'web'));
   const port = await new Promise((resolve) => {
@@ -85,16 +84,21 @@ test('sealtipd: stdout on /dev/null, under the sandbox', async (t) => {
       s.close(() => resolve(p));
     });
   });
-  const devnull = fs.openSync('/dev/null', 'w');
-  const child = spawn(h.SEALTIPD, ['--data', path.join(dir, 'data'), '--recipient', path.join(h.VECTORS, 'alice.pub'),
-    '--recipient', path.join(h.VECTORS, 'bob.pub'), '--listen', '127.0.0.1:' + port, '--web', path.join(dir, 'web'), '--pow-bits', '0'],
-  { stdio: ['ignore', devnull, 'pipe'] });
-  fs.closeSync(devnull);
-  let stderr = '';
-  child.stderr.on('data', (b) => { stderr += b; });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const args = ['--data', path.join(dir, 'data'), '--recipient', path.join(h.VECTORS, 'alice.pub'),
+    '--recipient', path.join(h.VECTORS, 'bob.pub'), '--listen', '127.0.0.1:' + port,
+    '--web', path.join(dir, 'web'), '--pow-bits', '0'];
+  let child;
+  if (closeStdout) {
+    child = spawn('/bin/sh', ['-c', 'exec "$0" "$@" >&-', h.SEALTIPD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } else {
+    const devnull = fs.openSync('/dev/null', 'w');
+    child = spawn(h.SEALTIPD, args, { stdio: ['ignore', devnull, 'pipe'] });
+    fs.closeSync(devnull);
+  }
+  const srv = { host: '127.0.0.1', port, child, data: path.join(dir, 'data'), stderr: '' };
+  child.stderr.on('data', (b) => { srv.stderr += b; });
+  srv.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   t.after(() => child.kill('SIGKILL'));
-  const srv = { host: '127.0.0.1', port };
   let res;
   for (let i = 0; i < 100 && !res; i++) {
     try {
@@ -103,10 +107,32 @@ test('sealtipd: stdout on /dev/null, under the sandbox', async (t) => {
       await h.sleep(50);
     }
   }
-  assert.ok(res, 'sealtipd never answered: ' + stderr);
+  assert.ok(res, 'sealtipd never answered: ' + srv.stderr);
   assert.strictEqual(res.status, 200);
+  return srv;
+}
+
+// stdout on a character device that is not a terminal (/dev/null, as under
+// systemd's StandardOutput=null): glibc asks isatty with an ioctl on its first
+// printf, which the seccomp filter kills. The server must start, store and
+// stop cleanly all the same.
+test('sealtipd: stdout on /dev/null, under the sandbox', async (t) => {
+  const srv = await startBlind(t, false);
   assert.strictEqual((await h.post(srv, h.vector('basic'))).status, 201);
   assert.strictEqual((await h.post(srv, h.vector('two-recipients'))).status, 201);
-  child.kill('SIGTERM');
-  assert.deepStrictEqual(await exited, { code: 0, signal: null }, stderr);
+  srv.child.kill('SIGTERM');
+  assert.deepStrictEqual(await srv.exited, { code: 0, signal: null }, srv.stderr);
+});
+
+// Started with stdout closed, the first thing opened would take fd 1 (here
+// the listening socket) and every log line would be written into it. The
+// server puts /dev/null there first.
+test('sealtipd: started with stdout closed, fd 1 is /dev/null', async (t) => {
+  const srv = await startBlind(t, true);
+  assert.strictEqual(fs.readlinkSync(`/proc/${srv.child.pid}/fd/1`), '/dev/null');
+  assert.strictEqual((await h.post(srv, h.vector('basic'))).status, 201);
+  srv.child.kill('SIGTERM');
+  assert.deepStrictEqual(await srv.exited, { code: 0, signal: null }, srv.stderr);
+  const exp = h.exportDb(path.join(srv.data, 'reports.db'), { check: true });
+  assert.strictEqual(h.parseExport(exp.file).entries.length, 1);
 });
