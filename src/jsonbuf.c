@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "jsonbuf.h"
+#include "utf8.h"
 
 static void
 put(struct jsonbuf *j, const char *s, size_t len)
@@ -115,44 +116,13 @@ jsonbuf_uint(struct jsonbuf *j, uint64_t value)
 	put(j, digits, (size_t)n);
 }
 
-/* Length of the UTF-8 sequence at s (at most left bytes), or 0 when it is
- * not one: overlong forms, surrogates and code points past U+10FFFF are
- * refused, as jansson refuses them. */
-static size_t
-utf8_sequence(const unsigned char *s, size_t left)
-{
-	uint32_t cp;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n > left)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 static void
 put_string(struct jsonbuf *j, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run, n;
+	uint32_t cp;
 	char esc[6];
 
 	put(j, "\"", 1);
@@ -167,7 +137,7 @@ put_string(struct jsonbuf *j, const char *s, size_t len)
 		if (i == len)
 			break;
 		if (p[i] >= 0x80) {
-			if ((n = utf8_sequence(p + i, len - i)) == 0) {
+			if ((n = utf8_next(p + i, len - i, &cp)) == 0) {
 				j->failed = 1;
 				return;
 			}
