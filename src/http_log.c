@@ -95,7 +95,7 @@ static enum MHD_Result
 reply_proof(struct MHD_Connection *conn, const char *ka, uint64_t a, const char *kb, uint64_t b,
     const unsigned char (*proof)[TLOG_HASH_BYTES], size_t len)
 {
-	char text[64 + HTTP_LOG_PROOF_JSON_MAX];
+	char text[256 + HTTP_LOG_PROOF_JSON_MAX]; /* two 19-digit numbers, three keys */
 	struct jsonbuf j;
 	long n;
 

@@ -175,7 +175,7 @@ reply_receipt(struct http_app *app, struct MHD_Connection *conn, const struct wr
 {
 	const struct store_row *row = &job->row;
 	/* A checkpoint escaped, at worst six bytes for one, and a proof. */
-	char text[256 + 6 * NOTE_CHECKPOINT_MAX + HTTP_LOG_PROOF_JSON_MAX];
+	char text[512 + 6 * NOTE_CHECKPOINT_MAX + HTTP_LOG_PROOF_JSON_MAX];
 	unsigned char fallback[TLOG_MAX_PROOF][TLOG_HASH_BYTES];
 	const unsigned char(*path)[TLOG_HASH_BYTES] = NULL;
 	size_t path_len = 0;
@@ -216,8 +216,12 @@ reply_receipt(struct http_app *app, struct MHD_Connection *conn, const struct wr
 		http_log_proof_write(&j, path, path_len);
 	}
 	jsonbuf_object_end(&j);
-	if ((n = jsonbuf_finish(&j)) < 0)
+	/* text is sized for the largest receipt: this is a bug if it happens. */
+	if ((n = jsonbuf_finish(&j)) < 0) {
+		fprintf(stderr, "sealtipd: cannot write the receipt of report %llu\n",
+		    (unsigned long long)row->idx);
 		return MHD_NO;
+	}
 	return http_reply_json(conn, 201, text, (size_t)n);
 }
 
