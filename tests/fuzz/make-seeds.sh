@@ -176,5 +176,6 @@ cp "$tmp/cpext" "$n/text-checkpoint-extension"
 
 # fuzz_pow: its four seeds (two header values, two raw challenges) are
 # written by hand once and kept: nothing here regenerates or removes them.
+# fuzz_jsonbuf's six seeds likewise.
 
 echo "seeds: $(find "$out" -type f | wc -l) files in $out"
