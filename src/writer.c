@@ -289,11 +289,12 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 		if (store_next_index(w->store, &w->next_idx) != 0)
 			fprintf(stderr, "sealtipd: cannot read the next index\n");
 	}
+	/* Flushed by writer_main once the batch is answered: a slow log reader
+	 * must not hold back the receipts. */
 	for (j = batch; j != NULL; j = j->next)
 		if (j->stored)
 			printf("sealtipd: report %llu stored, %llu bytes\n",
 			    (unsigned long long)j->row.idx, (unsigned long long)j->row.size);
-	fflush(stdout);
 }
 
 static void *
@@ -323,6 +324,7 @@ writer_main(void *arg)
 			pthread_cond_broadcast(&w->finished);
 			pthread_mutex_unlock(&w->lock);
 		}
+		fflush(stdout);
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
