@@ -7,6 +7,7 @@
 #include "decimal.h"
 #include "export_stream.h"
 #include "http_export.h"
+#include "serverlog.h"
 #include "store.h"
 
 struct export_req {
@@ -35,7 +36,7 @@ export_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	if (n == 0)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (n < 0) {
-		fprintf(stderr, "sealtipd: export failed: %s\n", export_stream_error(x->es));
+		serverlog_error("sealtipd: export failed: %s", export_stream_error(x->es));
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	return n;
@@ -122,7 +123,7 @@ http_export(struct http_app *app, struct MHD_Connection *conn)
 	 * uncommitted rows, and holding it does not block the writer (WAL). */
 	if (store_open(&x->store, app->db_path, 0, err, sizeof err) == -1 ||
 	    export_stream_open(&x->es, x->store, first_index, since_size, err, sizeof err) == -1) {
-		fprintf(stderr, "sealtipd: export failed: %s\n", err);
+		serverlog_error("sealtipd: export failed: %s", err);
 		export_req_free(x);
 		return http_reply_error(conn, 500, "export_failed", "the export could not be made");
 	}
@@ -133,9 +134,8 @@ http_export(struct http_app *app, struct MHD_Connection *conn)
 		export_req_free(x);
 		return MHD_NO;
 	}
-	printf("sealtipd: export of %llu reports of %llu\n", (unsigned long long)count,
+	serverlog_info("sealtipd: export of %llu reports of %llu", (unsigned long long)count,
 	    (unsigned long long)tree_size);
-	fflush(stdout);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
 	MHD_add_response_header(
 	    r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, "attachment; filename=\"sealtip-export.bin\"");

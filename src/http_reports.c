@@ -9,6 +9,7 @@
 #include "decimal.h"
 #include "http_log.h"
 #include "http_reports.h"
+#include "serverlog.h"
 
 #define DISK_FULL_MESSAGE "the server's disk is nearly full; it takes no more reports for now"
 
@@ -68,8 +69,7 @@ upload_done(struct writer_job *job)
 static enum MHD_Result
 refuse(struct MHD_Connection *conn, unsigned status, const char *code, const char *message)
 {
-	printf("sealtipd: report refused: %u %s\n", status, code);
-	fflush(stdout);
+	serverlog_info("sealtipd: report refused: %u %s", status, code);
 	return http_reply_error(conn, status, code, message);
 }
 
@@ -79,8 +79,7 @@ refuse_busy(struct MHD_Connection *conn)
 {
 	char retry[16];
 
-	printf("sealtipd: report refused: 503 busy\n");
-	fflush(stdout);
+	serverlog_info("sealtipd: report refused: 503 busy");
 	snprintf(retry, sizeof retry, "%d", QUOTA_RETRY_AFTER);
 	return http_reply_error_with(conn, 503, "busy",
 	    "the server is receiving as many reports as it can; send it again in a few seconds",
@@ -193,7 +192,7 @@ reply_receipt(struct http_app *app, struct MHD_Connection *conn, const struct wr
 		    TLOG_OK) {
 			path = (const unsigned char(*)[TLOG_HASH_BYTES])fallback;
 		} else {
-			fprintf(stderr, "sealtipd: cannot read the proof of report %llu\n",
+			serverlog_error("sealtipd: cannot read the proof of report %llu",
 			    (unsigned long long)row->idx);
 		}
 	}
@@ -218,7 +217,7 @@ reply_receipt(struct http_app *app, struct MHD_Connection *conn, const struct wr
 	jsonbuf_object_end(&j);
 	/* text is sized for the largest receipt: this is a bug if it happens. */
 	if ((n = jsonbuf_finish(&j)) < 0) {
-		fprintf(stderr, "sealtipd: cannot write the receipt of report %llu\n",
+		serverlog_error("sealtipd: cannot write the receipt of report %llu",
 		    (unsigned long long)row->idx);
 		return MHD_NO;
 	}
@@ -239,9 +238,8 @@ http_reports(struct http_app *app, struct MHD_Connection *conn, struct http_requ
 		/* The idle timeout resets on every byte; this does not. */
 		if (elapsed > app->cfg->timeout &&
 		    (double)up->sp.received < elapsed * CONFIG_MIN_UPLOAD_RATE) {
-			printf("sealtipd: upload cut off: slower than %d bytes/s\n",
+			serverlog_info("sealtipd: upload cut off: slower than %d bytes/s",
 			    CONFIG_MIN_UPLOAD_RATE);
-			fflush(stdout);
 			return MHD_NO;
 		}
 		spool_write(&up->sp, (const unsigned char *)upload_data, *upload_data_size);

@@ -28,12 +28,15 @@
 #include "keyfile.h"
 #include "logkey.h"
 #include "sandbox.h"
+#include "serverlog.h"
 #include "status.h"
 #include "store.h"
 #include "tool.h"
 #include "writer.h"
 
 #define SEALTIPD_DB_NAME "reports.db"
+/* How long the last log lines may wait for a reader at exit. */
+#define SEALTIPD_LOG_WAIT_MS 2000
 
 /* Splits "host:port" or "[v6]:port" and binds a listening socket; *port
  * gets the real port (so --listen 127.0.0.1:0 works). */
@@ -497,14 +500,17 @@ main(int argc, char **argv)
 	else
 		printf("proof of work off\n");
 	fflush(stdout);
+	/* From here on log lines never wait for whoever reads them. */
+	if (serverlog_start() == -1)
+		fprintf(stderr, "sealtipd: warning: no thread for log lines; they are written "
+				"directly\n");
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 	}
-	printf("sealtipd: stopping\n");
-	fflush(stdout);
+	serverlog_info("sealtipd: stopping");
 	/* Stop accepting, let what is in flight finish, then close. */
 	quiesced = MHD_quiesce_daemon(d);
 	if (quiesced != MHD_INVALID_SOCKET)
@@ -522,10 +528,12 @@ done:
 	if (app.writer != NULL) {
 		writer_stats(app.writer, &commits, &rows);
 		writer_stop(app.writer);
-		if (exit_code == 0)
-			printf("sealtipd: stopped; %llu reports stored in %llu commits\n",
-			    (unsigned long long)rows, (unsigned long long)commits);
 	}
+	/* The last lines out, waiting a little for a reader that is slow. */
+	serverlog_stop(SEALTIPD_LOG_WAIT_MS);
+	if (app.writer != NULL && exit_code == 0)
+		printf("sealtipd: stopped; %llu reports stored in %llu commits\n",
+		    (unsigned long long)rows, (unsigned long long)commits);
 	if (app.conns.running && exit_code == 0) {
 		http_conns_stats(&app.conns, &cut_deadline, &cut_budget);
 		printf("sealtipd: connections cut: %llu at the header deadline, %llu over the "

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "serverlog.h"
 #include "writer.h"
 
 struct writer {
@@ -209,8 +210,7 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	ok = store_begin(w->store) == 0;
 	if (!ok) {
 		full = store_error_is_full(w->store);
-		fprintf(
-		    stderr, "sealtipd: cannot begin a transaction: %s\n", store_errmsg(w->store));
+		serverlog_error("sealtipd: cannot begin a transaction: %s", store_errmsg(w->store));
 	}
 	for (j = batch; ok && j != NULL; j = j->next) {
 		j->row.idx = idx;
@@ -222,7 +222,7 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 			/* The leaf joins the log in the same transaction. */
 			if (tlog_tree_append(&w->tree, j->row.leaf_hash, &w->tls) != TLOG_OK) {
 				full = store_error_is_full(w->store);
-				fprintf(stderr, "sealtipd: cannot store log nodes: %s\n",
+				serverlog_error("sealtipd: cannot store log nodes: %s",
 				    store_errmsg(w->store));
 				ok = 0;
 				break;
@@ -233,7 +233,7 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 			n++;
 		} else {
 			j->full = store_error_is_full(w->store);
-			fprintf(stderr, "sealtipd: a report could not be stored: %s\n",
+			serverlog_error("sealtipd: a report could not be stored: %s",
 			    store_errmsg(w->store));
 			/* sqlite may have rolled back the whole transaction (a full
 			 * disk): the rows before this one are gone too. */
@@ -248,14 +248,13 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	if (ok && n > 0 &&
 	    (sign_checkpoint(w, note, &note_len) != 0 ||
 		store_checkpoint_put(w->store, w->tree.size, note, note_len) != 0)) {
-		fprintf(
-		    stderr, "sealtipd: cannot store the checkpoint: %s\n", store_errmsg(w->store));
+		serverlog_error("sealtipd: cannot store the checkpoint: %s", store_errmsg(w->store));
 		full = store_error_is_full(w->store);
 		store_rollback(w->store);
 		ok = 0;
 	}
 	if (ok && store_commit(w->store) != 0) {
-		fprintf(stderr, "sealtipd: commit failed: %s\n", store_errmsg(w->store));
+		serverlog_error("sealtipd: commit failed: %s", store_errmsg(w->store));
 		full = store_error_is_full(w->store);
 		store_rollback(w->store);
 		ok = 0;
@@ -287,13 +286,11 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 		}
 		/* Re-read the index: what failed left no row behind. */
 		if (store_next_index(w->store, &w->next_idx) != 0)
-			fprintf(stderr, "sealtipd: cannot read the next index\n");
+			serverlog_error("sealtipd: cannot read the next index");
 	}
-	/* Flushed by writer_main once the batch is answered: a slow log reader
-	 * must not hold back the receipts. */
 	for (j = batch; j != NULL; j = j->next)
 		if (j->stored)
-			printf("sealtipd: report %llu stored, %llu bytes\n",
+			serverlog_info("sealtipd: report %llu stored, %llu bytes",
 			    (unsigned long long)j->row.idx, (unsigned long long)j->row.size);
 }
 
@@ -324,7 +321,6 @@ writer_main(void *arg)
 			pthread_cond_broadcast(&w->finished);
 			pthread_mutex_unlock(&w->lock);
 		}
-		fflush(stdout);
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);

@@ -74,8 +74,8 @@ test('sealtipd: config file, overridden by the command line', async (t) => {
 
 // sealtipd started with its stdout somewhere the listening line cannot be
 // read from: on a free port found here, and polled until it answers.
-// closeStdout: started with fd 1 closed (sh's >&-), else on /dev/null.
-async function startBlind(t, closeStdout) {
+// stdout: 'closed' (sh's >&-), 'devnull', or a file descriptor to pass.
+async function startBlind(t, stdout) {
   const dir = h.tmpdir();
   h.makeWeb(path.join(dir, 'web'));
   const port = await new Promise((resolve) => {
@@ -88,12 +88,14 @@ async function startBlind(t, closeStdout) {
     '--recipient', path.join(h.VECTORS, 'bob.pub'), '--listen', '127.0.0.1:' + port,
     '--web', path.join(dir, 'web'), '--pow-bits', '0'];
   let child;
-  if (closeStdout) {
+  if (stdout === 'closed') {
     child = spawn('/bin/sh', ['-c', 'exec "$0" "$@" >&-', h.SEALTIPD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } else {
+  } else if (stdout === 'devnull') {
     const devnull = fs.openSync('/dev/null', 'w');
     child = spawn(h.SEALTIPD, args, { stdio: ['ignore', devnull, 'pipe'] });
     fs.closeSync(devnull);
+  } else {
+    child = spawn(h.SEALTIPD, args, { stdio: ['ignore', stdout, 'pipe'] });
   }
   const srv = { host: '127.0.0.1', port, child, data: path.join(dir, 'data'), stderr: '' };
   child.stderr.on('data', (b) => { srv.stderr += b; });
@@ -117,7 +119,7 @@ async function startBlind(t, closeStdout) {
 // printf, which the seccomp filter kills. The server must start, store and
 // stop cleanly all the same.
 test('sealtipd: stdout on /dev/null, under the sandbox', async (t) => {
-  const srv = await startBlind(t, false);
+  const srv = await startBlind(t, 'devnull');
   assert.strictEqual((await h.post(srv, h.vector('basic'))).status, 201);
   assert.strictEqual((await h.post(srv, h.vector('two-recipients'))).status, 201);
   srv.child.kill('SIGTERM');
@@ -128,11 +130,59 @@ test('sealtipd: stdout on /dev/null, under the sandbox', async (t) => {
 // the listening socket) and every log line would be written into it. The
 // server puts /dev/null there first.
 test('sealtipd: started with stdout closed, fd 1 is /dev/null', async (t) => {
-  const srv = await startBlind(t, true);
+  const srv = await startBlind(t, 'closed');
   assert.strictEqual(fs.readlinkSync(`/proc/${srv.child.pid}/fd/1`), '/dev/null');
   assert.strictEqual((await h.post(srv, h.vector('basic'))).status, 201);
   srv.child.kill('SIGTERM');
   assert.deepStrictEqual(await srv.exited, { code: 0, signal: null }, srv.stderr);
   const exp = h.exportDb(path.join(srv.data, 'reports.db'), { check: true });
   assert.strictEqual(h.parseExport(exp.file).entries.length, 1);
+});
+
+// Whoever reads sealtipd's stdout may stop reading (a full pipe, a stalled
+// journal). Receipts must not wait for it: log lines queue, then are dropped
+// and counted, and the count is said once the reader is back.
+test('sealtipd: a stdout nobody reads never holds back a receipt', async (t) => {
+  const dir = h.tmpdir();
+  const fifo = path.join(dir, 'stdout.fifo');
+  assert.strictEqual(spawnSync('mkfifo', [fifo]).status, 0);
+  // Read-write, so opening does not wait for a reader; nothing reads it yet.
+  const fd = fs.openSync(fifo, 'r+');
+  t.after(() => fs.closeSync(fd));
+  const srv = await startBlind(t, fd);
+  // About 40 bytes a line: 5,000 reports fill the 64 KiB pipe and the
+  // queue (32 KiB being written, 32 KiB waiting) more than once over.
+  const env = h.vector('basic');
+  const N = 5000;
+  let next = 0, ok = 0;
+  const started = Date.now();
+  const worker = async () => {
+    while (next < N) {
+      next++;
+      const r = await h.post(srv, env);
+      assert.strictEqual(r.status, 201, String(r.body));
+      ok++;
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  assert.strictEqual(ok, N);
+  console.log(`# ${N} receipts in ${Date.now() - started} ms with stdout unread`);
+  // The reader comes back: what was queued is written, then the count.
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  reader.stdout.on('data', (b) => { out += b; });
+  t.after(() => reader.kill());
+  const note = /^sealtipd: (\d+) log lines dropped: stdout or stderr was not being read$/m;
+  for (let i = 0; i < 200 && !note.test(srv.stderr); i++) await h.sleep(50);
+  const m = note.exec(srv.stderr);
+  assert.ok(m, 'no count of dropped lines: ' + srv.stderr);
+  const storedLines = () => (out.match(/^sealtipd: report \d+ stored, \d+ bytes$/mg) || []).length;
+  for (let i = 0; i < 200 && storedLines() + Number(m[1]) < N; i++) await h.sleep(50);
+  const stored = out.match(/^sealtipd: report \d+ stored, \d+ bytes$/mg) || [];
+  assert.ok(stored.length > 0 && stored.length < N, String(stored.length));
+  assert.strictEqual(stored.length + Number(m[1]), N);
+  srv.child.kill('SIGTERM');
+  assert.deepStrictEqual(await srv.exited, { code: 0, signal: null }, srv.stderr);
+  const exp = h.exportDb(path.join(srv.data, 'reports.db'), { check: true });
+  assert.strictEqual(h.parseExport(exp.file).entries.length, N);
 });
