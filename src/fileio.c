@@ -133,21 +133,31 @@ fileio_atomic_open(struct fileio_atomic *f, int dirfd, const char *name, mode_t 
 }
 
 int
-fileio_atomic_write(struct fileio_atomic *f, const void *buf, size_t len)
+fileio_write_all(int fd, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
-		n = write(f->fd, p, len);
+		n = write(fd, p, len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			return -1;
+		if (n == 0) { /* no progress and no reason: do not spin */
+			errno = EIO;
+			return -1;
+		}
 		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int
+fileio_atomic_write(struct fileio_atomic *f, const void *buf, size_t len)
+{
+	return fileio_write_all(f->fd, buf, len);
 }
 
 int

@@ -15,6 +15,9 @@ int fileio_read_all(const char *path, size_t max, unsigned char **out, size_t *l
  * result with sodium_free. */
 int fileio_read_secret(const char *path, size_t max, unsigned char **out, size_t *len);
 
+/* Writes all of buf to fd, going on after short writes and EINTR. */
+int fileio_write_all(int fd, const void *buf, size_t len);
+
 /* A file being written under a temporary name in a directory. */
 struct fileio_atomic {
 	int dirfd;        /* borrowed */

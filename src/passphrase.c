@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "fileio.h"
 #include "passphrase.h"
 #include "tool.h"
 
@@ -123,18 +124,8 @@ passphrase_any_caught(void)
 static void
 passphrase_write_tty(int fd, const char *s)
 {
-	size_t len = strlen(s);
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, s, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* only a prompt: reading still tells */
-		s += n;
-		len -= (size_t)n;
-	}
+	/* Only a prompt: if it cannot be written, reading still tells. */
+	(void)fileio_write_all(fd, s, strlen(s));
 }
 
 /*

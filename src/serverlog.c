@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "serverlog.h"
 
 #define STREAMS 2 /* 0: stdout, 1: stderr */
@@ -33,22 +34,6 @@ static struct {
 	.idle = PTHREAD_COND_INITIALIZER,
 };
 
-static void
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* nowhere to say it */
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
 static void *
 serverlog_main(void *arg)
 {
@@ -74,13 +59,14 @@ serverlog_main(void *arg)
 		serverlog.writing = 1;
 		pthread_mutex_unlock(&serverlog.lock);
 
+		/* A failure to write has nowhere to be said. */
 		for (i = 0; i < STREAMS; i++)
-			write_all(fds[i], out->text[i], out->len[i]);
+			(void)fileio_write_all(fds[i], out->text[i], out->len[i]);
 		if (dropped > 0) {
 			n = snprintf(note, sizeof note,
 			    "sealtipd: %llu log lines dropped: stdout or stderr was not being read\n",
 			    dropped);
-			write_all(STDERR_FILENO, note, (size_t)n);
+			(void)fileio_write_all(STDERR_FILENO, note, (size_t)n);
 		}
 
 		pthread_mutex_lock(&serverlog.lock);

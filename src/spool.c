@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "padme.h"
 #include "spool.h"
 #include "status.h"
@@ -121,8 +122,7 @@ parse_preamble(struct spool *sp)
 int
 spool_write(struct spool *sp, const unsigned char *buf, size_t len)
 {
-	size_t n, off = 0;
-	ssize_t w;
+	size_t n;
 
 	if (len > sp->expected - sp->received)
 		return reject(sp, 400, "body_too_long", "more bytes than Content-Length");
@@ -144,15 +144,9 @@ spool_write(struct spool *sp, const unsigned char *buf, size_t len)
 		memcpy(sp->mem + (sp->received - len), buf, len);
 		return 0;
 	}
-	while (off < len) {
-		w = write(sp->fd, buf + off, len - off);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return reject(sp, errno == ENOSPC ? 507 : 500, "storage_failed",
-			    "the server could not store the upload");
-		off += (size_t)w;
-	}
+	if (fileio_write_all(sp->fd, buf, len) == -1)
+		return reject(sp, errno == ENOSPC ? 507 : 500, "storage_failed",
+		    "the server could not store the upload");
 	return 0;
 }
 

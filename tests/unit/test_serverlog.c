@@ -128,67 +128,79 @@ test_never_blocks_and_says_what_it_dropped(void **state)
 	free(text);
 }
 
-/* Before start and after stop, lines go out directly, in order. */
-static void
-test_direct_when_not_started(void **state)
+/* Runs body in a child whose stdout is a pipe; returns what it wrote, once
+ * it exited 0. */
+static char *
+child_stdout(void (*body)(void), size_t *len)
 {
 	int out[2], status;
-	size_t len;
 	char *text;
 	pid_t pid;
 
-	(void)state;
 	assert_int_equal(pipe(out), 0);
 	if ((pid = fork()) == 0) {
 		close(out[0]);
 		if (dup2(out[1], STDOUT_FILENO) == -1)
 			_exit(10);
-		serverlog_info("before %d", 1);
-		if (serverlog_start() != 0)
-			_exit(11);
-		serverlog_info("during %d", 2);
-		serverlog_stop(5000);
-		serverlog_info("after %d", 3);
+		body();
 		_exit(0);
 	}
 	close(out[1]);
-	text = read_all(out[0], &len);
+	text = read_all(out[0], len);
 	close(out[0]);
+	assert_non_null(text);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return text;
+}
+
+static void
+log_before_during_after(void)
+{
+	serverlog_info("before %d", 1);
+	if (serverlog_start() != 0)
+		_exit(11);
+	serverlog_info("during %d", 2);
+	serverlog_stop(5000);
+	serverlog_info("after %d", 3);
+}
+
+/* Before start and after stop, lines go out directly, in order. */
+static void
+test_direct_when_not_started(void **state)
+{
+	size_t len;
+	char *text;
+
+	(void)state;
+	text = child_stdout(log_before_during_after, &len);
 	assert_string_equal(text, "before 1\nduring 2\nafter 3\n");
 	free(text);
+}
+
+static void
+log_long_line(void)
+{
+	char big[4000];
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	if (serverlog_start() != 0)
+		_exit(11);
+	serverlog_info("%s", big);
+	serverlog_info("next");
+	serverlog_stop(5000);
 }
 
 /* A line longer than SERVERLOG_LINE_MAX is cut, and still ends the line. */
 static void
 test_long_line_cut(void **state)
 {
-	int out[2], status;
-	char *text, *big;
 	size_t len;
-	pid_t pid;
+	char *text;
 
 	(void)state;
-	assert_int_equal(pipe(out), 0);
-	if ((pid = fork()) == 0) {
-		close(out[0]);
-		if (dup2(out[1], STDOUT_FILENO) == -1 || (big = malloc(4000)) == NULL)
-			_exit(10);
-		memset(big, 'x', 3999);
-		big[3999] = '\0';
-		if (serverlog_start() != 0)
-			_exit(11);
-		serverlog_info("%s", big);
-		serverlog_info("next");
-		serverlog_stop(5000);
-		_exit(0);
-	}
-	close(out[1]);
-	text = read_all(out[0], &len);
-	close(out[0]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	text = child_stdout(log_long_line, &len);
 	assert_int_equal(len, SERVERLOG_LINE_MAX + 1 + 5);
 	assert_int_equal(text[SERVERLOG_LINE_MAX - 1], 'x');
 	assert_string_equal(text + SERVERLOG_LINE_MAX, "\nnext\n");
