@@ -442,8 +442,9 @@ main(int argc, char **argv)
 	app.webfd = open_web(cfg.web, &web_shown);
 	/* Our own buffer for stdout: glibc would otherwise size it on the first
 	 * printf with an ioctl (isatty) whenever stdout is a character device
-	 * such as /dev/null, and the filter kills the process for it. Flushed
-	 * by hand after each batch of lines. */
+	 * such as /dev/null, and the filter kills the process for it. The
+	 * startup lines are flushed by hand; while serving, src/serverlog.c
+	 * writes the lines. */
 	setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
 	if (confine(&app) == -1)
 		goto done;

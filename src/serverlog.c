@@ -34,6 +34,14 @@ static struct {
 	.idle = PTHREAD_COND_INITIALIZER,
 };
 
+/* Under the lock: no line queued and every drop told. */
+static int
+nothing_queued(void)
+{
+	return serverlog.queued->len[0] == 0 && serverlog.queued->len[1] == 0 &&
+	    serverlog.dropped == serverlog.dropped_told;
+}
+
 static void *
 serverlog_main(void *arg)
 {
@@ -46,11 +54,9 @@ serverlog_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&serverlog.lock);
 	for (;;) {
-		while (serverlog.queued->len[0] == 0 && serverlog.queued->len[1] == 0 &&
-		    serverlog.dropped == serverlog.dropped_told && !serverlog.stopping)
+		while (nothing_queued() && !serverlog.stopping)
 			pthread_cond_wait(&serverlog.wake, &serverlog.lock);
-		if (serverlog.queued->len[0] == 0 && serverlog.queued->len[1] == 0 &&
-		    serverlog.dropped == serverlog.dropped_told)
+		if (nothing_queued())
 			break; /* stopping, and nothing left */
 		out = serverlog.queued;
 		serverlog.queued = out == &serverlog.sets[0] ? &serverlog.sets[1] : &serverlog.sets[0];
@@ -74,8 +80,6 @@ serverlog_main(void *arg)
 		serverlog.writing = 0;
 		pthread_cond_broadcast(&serverlog.idle);
 	}
-	serverlog.writing = 0;
-	pthread_cond_broadcast(&serverlog.idle);
 	pthread_mutex_unlock(&serverlog.lock);
 	return NULL;
 }
@@ -165,8 +169,7 @@ serverlog_stop(unsigned wait_ms)
 	}
 	serverlog.stopping = 1;
 	pthread_cond_signal(&serverlog.wake);
-	while (serverlog.writing || serverlog.queued->len[0] > 0 || serverlog.queued->len[1] > 0 ||
-	    serverlog.dropped != serverlog.dropped_told)
+	while (serverlog.writing || !nothing_queued())
 		if (pthread_cond_timedwait(&serverlog.idle, &serverlog.lock, &until) == ETIMEDOUT) {
 			drained = 0;
 			break;
