@@ -98,6 +98,9 @@ serverlog_start(void)
 	return serverlog.running ? 0 : -1;
 }
 
+static void serverlog_line(int stream, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 serverlog_line(int stream, const char *fmt, va_list ap)
 {

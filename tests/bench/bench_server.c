@@ -64,7 +64,7 @@ now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void
+static _Noreturn void
 die(const char *what)
 {
 	fprintf(stderr, "bench_server: %s\n", what);

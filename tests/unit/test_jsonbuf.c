@@ -33,8 +33,8 @@ test_strings_as_jansson_writes_them(void **state)
 		"", "plain", "quote \" backslash \\ slash /", "tab\there\nnew line\r\b\f",
 		"\x01\x02\x1f\x7f", "caf\xc3\xa9", "\xe2\x80\x94 dash", "\xe2\x80\xa8 line separator",
 		"\xf0\x9f\x94\x92 lock", "\xe1\x9e\x80\xe1\x9e\xb6 Khmer",
-		"sealtip.example/log\n15\nq2Bz0mFJtZ5Fv0aZ0DqU1dc0mJ2bI4t1xBTOTD6w5eQ=\n\n"
-		"\xe2\x80\x94 sealtip.example/log AAAA+/==\n",
+		("sealtip.example/log\n15\nq2Bz0mFJtZ5Fv0aZ0DqU1dc0mJ2bI4t1xBTOTD6w5eQ=\n\n"
+		 "\xe2\x80\x94 sealtip.example/log AAAA+/==\n"), /* a signed note, one string */
 	};
 	char buf[512], all[32];
 	struct jsonbuf j;
