@@ -5,25 +5,30 @@
 # tests/fuzz/corpus/TARGET are read only. Prints executions and findings per
 # target and exits 1 when any target found something.
 set -u
+root=$(pwd)
 dir=$1 seconds=$2 flags=$3
 shift 3
+case $dir in /*) ;; *) dir=$root/$dir ;; esac
 found=0
 summary=""
 for t in "$@"; do
 	scratch=$dir/corpus/$t
 	artifacts=$dir/artifacts/$t
 	log=$dir/logs/$t.log
-	mkdir -p "$scratch" "$artifacts" "$dir/logs"
+	# With -jobs, libFuzzer writes fuzz-N.log into the current folder: that
+	# is this one, not the repository.
+	jobs=$dir/logs/$t.jobs
+	mkdir -p "$scratch" "$artifacts" "$jobs"
 	opts=""
 	[ -f "tests/fuzz/$t.options" ] && opts=$(grep -v '^#' "tests/fuzz/$t.options" | tr '\n' ' ')
 	dict=""
-	[ -f "tests/fuzz/dict/$t.dict" ] && dict="-dict=tests/fuzz/dict/$t.dict"
+	[ -f "tests/fuzz/dict/$t.dict" ] && dict="-dict=$root/tests/fuzz/dict/$t.dict"
 	echo "fuzz: $t for ${seconds}s (log: $log)"
 	before=$(ls "$artifacts" | wc -l)
 	# shellcheck disable=SC2086 # options are words on purpose
-	"$dir/$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=20 \
-		-artifact_prefix="$artifacts/" $dict $opts $flags \
-		"$scratch" "tests/fuzz/corpus/$t" >"$log" 2>&1
+	(cd "$jobs" && exec "$dir/$t" -max_total_time="$seconds" -print_final_stats=1 \
+		-timeout=20 -artifact_prefix="$artifacts/" $dict $opts $flags \
+		"$scratch" "$root/tests/fuzz/corpus/$t") >"$log" 2>&1
 	status=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
