@@ -20,8 +20,17 @@ function vector(name) {
   return fs.readFileSync(path.join(VECTORS, name + '.env'));
 }
 
+// Every folder made here (keys, databases, decrypted reports) goes when the
+// test process ends, pass or fail: runs must not pile up in /tmp.
+const tempDirs = [];
+process.on('exit', () => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function tmpdir(prefix) {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix || 'sealtip-it-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix || 'sealtip-it-'));
+  tempDirs.push(dir);
+  return dir;
 }
 
 // Starts sealtipd; resolves once it printed its listening line.
