@@ -91,8 +91,7 @@ text_add_value(struct text *t, const char *prefix, const char *value, size_t len
 		text_printf(t, "%s%s\n", prefix, line);
 		prefix = "    ";
 	}
-	sodium_memzero(shown, strlen(shown));
-	free(shown);
+	sodium_free(shown);
 }
 
 static void
@@ -112,7 +111,7 @@ text_add_field(struct text *t, const struct formdef *def, const char *id, json_t
 			return;
 		}
 		text_printf(t, "[%s]\n", shown_id);
-		free(shown_id);
+		sodium_free(shown_id);
 	}
 
 	if (json_is_string(value)) {
@@ -176,6 +175,8 @@ text_add_file(struct text *t, const struct manifest_file *f, const struct report
 	    (unsigned long long)f->size, hex,
 	    r->sha256_ok ? "checked: bytes match the manifest" :
 	    "WARNING: bytes do NOT match the manifest's sha256; kept aside, marked UNVERIFIED");
+	if (quoted != NULL)
+		sodium_memzero(quoted, quoted_len + 1);
 	free(quoted);
 }
 

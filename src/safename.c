@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "safename.h"
 
 /* Decodes one UTF-8 sequence; invalid bytes come back as themselves with
@@ -127,6 +129,8 @@ safename_make(const char *name, size_t name_len, size_t index, size_t count,
 		clean[used] = '\0';
 	}
 	memcpy(out + prefix_len, clean, used + 1);
+	/* The name a reporter gave may say more than the file does. */
+	sodium_memzero(clean, name_len + 5);
 	free(clean);
 }
 
@@ -142,7 +146,7 @@ safename_display(const char *text, size_t len)
 	if (len > (SIZE_MAX - 1) / 10)
 		return NULL;
 	cap = len * 10 + 1;
-	if ((out = malloc(cap)) == NULL)
+	if ((out = sodium_malloc(cap)) == NULL)
 		return NULL;
 	while (i < len) {
 		if (s[i] == '\0') {

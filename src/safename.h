@@ -20,7 +20,8 @@ void safename_make(const char *name, size_t name_len, size_t index, size_t count
 /* Appends printable text for untrusted UTF-8 to a display buffer: control
  * characters, NUL and bidi overrides become visible \xNN / \u{NNNN} escapes so
  * that a report cannot rewrite an investigator's terminal or reorder text.
- * Returns a malloc'd NUL-terminated string or NULL. */
+ * Returns a NUL-terminated string in sodium_malloc memory (it is report
+ * text: sodium_free wipes it), or NULL. */
 char *safename_display(const char *text, size_t len);
 
 #endif

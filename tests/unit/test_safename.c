@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "safename.h"
 
@@ -128,7 +129,7 @@ test_display_escapes(void **state)
 	shown = safename_display(text, sizeof text - 1);
 	assert_non_null(shown);
 	assert_string_equal(shown, "line1\nline2\t\\x1b[2J\\x00\\u{202e}end\\xff ខ្មែរ");
-	free(shown);
+	sodium_free(shown);
 }
 
 int
@@ -143,5 +144,8 @@ main(void)
 		cmocka_unit_test(test_display_escapes),
 	};
 
+	/* safename_display answers in sodium_malloc memory. */
+	if (sodium_init() < 0)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
