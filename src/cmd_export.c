@@ -95,7 +95,8 @@ cmd_export(int argc, char **argv)
 	ssize_t n;
 	int c, check = 0, dirfd = -1, opened = 0, rc = TOOL_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "o:h", export_options, NULL)) != -1) {
+	tool_options_begin();
+	while ((c = getopt_long(argc, argv, ":o:h", export_options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			db = optarg;
@@ -120,7 +121,7 @@ cmd_export(int argc, char **argv)
 			fputs(export_usage, stdout);
 			return TOOL_EXIT_OK;
 		default:
-			return tool_usage_error(export_usage, "unknown option");
+			return tool_option_error(export_usage, "export", c, argv);
 		}
 	}
 	if (optind != argc)

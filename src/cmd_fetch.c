@@ -93,7 +93,8 @@ cmd_fetch(int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	c.fd = -1;
-	while ((ch = getopt_long(argc, argv, "o:h", fetch_options, NULL)) != -1) {
+	tool_options_begin();
+	while ((ch = getopt_long(argc, argv, ":o:h", fetch_options, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			token_file = optarg;
@@ -115,7 +116,7 @@ cmd_fetch(int argc, char **argv)
 			fputs(fetch_usage, stdout);
 			return TOOL_EXIT_OK;
 		default:
-			return tool_usage_error(fetch_usage, "unknown option");
+			return tool_option_error(fetch_usage, "fetch", ch, argv);
 		}
 	}
 	if (optind < argc)

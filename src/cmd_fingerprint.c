@@ -90,8 +90,7 @@ cmd_fingerprint(int argc, char **argv)
 	};
 	int ch, i, rc = TOOL_EXIT_OK;
 
-	opterr = 0;
-	optind = 0;
+	tool_options_begin();
 	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -99,8 +98,7 @@ cmd_fingerprint(int argc, char **argv)
 			fputs(fingerprint_help, stdout);
 			return TOOL_EXIT_OK;
 		default:
-			return tool_usage_error(
-			    fingerprint_usage, "fingerprint: unknown option %s", argv[optind - 1]);
+			return tool_option_error(fingerprint_usage, "fingerprint", ch, argv);
 		}
 	}
 	if (optind >= argc)

@@ -86,8 +86,7 @@ cmd_keygen(int argc, char **argv)
 	size_t passphrase_len = 0, sk_len, pk_len;
 	int ch, unprotected = 0, taken_key, taken_pub, st, fd, err, rc = TOOL_EXIT_FAIL;
 
-	opterr = 0; /* our own one-line messages */
-	optind = 0; /* glibc: start afresh, whoever parsed before us */
+	tool_options_begin();
 	while ((ch = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
@@ -106,12 +105,8 @@ cmd_keygen(int argc, char **argv)
 			fputs(keygen_usage, stdout);
 			fputs(keygen_help, stdout);
 			return TOOL_EXIT_OK;
-		case ':':
-			return tool_usage_error(
-			    keygen_usage, "keygen: %s needs an argument", argv[optind - 1]);
 		default:
-			return tool_usage_error(
-			    keygen_usage, "keygen: unknown option %s", argv[optind - 1]);
+			return tool_option_error(keygen_usage, "keygen", ch, argv);
 		}
 	}
 	if (optind < argc)

@@ -152,7 +152,8 @@ cmd_submit(int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	c.fd = -1;
-	while ((ch = getopt_long(argc, argv, "o:h", submit_options, NULL)) != -1) {
+	tool_options_begin();
+	while ((ch = getopt_long(argc, argv, ":o:h", submit_options, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			out = optarg;
@@ -161,7 +162,7 @@ cmd_submit(int argc, char **argv)
 			fputs(submit_usage, stdout);
 			return TOOL_EXIT_OK;
 		default:
-			return tool_usage_error(submit_usage, "unknown option");
+			return tool_option_error(submit_usage, "submit", ch, argv);
 		}
 	}
 	if (optind < argc)

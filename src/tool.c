@@ -1,9 +1,11 @@
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +61,34 @@ tool_usage_error(const char *usage, const char *fmt, ...)
 	fputc('\n', stderr);
 	fputs(usage, stderr);
 	return TOOL_EXIT_USAGE;
+}
+
+void
+tool_options_begin(void)
+{
+	opterr = 0; /* our own one-line messages */
+	optind = 0; /* glibc: start afresh, whoever parsed before */
+}
+
+int
+tool_option_error(const char *usage, const char *command, int ch, char *const argv[])
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	int is_long = strncmp(arg, "--", 2) == 0;
+	int name_len = (int)strcspn(arg, "=");
+
+	/* Only the name, up to '=': the value may be an answer. */
+	if (name_len > 64)
+		name_len = 64;
+	if (ch == ':' && is_long)
+		return tool_usage_error(usage, "%s: %.*s needs a value", command, name_len, arg);
+	if (ch == ':')
+		return tool_usage_error(usage, "%s: -%c needs a value", command, optopt);
+	if (is_long && optopt != 0 && arg[name_len] == '=')
+		return tool_usage_error(usage, "%s: %.*s takes no value", command, name_len, arg);
+	if (optopt != 0)
+		return tool_usage_error(usage, "%s: unknown option -%c", command, optopt);
+	return tool_usage_error(usage, "%s: unknown option %.*s", command, name_len, arg);
 }
 
 bool

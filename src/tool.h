@@ -22,6 +22,15 @@ void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "sealtip: <what>\n" then the usage text on stderr; returns TOOL_EXIT_USAGE. */
 int tool_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Call before a subcommand's getopt_long loop, whose option string starts
+ * with ':' so that getopt stays silent and tool_option_error speaks. */
+void tool_options_begin(void);
+
+/* The usage error for what stopped getopt_long (ch '?' or ':'): one line
+ * naming the option, never its value (it may be an answer). Returns
+ * TOOL_EXIT_USAGE. */
+int tool_option_error(const char *usage, const char *command, int ch, char *const argv[]);
+
 /* True when stderr is a terminal: progress lines go there only then. */
 bool tool_progress_wanted(void);
 
