@@ -1,5 +1,6 @@
 /* sealtip seal: builds a payload (manifest, files, padding) and seals it to
  * one or more investigators' public keys, streaming, in constant memory. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -134,46 +135,69 @@ input_stream(struct seal_input *in, struct envelope_seal *seal, unsigned char sh
 	in->size = total;
 	rc = 0;
 out:
+	sodium_memzero(&hash, sizeof hash);
 	sodium_free(buf);
 	return rc;
 }
 
+/* How a message names the position-th --field: by NAME when it is a plain
+ * id, else by its place. Never by VALUE: that is the report itself. */
+static void
+field_label(const char *arg, size_t name_len, int position, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < name_len && i < 64; i++)
+		if (!isalnum((unsigned char)arg[i]) && strchr("_-.", arg[i]) == NULL)
+			break;
+	if (name_len > 0 && i == name_len)
+		snprintf(out, size, "--field %.*s", (int)name_len, arg);
+	else
+		snprintf(out, size, "--field #%d", position);
+}
+
+/* Adds the position-th --field NAME=VALUE. Returns 0, -1 (said why) or -2
+ * (usage error, said why). */
 static int
-add_field(json_t *fields, const char *arg)
+add_field(json_t *fields, const char *arg, int position)
 {
 	const char *eq = strchr(arg, '=');
 	json_t *old, *value, *list;
-	char *name;
+	char *name, label[96];
 	int rc = -1;
 
+	field_label(arg, eq != NULL ? (size_t)(eq - arg) : 0, position, label, sizeof label);
 	if (eq == NULL || eq == arg)
-		return tool_usage_error(seal_usage, "--field wants NAME=VALUE, got '%s'", arg), -2;
-	if ((name = strndup(arg, (size_t)(eq - arg))) == NULL)
+		return tool_usage_error(seal_usage, "%s: wants NAME=VALUE", label), -2;
+	if ((name = strndup(arg, (size_t)(eq - arg))) == NULL) {
+		tool_error("%s: out of memory", label);
 		return -1;
-	if ((value = json_string(eq + 1)) == NULL)
+	}
+	if ((value = json_string(eq + 1)) == NULL) {
+		tool_error("%s: the answer is not valid UTF-8", label);
 		goto out;
+	}
 	old = json_object_get(fields, name);
 	if (old == NULL) {
 		/* Steals value, also on failure (a name that is not UTF-8). */
-		rc = json_object_set_new(fields, name, value);
+		if ((rc = json_object_set_new(fields, name, value)) != 0)
+			tool_error("%s: the name is not valid UTF-8", label);
 	} else if (json_is_array(old)) {
-		rc = json_array_append_new(old, value);
+		if ((rc = json_array_append_new(old, value)) != 0)
+			tool_error("%s: out of memory", label);
 	} else {
 		/* A repeated NAME turns the answer into a list, as checkboxes send. */
 		list = json_array();
 		json_array_append(list, old);
 		json_array_append_new(list, value);
-		rc = json_object_set_new(fields, name, list);
+		if ((rc = json_object_set_new(fields, name, list)) != 0)
+			tool_error("%s: out of memory", label);
 	}
 	if (rc == 0 && json_object_size(fields) > SEAL_MAX_FIELDS) {
 		tool_error("--field: more than %d fields", SEAL_MAX_FIELDS);
 		rc = -1;
-		goto out_quiet;
 	}
 out:
-	if (rc != 0)
-		tool_error("--field %s: not valid UTF-8", arg);
-out_quiet:
 	free(name);
 	return rc == 0 ? 0 : -1;
 }
@@ -225,13 +249,15 @@ cmd_seal(int argc, char **argv)
 	char *manifest_text = NULL, *dir = NULL, *slash, hex[65];
 	size_t manifest_len = 0, ninputs = 0, i;
 	unsigned nrecip = 0;
+	int nfields = 0;
 	uint64_t files_total = 0, unpadded, padded;
 	struct stat st;
 	int c, dirfd = -1, status, rc = TOOL_EXIT_FAIL, opened_output = 0;
 
 	if ((fields = json_object()) == NULL || (files = json_array()) == NULL)
 		goto out;
-	while ((c = getopt_long(argc, argv, "r:o:h", options, NULL)) != -1) {
+	tool_options_begin();
+	while ((c = getopt_long(argc, argv, ":r:o:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (nrecip == ENVELOPE_MAX_RECIPIENTS) {
@@ -250,7 +276,7 @@ cmd_seal(int argc, char **argv)
 			lang = optarg;
 			break;
 		case 'f':
-			if ((status = add_field(fields, optarg)) != 0) {
+			if ((status = add_field(fields, optarg, ++nfields)) != 0) {
 				rc = status == -2 ? TOOL_EXIT_USAGE : TOOL_EXIT_FAIL;
 				goto out;
 			}
@@ -272,12 +298,15 @@ cmd_seal(int argc, char **argv)
 			rc = TOOL_EXIT_OK;
 			goto out;
 		default:
-			rc = tool_usage_error(seal_usage, "unknown option");
+			rc = tool_option_error(seal_usage, "seal", c, argv);
 			goto out;
 		}
 	}
 	if (optind != argc) {
-		rc = tool_usage_error(seal_usage, "unexpected argument '%s'", argv[optind]);
+		/* Not quoted back: an unquoted answer split by the shell lands here. */
+		rc = tool_usage_error(seal_usage, "%d unexpected argument%s (an answer with "
+		    "spaces needs quotes: --field \"NAME=VALUE\")", argc - optind,
+		    argc - optind == 1 ? "" : "s");
 		goto out;
 	}
 	if (nrecip == 0 || output == NULL) {
