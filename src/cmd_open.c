@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,46 @@ static const char open_usage[] =
 /* What DIR remembers of the log between exports (docs/export.md). */
 #define OPEN_LOG_STATE ".sealtip-log"
 #define OPEN_LOG_STATE_MAX 4096
+
+/* The signal that asked sealtip open to stop (SIGINT, SIGTERM, SIGHUP), or
+ * 0. Reading stops, the report being written is removed, and the signal is
+ * raised again once everything is cleaned up. */
+static volatile sig_atomic_t open_interrupted;
+
+static void
+open_on_signal(int signo)
+{
+	open_interrupted = signo;
+}
+
+/* No SA_RESTART: a read blocked on a slow input returns at once. A signal
+ * ignored on entry (a background job's SIGINT) stays ignored, as is usual. */
+static void
+open_catch_signals(void)
+{
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, old;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = open_on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof signals / sizeof signals[0]; i++)
+		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			(void)sigaction(signals[i], &sa, NULL);
+}
+
+/* Dies of the signal that interrupted, now that nothing is left behind. */
+static void
+open_reraise(void)
+{
+	int signo = open_interrupted;
+
+	if (signo == 0)
+		return;
+	signal(signo, SIG_DFL);
+	raise(signo);
+}
 
 /* What every report of one run shares. */
 struct open_job {
@@ -419,6 +460,10 @@ read_input(struct open_job *job, int fd, int (*consume)(void *, const unsigned c
 		return -1;
 	}
 	for (;;) {
+		if (open_interrupted) {
+			errno = EINTR;
+			goto out;
+		}
 		n = read(fd, buf, OPEN_READ_BYTES);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -458,7 +503,10 @@ open_envelope(struct open_job *job, const char *input, int fd)
 	if (report_begin(&r, job, name, input) == -1)
 		return 1;
 	if (read_input(job, fd, envelope_consume, &r) == -1) {
-		tool_error("%s: read failed: %s", input, strerror(errno));
+		if (open_interrupted)
+			tool_error("%s: interrupted; nothing of it was kept", input);
+		else
+			tool_error("%s: read failed: %s", input, strerror(errno));
 		report_abort(&r);
 		return 1;
 	}
@@ -781,7 +829,10 @@ open_export(struct open_job *job, const char *input, int fd)
 	if (state.present)
 		exportfile_reader_watch(reader, state.size);
 	if (read_input(job, fd, export_consume, reader) == -1) {
-		tool_error("%s: read failed: %s", input, strerror(errno));
+		if (open_interrupted)
+			tool_error("%s: interrupted; no report from it was kept", input);
+		else
+			tool_error("%s: read failed: %s", input, strerror(errno));
 		status = ST_ERR_TRUNCATED;
 	} else if ((status = exportfile_reader_final(reader, &summary)) != ST_OK) {
 		tool_error("%s: %s; no report from it was kept", input,
@@ -920,9 +971,10 @@ cmd_open(int argc, char **argv)
 	unsigned char *labels_text = NULL, *keytext = NULL;
 	size_t keytext_len;
 	size_t labels_len;
-	int c, i, outdirfd = -1, failures = 0, rc = TOOL_EXIT_FAIL;
+	int c, i, outdirfd = -1, failures = 0, created_outdir = 0, rc = TOOL_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "k:o:h", options, NULL)) != -1) {
+	tool_options_begin();
+	while ((c = getopt_long(argc, argv, ":k:o:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			key = optarg;
@@ -946,7 +998,7 @@ cmd_open(int argc, char **argv)
 			fputs(open_usage, stdout);
 			return TOOL_EXIT_OK;
 		default:
-			return tool_usage_error(open_usage, "unknown option");
+			return tool_option_error(open_usage, "open", c, argv);
 		}
 	}
 	if (key == NULL || outdir == NULL || optind == argc)
@@ -987,7 +1039,9 @@ cmd_open(int argc, char **argv)
 	}
 	if (load_secret_key(key, passphrase_file, &sk) == -1)
 		goto out;
-	if (mkdir(outdir, 0700) == -1 && errno != EEXIST) {
+	if (mkdir(outdir, 0700) == 0)
+		created_outdir = 1;
+	else if (errno != EEXIST) {
 		tool_error("%s: cannot create: %s", outdir, strerror(errno));
 		goto out;
 	}
@@ -1000,14 +1054,23 @@ cmd_open(int argc, char **argv)
 	job.sk = sk;
 	job.def = &def;
 	job.verifier_key = verifier_key;
-	for (i = optind; i < argc; i++)
+	/* After the passphrase prompt, which has its own answer to ^C. */
+	open_catch_signals();
+	for (i = optind; i < argc && !open_interrupted; i++)
 		failures += open_input(&job, argv[i]);
+	if (open_interrupted)
+		failures++;
 	rc = failures == 0 ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
 out:
 	if (outdirfd != -1)
 		close(outdirfd);
+	/* A DIR made for reports that all failed would be the only trace of the
+	 * attempt; rmdir leaves it when anything was kept in it. */
+	if (created_outdir && rc != TOOL_EXIT_OK)
+		(void)rmdir(outdir);
 	keyfile_secret_free(sk);
 	formdef_free(&def);
 	free(labels_text);
+	open_reraise();
 	return rc;
 }

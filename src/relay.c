@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,7 @@ int
 relay_start(struct relay **out, relay_consumer_fn consumer, void *ctx)
 {
 	struct relay *r;
+	sigset_t block, old;
 	int rc;
 
 	if ((r = calloc(1, sizeof *r)) == NULL)
@@ -90,7 +92,13 @@ relay_start(struct relay **out, relay_consumer_fn consumer, void *ctx)
 	}
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->changed, NULL);
-	if ((rc = pthread_create(&r->thread, NULL, relay_consume, r)) != 0) {
+	/* The consumer never takes a signal: it goes to the producer's thread,
+	 * whose blocking read it interrupts (sealtip open's clean-up relies on it). */
+	sigfillset(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(&r->thread, NULL, relay_consume, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		relay_free(r);
 		errno = rc;
 		return -1;

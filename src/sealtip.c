@@ -1,5 +1,6 @@
 /* sealtip: the investigator's and auditor's tool. main() only dispatches;
  * each subcommand lives in its own cmd_*.c file. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 
 #include "cmd_audit.h"
 #include "cmd_server.h"
+#include "sandbox.h"
 #include "tool.h"
 
 struct command {
@@ -53,6 +55,13 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return TOOL_EXIT_OK;
+	}
+	/* A crash must not write decrypted reports or a secret key into a core
+	 * file (systemd-coredump keeps them on disk), and no other process of
+	 * this user may read this one's memory. */
+	if (sandbox_no_core_dumps() == -1) {
+		tool_error("cannot turn core dumps off: %s", strerror(errno));
+		return TOOL_EXIT_FAIL;
 	}
 	if (sodium_init() < 0) {
 		tool_error("libsodium could not be initialised");
