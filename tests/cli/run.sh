@@ -62,6 +62,30 @@ run 2 "$SEALTIP" seal --bogus
 check "no file from usage errors" test ! -e x.env -a ! -e z.key -a ! -e z.pub
 finish_case $f0
 
+# usage_line EXPECTED: the first stderr line is exactly that, and it is the
+# only "sealtip:" line (the usage text follows it).
+usage_line() {
+	[ "$(printf '%s\n' "$err" | head -1)" = "$1" ] &&
+		[ "$(printf '%s\n' "$err" | grep -c '^sealtip:')" -eq 1 ] ||
+		{ fail "wanted '$1', got: $err"; return 1; }
+}
+begin option-errors; f0=$failed
+for c in keygen fingerprint seal open export fetch submit; do
+	run 2 "$SEALTIP" $c --bogus && usage_line "sealtip: $c: unknown option --bogus"
+	run 2 "$SEALTIP" $c -Z && usage_line "sealtip: $c: unknown option -Z"
+	run 2 "$SEALTIP" $c --help=x && usage_line "sealtip: $c: --help takes no value"
+done
+run 2 "$SEALTIP" open -k && usage_line "sealtip: open: -k needs a value"
+run 2 "$SEALTIP" open inv.env --key && usage_line "sealtip: open: --key needs a value"
+run 2 "$SEALTIP" seal -r "$VECTORS/alice.pub" -o && usage_line "sealtip: seal: -o needs a value"
+run 2 "$SEALTIP" keygen -o && usage_line "sealtip: keygen: -o needs a value"
+run 2 "$SEALTIP" export --db && usage_line "sealtip: export: --db needs a value"
+# A mistyped option never shows the answer it carried.
+run 2 "$SEALTIP" seal -r "$VECTORS/alice.pub" --fild="what=paid 500 USD to Officer K" -o typo.env &&
+	usage_line "sealtip: seal: unknown option --fild"
+check "no file from option errors" test ! -e typo.env
+finish_case $f0
+
 # --- keygen ------------------------------------------------------------
 begin keygen-unprotected; f0=$failed
 run 0 "$SEALTIP" keygen --unprotected -o inv
@@ -84,6 +108,55 @@ check "protected key 0600" test "$(stat -c %a prot.key)" = 600
 check "not labelled unprotected" not grep -q UNPROTECTED prot.key
 run 1 "$SEALTIP" keygen -o notty < /dev/null && one_line
 check "no tty: nothing written" test ! -e notty.key -a ! -e notty.pub
+finish_case $f0
+
+begin keygen-refusals; f0=$failed
+run 1 "$SEALTIP" keygen --passphrase-file missing.txt -o nofile && one_line
+check "names the missing file" grep -q "missing.txt" "$WORK/stderr"
+: > empty.txt
+run 1 "$SEALTIP" keygen --passphrase-file empty.txt -o emptypass && one_line
+check "refusals: nothing written" test ! -e nofile.key -a ! -e nofile.pub -a ! -e emptypass.key -a ! -e emptypass.pub
+printf 'someone else\n' > half.pub
+run 1 "$SEALTIP" keygen --unprotected -o half && one_line
+check "lone .pub: refused, untouched" test "$(cat half.pub)" = "someone else" -a ! -e half.key
+check "says which exists" grep -q "half.pub: already exists" "$WORK/stderr"
+finish_case $f0
+
+# On a terminal (script(1) gives keygen and open a pty): asked twice, never
+# echoed, a mismatch refused with nothing written; then a key made and
+# opened by passphrase. Each answer is typed only once its prompt is shown.
+begin keygen-terminal; f0=$failed
+# on_tty STATUS_VAR OUTPUT_FILE COMMAND -- ANSWER...: runs COMMAND on a pty,
+# typing each ANSWER after the next prompt ("...: ") appears.
+on_tty() {
+	local -n status_ref=$1; local output=$2 command=$3 answer prompt pid from to; shift 3
+	coproc TTY { script -qefc "$command" /dev/null 2>&1; }
+	# bash forgets a coprocess's fds and pid once it ends: keep copies.
+	pid=$TTY_PID; exec {from}<&"${TTY[0]}" {to}>&"${TTY[1]}"
+	: > "$output"
+	for answer in "$@"; do
+		IFS= read -r -d ':' -t 20 prompt <&$from || { fail "no prompt before '$answer'"; break; }
+		printf '%s:' "$prompt" >> "$output"
+		printf '%s\r' "$answer" >&$to
+	done
+	cat <&$from >> "$output"
+	exec {from}<&- {to}>&-
+	wait "$pid"; status_ref=$?
+}
+on_tty status tty1.out "$SEALTIP keygen --kdf interactive -o tty1" "first secret words" "other secret words"
+check "mismatch: exit 1" test "$status" -eq 1
+check "asked twice" test "$(grep -o 'Passphrase for the new secret key:\|Same passphrase again:' tty1.out | wc -l)" -eq 2
+check "mismatch said" grep -q "the two passphrases do not match" tty1.out
+check "never echoed" not grep -q "secret words" tty1.out
+check "mismatch: nothing written" test ! -e tty1.key -a ! -e tty1.pub
+on_tty status tty2.out "$SEALTIP keygen --kdf interactive -o tty2" "plain as day" "plain as day"
+check "made: exit 0" test "$status" -eq 0
+check "made: protected, 0600" test "$(stat -c %a tty2.key)" = 600
+check "made: never echoed" not grep -q "plain as day" tty2.out
+"$SEALTIP" seal -r tty2.pub --field what=tty -o tty.env
+on_tty status tty3.out "$SEALTIP open -k tty2.key -o ttyout tty.env" "plain as day"
+check "opened by passphrase" test "$status" -eq 0 -a -f ttyout/tty/report.json
+check "open: never echoed" not grep -q "plain as day" tty3.out
 finish_case $f0
 
 begin fingerprint; f0=$failed
@@ -150,6 +223,66 @@ check "wrong passphrase said" grep -q "passphrase" "$WORK/stderr"
 check "wrong passphrase: nothing written" test -z "$(ls -A pout)"
 run 0 "$SEALTIP" open -k prot.key --passphrase-file pass.txt -o pout p.env
 check "opened with passphrase" grep -qF '"what":"secret"' pout/p/report.json
+finish_case $f0
+
+begin seal-refusals; f0=$failed
+# no_seal_output: nothing at OUT, no temp file beside it, no answer echoed.
+no_seal_output() {
+	test ! -e refused.env && test -z "$(find . -maxdepth 1 -name '.sealtip-*')" &&
+		not grep -q "500 USD" "$WORK/stderr"
+}
+run 2 "$SEALTIP" seal -r inv.pub --field "paid 500 USD" -o refused.env &&
+	check "no NAME" grep -qx "sealtip: --field #1: wants NAME=VALUE" "$WORK/stderr"
+check "no NAME: nothing" no_seal_output
+run 1 "$SEALTIP" seal -r inv.pub --field what=x --field "$(printf 'what=paid 500 USD \351')" -o refused.env &&
+	one_line && check "not UTF-8 named by NAME" grep -qx "sealtip: --field what: the answer is not valid UTF-8" "$WORK/stderr"
+check "not UTF-8: nothing" no_seal_output
+run 2 "$SEALTIP" seal -r inv.pub --field what=paid 500 USD -o refused.env &&
+	check "unquoted answer" grep -q "^sealtip: 2 unexpected arguments (an answer with spaces needs quotes" "$WORK/stderr"
+check "unquoted: nothing" no_seal_output
+run 1 "$SEALTIP" seal -r inv.pub --field what=x --file no-such.jpg -o refused.env && one_line &&
+	check "missing file named" grep -q "no-such.jpg" "$WORK/stderr"
+check "missing file: nothing" no_seal_output
+mkdir adir
+run 1 "$SEALTIP" seal -r inv.pub --field what=x --file adir -o refused.env && one_line &&
+	check "folder named" grep -q "adir" "$WORK/stderr"
+check "folder: nothing" no_seal_output
+recipients=(); for i in $(seq 17); do recipients+=(-r inv.pub); done
+run 2 "$SEALTIP" seal "${recipients[@]}" --field what=x -o refused.env &&
+	check "17 recipients" grep -q "at most 16 recipients" "$WORK/stderr"
+check "17 recipients: nothing" no_seal_output
+run 0 "$SEALTIP" seal -r inv.pub --form custom/9 --field what=x -o form.env
+run 0 "$SEALTIP" open -k inv.key -o formout form.env
+check "--form kept" grep -qF '"form":"custom/9"' formout/form/report.json
+finish_case $f0
+
+begin open-several-inputs; f0=$failed
+"$SEALTIP" seal -r inv.pub --field what=second -o good2.env
+head -c 100 r1.env > broken.env
+run 1 "$SEALTIP" open -k inv.key -o mixed r1.env broken.env good2.env && one_line &&
+	check "bad one named" grep -q "broken.env" "$WORK/stderr"
+check "good ones kept whole" test -f mixed/r1/files/01-photo.jpg -a -f mixed/good2/report.txt
+check "bad one left nothing" test "$(ls -A mixed)" = "$(printf 'good2\nr1')"
+run 0 "$SEALTIP" open -k prot.key --passphrase-file pass.txt -o quiet p.env
+check "quiet on success: no stderr" test -z "$err"
+check "one summary line" test "$out" = "p.env: opened into quiet/p (0 attachments)"
+run 1 "$SEALTIP" open -k outsider.key -o made-for-nothing r1.env && one_line
+check "a DIR made for nothing is removed" test ! -e made-for-nothing
+finish_case $f0
+
+begin open-interrupted; f0=$failed
+mkfifo slow.env
+"$SEALTIP" open -k inv.key -o intr slow.env 2> intr.err & pid=$!
+exec 7> slow.env
+head -c 200000 size10485760.env >&7
+for i in $(seq 100); do [ -n "$(find intr -name '.sealtip-open-*' 2>/dev/null)" ] && break; sleep 0.1; done
+check "report under way" test -n "$(find intr -name '.sealtip-open-*')"
+check "no core dumps" grep -Eq '^Max core file size +0 +0 ' /proc/$pid/limits
+kill -TERM $pid; wait $pid; status=$?
+exec 7>&-
+check "dies of the signal" test "$status" -eq 143
+check "says so" grep -qx "sealtip: slow.env: interrupted; nothing of it was kept" intr.err
+check "nothing left, not even DIR" test ! -e intr
 finish_case $f0
 
 begin never-overwrite; f0=$failed
@@ -297,7 +430,7 @@ run 1 "$SEALTIP" open -k alice.key --verifier-key "$other" -o xl "$EXPORTS/one" 
 	check "replaced key said" grep -q "verifier-key differs from the log key" "$WORK/stderr"
 run 1 "$SEALTIP" open -k alice.key --verifier-key "$other" -o xother "$EXPORTS/one" && one_line &&
 	check "foreign signer said" grep -q "the checkpoint is signed by $key, not by the trusted log key $other" "$WORK/stderr"
-check "nothing kept in xother" test -z "$(ls -A xother)"
+check "nothing kept in xother" test ! -e xother
 run 1 "$SEALTIP" open -k alice.key -o xl "$EXPORTS/one" && one_line &&
 	check "rollback said" grep -q "the log was rolled back: its checkpoint has 1 entries" "$WORK/stderr"
 check "refusals change nothing" test "$before" = "$(tree_sum xl)"
@@ -310,7 +443,7 @@ check "nothing opened into dmg" test "$(ls -A dmg)" = ".sealtip-log"
 { printf 'sealtipE\001'; head -c 8 /dev/zero; printf '\377'; head -c 48 /dev/zero; } > v1.bin
 run 1 "$SEALTIP" open -k alice.key -o v1out v1.bin && one_line &&
 	check "v1 said" grep -q "version 1 carries no signed checkpoint" "$WORK/stderr"
-check "nothing from v1" test -z "$(ls -A v1out)"
+check "nothing from v1" test ! -e v1out
 run 0 "$SEALTIP" audit "$EXPORTS/three-after-4" &&
 	check "audit of an export" grep -q "^audit ok: .*three-after-4: export of 3 entries (indexes 5 to 7) of a log of 8" "$WORK/stdout"
 finish_case $f0
