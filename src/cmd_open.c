@@ -46,7 +46,9 @@ static const char open_usage[] =
     "      --labels FILE.json    question labels in another language (web/i18n/*.json)\n"
     "  -o, --output DIR          folder for the reports (created if missing)\n"
     "An envelope opens into DIR/<its name without .env>/, each report of an export\n"
-    "file (sealtip export, fetch) into DIR/report-<index>/: report.txt, report.json, files/.\n";
+    "file (sealtip export, fetch) into DIR/report-<index>/: report.txt, report.json, files/.\n"
+    "A report appears whole or not at all; interrupted (^C, SIGTERM), open removes the\n"
+    "one being written and dies of the signal.\n";
 
 /* Large reads let the envelope reader open whole chunks in place. */
 #define OPEN_READ_BYTES (1u << 20)
@@ -474,7 +476,7 @@ read_input(struct open_job *job, int fd, int (*consume)(void *, const unsigned c
 		if (consume(ctx, buf, (size_t)n) != 0)
 			break; /* the consumer has its reason; the caller asks it */
 		done += (unsigned long long)n;
-		if (total >= 16u << 20)
+		if (total >= TOOL_PROGRESS_MIN_BYTES)
 			tool_progress("opening", done, total);
 	}
 	rc = 0;

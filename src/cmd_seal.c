@@ -55,7 +55,8 @@ output_write(void *ctx, const unsigned char *buf, size_t len)
 	if (fileio_atomic_write(&out->file, buf, len) == -1)
 		return -1;
 	out->written += len;
-	tool_progress("sealing", out->written, out->total);
+	if (out->total >= TOOL_PROGRESS_MIN_BYTES)
+		tool_progress("sealing", out->written, out->total);
 	return 0;
 }
 

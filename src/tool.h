@@ -31,6 +31,9 @@ void tool_options_begin(void);
  * TOOL_EXIT_USAGE. */
 int tool_option_error(const char *usage, const char *command, int ch, char *const argv[]);
 
+/* Inputs smaller than this finish before a progress line would help. */
+#define TOOL_PROGRESS_MIN_BYTES (16ull << 20)
+
 /* True when stderr is a terminal: progress lines go there only then. */
 bool tool_progress_wanted(void);
 

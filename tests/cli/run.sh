@@ -270,6 +270,21 @@ run 1 "$SEALTIP" open -k outsider.key -o made-for-nothing r1.env && one_line
 check "a DIR made for nothing is removed" test ! -e made-for-nothing
 finish_case $f0
 
+begin progress-on-terminal; f0=$failed
+head -c $((17 << 20)) /dev/urandom > big17.bin
+script -qefc "$SEALTIP seal -r inv.pub --field what=big --file big17.bin -o big17.env" /dev/null > prog-seal.out
+check "seal: progress on a terminal" grep -Eq $'\rsealing [0-9]+/17 MiB' prog-seal.out
+check "seal: line erased at the end" grep -q $'\r\033\[K' prog-seal.out
+script -qefc "$SEALTIP open -k inv.key -o progout big17.env" /dev/null > prog-open.out
+check "open: progress on a terminal" grep -Eq $'\ropening [0-9]+/17 MiB' prog-open.out
+check "open: opened" cmp -s big17.bin progout/big17/files/01-big17.bin
+script -qefc "$SEALTIP seal -r inv.pub --field what=small --file ledger.txt -o small-tty.env" /dev/null > prog-small.out
+check "small: no progress" not grep -q sealing prog-small.out
+run 0 "$SEALTIP" open -k inv.key -o progout2 big17.env
+check "not a terminal: no progress" not grep -q opening "$WORK/stderr"
+rm -f big17.bin big17.env; rm -rf progout progout2
+finish_case $f0
+
 begin open-interrupted; f0=$failed
 mkfifo slow.env
 "$SEALTIP" open -k inv.key -o intr slow.env 2> intr.err & pid=$!
