@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,10 @@ static const char open_usage[] =
  * 0. Reading stops, the report being written is removed, and the signal is
  * raised again once everything is cleaned up. */
 static volatile sig_atomic_t open_interrupted;
+/* Those signals stay blocked except inside ppoll, before each read: one
+ * that came just before a read blocked on a slow input would otherwise be
+ * handled and that read would wait for ever. */
+static sigset_t open_wait_mask;
 
 static void
 open_on_signal(int signo)
@@ -68,21 +74,35 @@ open_on_signal(int signo)
 	open_interrupted = signo;
 }
 
-/* No SA_RESTART: a read blocked on a slow input returns at once. A signal
- * ignored on entry (a background job's SIGINT) stays ignored, as is usual. */
+/* A signal ignored on entry (a background job's SIGINT) stays ignored, as
+ * is usual. */
 static void
 open_catch_signals(void)
 {
 	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa, old;
+	sigset_t caught;
 	size_t i;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = open_on_signal;
 	sigemptyset(&sa.sa_mask);
+	sigemptyset(&caught);
 	for (i = 0; i < sizeof signals / sizeof signals[0]; i++)
-		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-			(void)sigaction(signals[i], &sa, NULL);
+		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN &&
+		    sigaction(signals[i], &sa, NULL) == 0)
+			sigaddset(&caught, signals[i]);
+	pthread_sigmask(SIG_BLOCK, &caught, &open_wait_mask);
+}
+
+/* Waits until fd can be read without blocking, or a caught signal came
+ * (then returns -1, errno EINTR). */
+static int
+open_wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return ppoll(&p, 1, NULL, &open_wait_mask) == -1 ? -1 : 0;
 }
 
 /* Dies of the signal that interrupted, now that nothing is left behind. */
@@ -95,6 +115,7 @@ open_reraise(void)
 		return;
 	signal(signo, SIG_DFL);
 	raise(signo);
+	pthread_sigmask(SIG_SETMASK, &open_wait_mask, NULL);
 }
 
 /* What every report of one run shares. */
@@ -464,6 +485,11 @@ read_input(struct open_job *job, int fd, int (*consume)(void *, const unsigned c
 	for (;;) {
 		if (open_interrupted) {
 			errno = EINTR;
+			goto out;
+		}
+		if (open_wait_readable(fd) == -1) {
+			if (errno == EINTR)
+				continue;
 			goto out;
 		}
 		n = read(fd, buf, OPEN_READ_BYTES);
