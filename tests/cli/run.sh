@@ -293,7 +293,11 @@ head -c 200000 size10485760.env >&7
 for i in $(seq 100); do [ -n "$(find intr -name '.sealtip-open-*' 2>/dev/null)" ] && break; sleep 0.1; done
 check "report under way" test -n "$(find intr -name '.sealtip-open-*')"
 check "no core dumps" grep -Eq '^Max core file size +0 +0 ' /proc/$pid/limits
-kill -TERM $pid; wait $pid; status=$?
+kill -TERM $pid
+# Bounded: a read that missed the signal would otherwise hang the suite.
+for i in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -0 $pid 2>/dev/null && { fail "still running 20 s after SIGTERM"; kill -KILL $pid; }
+wait $pid; status=$?
 exec 7>&-
 check "dies of the signal" test "$status" -eq 143
 check "says so" grep -qx "sealtip: slow.env: interrupted; nothing of it was kept" intr.err
