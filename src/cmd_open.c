@@ -7,9 +7,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +20,7 @@
 #include "exportfile.h"
 #include "fileio.h"
 #include "formdef.h"
+#include "interrupt.h"
 #include "note.h"
 #include "tlog.h"
 #include "keyfile.h"
@@ -58,65 +56,6 @@ static const char open_usage[] =
 /* What DIR remembers of the log between exports (docs/export.md). */
 #define OPEN_LOG_STATE ".sealtip-log"
 #define OPEN_LOG_STATE_MAX 4096
-
-/* The signal that asked sealtip open to stop (SIGINT, SIGTERM, SIGHUP), or
- * 0. Reading stops, the report being written is removed, and the signal is
- * raised again once everything is cleaned up. */
-static volatile sig_atomic_t open_interrupted;
-/* Those signals stay blocked except inside ppoll, before each read: one
- * that came just before a read blocked on a slow input would otherwise be
- * handled and that read would wait for ever. */
-static sigset_t open_wait_mask;
-
-static void
-open_on_signal(int signo)
-{
-	open_interrupted = signo;
-}
-
-/* A signal ignored on entry (a background job's SIGINT) stays ignored, as
- * is usual. */
-static void
-open_catch_signals(void)
-{
-	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa, old;
-	sigset_t caught;
-	size_t i;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = open_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&caught);
-	for (i = 0; i < sizeof signals / sizeof signals[0]; i++)
-		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN &&
-		    sigaction(signals[i], &sa, NULL) == 0)
-			sigaddset(&caught, signals[i]);
-	pthread_sigmask(SIG_BLOCK, &caught, &open_wait_mask);
-}
-
-/* Waits until fd can be read without blocking, or a caught signal came
- * (then returns -1, errno EINTR). */
-static int
-open_wait_readable(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return ppoll(&p, 1, NULL, &open_wait_mask) == -1 ? -1 : 0;
-}
-
-/* Dies of the signal that interrupted, now that nothing is left behind. */
-static void
-open_reraise(void)
-{
-	int signo = open_interrupted;
-
-	if (signo == 0)
-		return;
-	signal(signo, SIG_DFL);
-	raise(signo);
-	pthread_sigmask(SIG_SETMASK, &open_wait_mask, NULL);
-}
 
 /* What every report of one run shares. */
 struct open_job {
@@ -483,15 +422,9 @@ read_input(struct open_job *job, int fd, int (*consume)(void *, const unsigned c
 		return -1;
 	}
 	for (;;) {
-		if (open_interrupted) {
-			errno = EINTR;
+		/* Also the way out when interrupted: errno EINTR. */
+		if (interrupt_wait_readable(fd) == -1)
 			goto out;
-		}
-		if (open_wait_readable(fd) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto out;
-		}
 		n = read(fd, buf, OPEN_READ_BYTES);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -531,7 +464,7 @@ open_envelope(struct open_job *job, const char *input, int fd)
 	if (report_begin(&r, job, name, input) == -1)
 		return 1;
 	if (read_input(job, fd, envelope_consume, &r) == -1) {
-		if (open_interrupted)
+		if (interrupt_poll() != 0)
 			tool_error("%s: interrupted; nothing of it was kept", input);
 		else
 			tool_error("%s: read failed: %s", input, strerror(errno));
@@ -857,7 +790,7 @@ open_export(struct open_job *job, const char *input, int fd)
 	if (state.present)
 		exportfile_reader_watch(reader, state.size);
 	if (read_input(job, fd, export_consume, reader) == -1) {
-		if (open_interrupted)
+		if (interrupt_poll() != 0)
 			tool_error("%s: interrupted; no report from it was kept", input);
 		else
 			tool_error("%s: read failed: %s", input, strerror(errno));
@@ -1082,11 +1015,12 @@ cmd_open(int argc, char **argv)
 	job.sk = sk;
 	job.def = &def;
 	job.verifier_key = verifier_key;
-	/* After the passphrase prompt, which has its own answer to ^C. */
-	open_catch_signals();
-	for (i = optind; i < argc && !open_interrupted; i++)
+	/* After the passphrase prompt, which has its own answer to ^C; before
+	 * the relay's thread starts. */
+	interrupt_catch();
+	for (i = optind; i < argc && interrupt_poll() == 0; i++)
 		failures += open_input(&job, argv[i]);
-	if (open_interrupted)
+	if (interrupt_poll() != 0)
 		failures++;
 	rc = failures == 0 ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
 out:
@@ -1099,6 +1033,6 @@ out:
 	keyfile_secret_free(sk);
 	formdef_free(&def);
 	free(labels_text);
-	open_reraise();
+	interrupt_reraise();
 	return rc;
 }

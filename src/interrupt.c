@@ -1,0 +1,78 @@
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "interrupt.h"
+
+static volatile sig_atomic_t interrupt_signal;
+static sigset_t interrupt_caught;    /* the signals interrupt_catch took over */
+static sigset_t interrupt_unblocked; /* the thread's mask before, for ppoll */
+
+static void
+interrupt_on_signal(int signo)
+{
+	interrupt_signal = signo;
+}
+
+void
+interrupt_catch(void)
+{
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, old;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = interrupt_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&interrupt_caught);
+	for (i = 0; i < sizeof signals / sizeof signals[0]; i++)
+		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN &&
+		    sigaction(signals[i], &sa, NULL) == 0)
+			sigaddset(&interrupt_caught, signals[i]);
+	/* Blocked, and let through only inside ppoll: a handler run between a
+	 * check of the flag and a blocking read would leave that read waiting. */
+	pthread_sigmask(SIG_BLOCK, &interrupt_caught, &interrupt_unblocked);
+}
+
+int
+interrupt_wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	for (;;) {
+		if (interrupt_poll() != 0) {
+			errno = EINTR;
+			return -1;
+		}
+		if (ppoll(&p, 1, NULL, &interrupt_unblocked) != -1)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+int
+interrupt_poll(void)
+{
+	const struct timespec now = { 0, 0 };
+	int signo;
+
+	if (interrupt_signal == 0 && (signo = sigtimedwait(&interrupt_caught, NULL, &now)) > 0)
+		interrupt_signal = signo;
+	return interrupt_signal;
+}
+
+void
+interrupt_reraise(void)
+{
+	int signo = interrupt_poll();
+
+	if (signo == 0)
+		return;
+	signal(signo, SIG_DFL);
+	raise(signo);
+	pthread_sigmask(SIG_SETMASK, &interrupt_unblocked, NULL);
+}
