@@ -15,9 +15,11 @@
 #include "envelope.h"
 #include "fileio.h"
 #include "formdef.h"
+#include "interrupt.h"
 #include "keyfile.h"
 #include "manifest.h"
 #include "payload.h"
+#include "sha256.h"
 #include "status.h"
 #include "tool.h"
 
@@ -94,9 +96,9 @@ base_name(const char *path)
 
 /* Reads a file to the end, hashing it, optionally sealing it on the way. */
 static int
-input_stream(struct seal_input *in, struct envelope_seal *seal, unsigned char sha256[32])
+input_stream(struct seal_input *in, struct envelope_seal *seal, unsigned char digest[32])
 {
-	crypto_hash_sha256_state hash;
+	struct sha256 hash; /* SHA-NI where the CPU has it */
 	unsigned char *buf;
 	uint64_t total = 0;
 	ssize_t n;
@@ -110,8 +112,10 @@ input_stream(struct seal_input *in, struct envelope_seal *seal, unsigned char sh
 		tool_error("%s: cannot rewind: %s", in->path, strerror(errno));
 		goto out;
 	}
-	crypto_hash_sha256_init(&hash);
+	sha256_init(&hash);
 	for (;;) {
+		if (interrupt_poll() != 0)
+			goto out; /* cmd_seal says so */
 		n = read(in->fd, buf, SEAL_READ_BYTES);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -122,13 +126,13 @@ input_stream(struct seal_input *in, struct envelope_seal *seal, unsigned char sh
 		if (n == 0)
 			break;
 		total += (uint64_t)n;
-		crypto_hash_sha256_update(&hash, buf, (size_t)n);
+		sha256_update(&hash, buf, (size_t)n);
 		if (seal != NULL && envelope_seal_update(seal, buf, (size_t)n) != ST_OK) {
 			tool_error("%s: sealing failed (write error)", in->path);
 			goto out;
 		}
 	}
-	crypto_hash_sha256_final(&hash, sha256);
+	sha256_final(&hash, digest);
 	if (seal != NULL && total != in->size) {
 		tool_error("%s: file changed while it was being sealed", in->path);
 		goto out;
@@ -323,6 +327,9 @@ cmd_seal(int argc, char **argv)
 		form = formdef_id(&def);
 	}
 
+	/* ^C while sealing: the temp output is removed (at out:), then sealtip
+	 * dies of the signal. */
+	interrupt_catch();
 	/* First pass: size and hash of every file, for the manifest. */
 	for (i = 0; i < ninputs; i++) {
 		struct seal_input *in = &inputs[i];
@@ -420,6 +427,8 @@ cmd_seal(int argc, char **argv)
 	rc = TOOL_EXIT_OK;
 out:
 	tool_progress_end();
+	if (rc != TOOL_EXIT_OK && interrupt_poll() != 0)
+		tool_error("%s: interrupted; nothing was written", output);
 	if (opened_output)
 		fileio_atomic_abort(&out.file);
 	envelope_seal_free(seal);
@@ -438,5 +447,6 @@ out:
 		close(dirfd);
 	free(dir);
 	sodium_memzero(box_pks, sizeof box_pks);
+	interrupt_reraise();
 	return rc;
 }
