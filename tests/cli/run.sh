@@ -285,7 +285,7 @@ check "not a terminal: no progress" not grep -q opening "$WORK/stderr"
 rm -f big17.bin big17.env; rm -rf progout progout2
 finish_case $f0
 
-begin open-interrupted; f0=$failed
+begin interrupted; f0=$failed
 mkfifo slow.env
 "$SEALTIP" open -k inv.key -o intr slow.env 2> intr.err & pid=$!
 exec 7> slow.env
@@ -302,6 +302,20 @@ exec 7>&-
 check "dies of the signal" test "$status" -eq 143
 check "says so" grep -qx "sealtip: slow.env: interrupted; nothing of it was kept" intr.err
 check "nothing left, not even DIR" test ! -e intr
+# seal: SIGTERM once the temp output exists; it goes, and so does seal.
+head -c $((128 << 20)) /dev/zero > huge.bin
+mkdir sealing
+"$SEALTIP" seal -r inv.pub --field what=big --file huge.bin -o sealing/huge.env 2> seal-intr.err & pid=$!
+for i in $(seq 500); do [ -n "$(ls -A sealing)" ] && break; sleep 0.01; done
+check "sealing under way" test -n "$(ls -A sealing)"
+kill -TERM $pid
+for i in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -0 $pid 2>/dev/null && { fail "seal still running 20 s after SIGTERM"; kill -KILL $pid; }
+wait $pid; status=$?
+check "seal dies of the signal" test "$status" -eq 143
+check "seal says so" grep -qx "sealtip: sealing/huge.env: interrupted; nothing was written" seal-intr.err
+check "no temp output left" test -z "$(ls -A sealing)"
+rm -f huge.bin
 finish_case $f0
 
 begin never-overwrite; f0=$failed
