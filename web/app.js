@@ -104,9 +104,11 @@ async function setLanguage(lang) {
 // ------------------------------------------------------------ the keys ----
 
 // The page seals to the box keys the server serves. Each must hash to its
-// key id. When the server also serves the signing key (the key file's text,
-// or sign_pk), the fingerprint shown is computed here from the very key the
-// page encrypts to, so a server cannot show one key and seal to another.
+// key id, and the server must also serve the signing key (the key file's
+// text, or sign_pk): the fingerprint shown is computed here from the very key
+// the page encrypts to, so a server cannot show one key and seal to another.
+// Without it the page refuses: showing the fingerprint the server announces
+// would let a server that changed only its config pass for the real one.
 function checkRecipients(sodium, recipients) {
   if (!Array.isArray(recipients) || recipients.length === 0) throw new Error('no recipients');
   const base64 = (text) => sodium.from_base64(text, sodium.base64_variants.ORIGINAL);
@@ -121,10 +123,10 @@ function checkRecipients(sodium, recipients) {
     } else if (typeof recipient.sign_pk === 'string') {
       signPk = base64(recipient.sign_pk);
     }
-    if (signPk === null) return { boxPk, keyId: recipient.key_id, fingerprint: recipient.fingerprint, computed: false };
+    if (signPk === null) throw new Error('no signing key');
     const computed = fingerprint(sodium, boxPk, signPk);
     if (computed !== recipient.fingerprint) throw new Error('fingerprint mismatch');
-    return { boxPk, keyId: recipient.key_id, fingerprint: computed, computed: true };
+    return { boxPk, keyId: recipient.key_id, fingerprint: computed };
   });
 }
 
@@ -133,7 +135,7 @@ function renderKeys() {
     const item = document.createElement('li');
     item.textContent = recipient.fingerprint;
     item.dataset.keyId = recipient.keyId;
-    item.title = t(recipient.computed ? 'ui.key_computed' : 'ui.key_announced');
+    item.title = t('ui.key_computed');
     return item;
   }));
 }
@@ -150,6 +152,7 @@ function addFiles(fileList) {
     }
     page.files.push(file);
   }
+  forgetEnvelope();
   renderFileList();
 }
 
@@ -169,6 +172,7 @@ function renderFileList() {
     remove.setAttribute('aria-label', t('ui.files_remove_named', { name: file.name }));
     remove.addEventListener('click', () => {
       page.files.splice(index, 1);
+      forgetEnvelope();
       renderFileList();
       $('files').focus();
     });
@@ -273,7 +277,17 @@ async function onSubmit(event) {
   await send();
 }
 
+// Something changed after sealing: the sealed envelope no longer says what
+// is on screen, so "try again" must not send it (a photo removed after a
+// failed upload would go anyway); Send seals afresh.
+function forgetEnvelope() {
+  if (page.busy) return;
+  page.envelope = null;
+  $('retry').hidden = true;
+}
+
 async function send() {
+  if (!page.envelope) return;
   setBusy(true);
   $('failure').hidden = true;
   $('progress').hidden = false;
@@ -306,7 +320,8 @@ async function proveAndPost() {
   }
 }
 
-// Keeps everything typed and the sealed envelope; "try again" resends it.
+// Keeps everything typed and the sealed envelope; "try again" resends it,
+// unless something is changed first (forgetEnvelope).
 function fail(key, values, canRetry = false) {
   setBusy(false);
   $('progress').hidden = true;
@@ -331,6 +346,9 @@ function showReceipt() {
   // Sent: the plaintext goes from the screen and from memory we hold.
   page.envelope = null;
   page.files = [];
+  renderFileList();
+  $('failure').hidden = true;
+  $('failure-text').textContent = '';
   $('report').reset();
   $('report').hidden = true;
   $('progress').hidden = true;
@@ -458,12 +476,17 @@ async function start() {
   page.definition = definition;
   renderForm(definition, $('fields'));
   $('language').replaceChildren(...languages.map(({ lang, name }) => new Option(name, lang)));
-  $('language').addEventListener('change', (event) => setLanguage(event.target.value));
+  $('language').addEventListener('change', (event) => {
+    forgetEnvelope(); // the manifest names the language
+    setLanguage(event.target.value);
+  });
   await setLanguage(chooseLanguage(languages));
   say('startup', 'ui.loading');
   $('app').hidden = false;
 
   $('report').addEventListener('submit', onSubmit);
+  $('report').addEventListener('input', forgetEnvelope);
+  $('report').addEventListener('change', forgetEnvelope);
   $('files').addEventListener('change', (event) => {
     addFiles(event.target.files);
     event.target.value = ''; // the list above is what will be sent

@@ -28,8 +28,10 @@ function renderTextField(field) {
   const id = fieldElementId(field.id);
   const label = element('label', { for: id }, [element('span', { 'data-text': `fields.${field.id}.label` })]);
   if (field.required) label.append(' ', element('span', { class: 'required', 'data-text': 'ui.required' }));
+  // No autofill memory and no spell-check service: the browser would keep
+  // or send the answers (an official's name, an amount) elsewhere.
   const control = element(field.type === 'textarea' ? 'textarea' : 'input', {
-    id, name: field.id, 'aria-describedby': `${id}-hint`,
+    id, name: field.id, 'aria-describedby': `${id}-hint`, autocomplete: 'off', spellcheck: 'false',
   });
   if (field.type === 'text') control.type = 'text';
   if (field.type === 'textarea') control.rows = field.id === 'what' ? 8 : 4;
