@@ -4,10 +4,11 @@
 import assert from 'node:assert';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { BUILD, ROOT, startServer, runTool, exportDb, parseExport } from '../integration/helpers.js';
+import {
+  BUILD, ROOT, startServer, runTool, exportDb, parseExport, tmpdir as integrationTmpdir,
+} from '../integration/helpers.js';
 
 export { BUILD, ROOT };
 export const WEB = path.join(BUILD, 'web');
@@ -17,16 +18,9 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 // Temp folders (20 MiB attachments, decrypted reports, profiles) go when the
-// test process ends.
-const tempDirs = [];
-process.on('exit', () => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
-
+// test process ends: the integration helpers' tmpdir removes them.
 export function tmpdir(prefix = 'sealtip-browser-') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
+  return integrationTmpdir(prefix);
 }
 
 // The page is tested with the puzzle on, at sealtipd's default difficulty
