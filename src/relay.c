@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,7 +77,6 @@ int
 relay_start(struct relay **out, relay_consumer_fn consumer, void *ctx)
 {
 	struct relay *r;
-	sigset_t block, old;
 	int rc;
 
 	if ((r = calloc(1, sizeof *r)) == NULL)
@@ -92,13 +90,7 @@ relay_start(struct relay **out, relay_consumer_fn consumer, void *ctx)
 	}
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->changed, NULL);
-	/* The consumer never takes a signal: it goes to the producer's thread,
-	 * whose blocking read it interrupts (sealtip open's clean-up relies on it). */
-	sigfillset(&block);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	rc = pthread_create(&r->thread, NULL, relay_consume, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if ((rc = pthread_create(&r->thread, NULL, relay_consume, r)) != 0) {
 		relay_free(r);
 		errno = rc;
 		return -1;

@@ -11,8 +11,7 @@ typedef int (*relay_consumer_fn)(void *ctx, const unsigned char *buf, size_t len
 
 struct relay;
 
-/* Starts the consumer thread, with every signal blocked: signals reach the
- * caller's thread. Returns 0, or -1 (errno set). */
+/* Starts the consumer thread. Returns 0, or -1 (errno set). */
 int relay_start(struct relay **out, relay_consumer_fn consumer, void *ctx);
 
 /* Copies buf into free slots (waiting for one when all are full); returns
