@@ -254,10 +254,9 @@ cmd_seal(int argc, char **argv)
 	char *manifest_text = NULL, *dir = NULL, *slash, hex[65];
 	size_t manifest_len = 0, ninputs = 0, i;
 	unsigned nrecip = 0;
-	int nfields = 0;
 	uint64_t files_total = 0, unpadded, padded;
 	struct stat st;
-	int c, dirfd = -1, status, rc = TOOL_EXIT_FAIL, opened_output = 0;
+	int c, dirfd = -1, status, rc = TOOL_EXIT_FAIL, opened_output = 0, nfields = 0;
 
 	if ((fields = json_object()) == NULL || (files = json_array()) == NULL)
 		goto out;
