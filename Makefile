@@ -110,8 +110,17 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsealtip-src.a $(BUILD)/libsealtip.
 	@echo '  CC    $@'
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(LDFLAGS_ALL)
 
-cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool
-	@SEALTIP=$(BUILD)/sealtip VECTOR_TOOL=$(BUILD)/tools/vector_tool bash tests/cli/run.sh
+# Preloaded by the CLI and integration tests to make an fsync of one folder
+# fail. Built without the sanitizers: it only forwards a system call.
+FAIL_FSYNC = $(BUILD)/tools/fail_dir_fsync.so
+$(FAIL_FSYNC): tests/tools/fail_dir_fsync.c
+	@mkdir -p $(@D)
+	@echo '  CC    $@'
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -o $@ $<
+
+cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC)
+	@SEALTIP=$(BUILD)/sealtip VECTOR_TOOL=$(BUILD)/tools/vector_tool FAIL_FSYNC=$(FAIL_FSYNC) \
+		bash tests/cli/run.sh
 
 # The served page: web/ plus libsodium.js from node_modules (pinned by
 # package-lock.json, never committed), assembled by web/build.sh, which also
@@ -129,7 +138,7 @@ $(BUILD)/web/.built: $(WEB_SRC) package-lock.json
 	@touch $@
 
 # Integration tests: the real sealtipd on a random loopback port (node's test runner).
-integration: all
+integration: all $(FAIL_FSYNC)
 	@SEALTIP_BUILD=$(BUILD) node --test tests/integration/
 
 # JS unit tests of the page's crypto (node's test runner): vectors, and
@@ -150,14 +159,15 @@ VALGRIND = valgrind -q --error-exitcode=97 --leak-check=full \
            --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
            --suppressions=$(abspath tests/valgrind.supp)
 VALGRIND_DIR = $(BUILD)/valgrind
-valgrind: $(UNIT_TESTS) $(BUILD)/sealtip $(BUILD)/tools/vector_tool
+valgrind: $(UNIT_TESTS) $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC)
 	@UNIT_RUNNER="$(VALGRIND)" sh tests/run-unit.sh $(filter-out %/test_sandbox,$(UNIT_TESTS))
 	@rm -rf $(VALGRIND_DIR) && mkdir -p $(VALGRIND_DIR)/logs
 	@for p in sealtip tools/vector_tool; do \
 		printf '#!/bin/sh\nexec %s --log-file=%s/logs/%%p.log %s "$$@"\n' \
 		    "$(VALGRIND)" "$(abspath $(VALGRIND_DIR))" "$(abspath $(BUILD))/$$p" \
 		    >$(VALGRIND_DIR)/$${p#tools/}; chmod +x $(VALGRIND_DIR)/$${p#tools/}; done
-	@SEALTIP=$(VALGRIND_DIR)/sealtip VECTOR_TOOL=$(VALGRIND_DIR)/vector_tool bash tests/cli/run.sh
+	@SEALTIP=$(VALGRIND_DIR)/sealtip VECTOR_TOOL=$(VALGRIND_DIR)/vector_tool FAIL_FSYNC=$(FAIL_FSYNC) \
+		bash tests/cli/run.sh
 	@if grep -l . $(VALGRIND_DIR)/logs/*.log; then \
 		cat $(VALGRIND_DIR)/logs/*.log; echo "valgrind: errors in the CLI runs above"; exit 1; \
 	else echo "valgrind: CLI runs clean ($$(ls $(VALGRIND_DIR)/logs | wc -l) processes)"; fi

@@ -801,7 +801,10 @@ audit_url_state_write(struct audit_url *a)
 		goto done;
 	}
 	f.tmp_name[0] = '\0';
-	(void)fileio_sync_dir(dirfd);
+	if (fileio_sync_dir(dirfd) == -1) {
+		tool_error("audit: %s: cannot sync its folder: %s", file, strerror(errno));
+		goto done;
+	}
 	rc = 0;
 done:
 	fileio_atomic_abort(&f);

@@ -158,11 +158,10 @@ cmd_export(int argc, char **argv)
 		goto done;
 	}
 	opened = 0;
-	if (fileio_atomic_commit(&f) == -1) {
+	if (fileio_atomic_commit_durable(&f) == -1) {
 		tool_error("%s: %s", out, strerror(errno));
 		goto done;
 	}
-	(void)fileio_sync_dir(dirfd);
 	export_stream_counts(es, &count, &tree_size, &rows);
 	if (count == 0)
 		printf("exported no reports (the signed log holds %llu) to %s\n",

@@ -194,11 +194,10 @@ cmd_fetch(int argc, char **argv)
 		goto done;
 	}
 	opened = 0;
-	if (fileio_atomic_commit(&f) == -1) {
+	if (fileio_atomic_commit_durable(&f) == -1) {
 		tool_error("%s: %s", out, strerror(errno));
 		goto done;
 	}
-	(void)fileio_sync_dir(dirfd);
 	if (sum.count == 0)
 		printf("fetched no reports (the server holds %llu) to %s\n",
 		    (unsigned long long)sum.tree_size, out);

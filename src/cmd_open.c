@@ -56,6 +56,8 @@ static const char open_usage[] =
 /* What DIR remembers of the log between exports (docs/export.md). */
 #define OPEN_LOG_STATE ".sealtip-log"
 #define OPEN_LOG_STATE_MAX 4096
+/* An export's reports go to DIR/report-NNNNNN, NNNNNN their log index. */
+#define OPEN_EXPORT_PREFIX "report-"
 
 /* What every report of one run shares. */
 struct open_job {
@@ -365,20 +367,25 @@ fail:
 	return -1;
 }
 
-/* Moves a finished report into place, never replacing anything. Returns 0;
- * 1 when it was kept but an attachment did not match (said on stderr); or -1
- * after printing one line and removing it. */
+/* Moves a finished report into place, never replacing anything, and syncs
+ * DIR so that the move survives a crash. Returns 0; 1 when it was kept but an
+ * attachment did not match (said on stderr); or -1 with errno, nothing of it
+ * left, for the caller to say (what else it undoes decides the words). */
 static int
 report_commit(struct open_report *r, const struct open_job *job)
 {
-	if (renameat2(job->outdirfd, r->tmpname, job->outdirfd, r->name, RENAME_NOREPLACE) == -1) {
-		tool_error("%s: cannot move the report into %s/%s: %s", r->label, job->outdir,
-		    r->name, strerror(errno));
-		report_abort(r);
-		return -1;
-	}
+	int err;
+
+	if (renameat2(job->outdirfd, r->tmpname, job->outdirfd, r->name, RENAME_NOREPLACE) == -1)
+		goto fail;
 	r->tmpname[0] = '\0';
-	(void)fileio_sync_dir(job->outdirfd);
+	if (fileio_sync_dir(job->outdirfd) == -1) {
+		/* Said as not kept, so it must not stay: plaintext nobody knows of. */
+		err = errno;
+		(void)fileio_remove_tree(job->outdirfd, r->name);
+		errno = err;
+		goto fail;
+	}
 	if (r->mismatches > 0) {
 		tool_error("%s: %d attachment%s did not match the manifest's sha256; kept in "
 		    "%s/%s, marked %s", r->label, r->mismatches, r->mismatches == 1 ? "" : "s",
@@ -386,6 +393,11 @@ report_commit(struct open_report *r, const struct open_job *job)
 		return 1;
 	}
 	return 0;
+fail:
+	err = errno;
+	report_abort(r);
+	errno = err;
+	return -1;
 }
 
 /* DIR/<name> for a single envelope: its file name without .env, made safe. */
@@ -473,7 +485,10 @@ open_envelope(struct open_job *job, const char *input, int fd)
 	}
 	if (report_end(&r, job->def) == -1)
 		return 1;
-	if ((rc = report_commit(&r, job)) >= 0)
+	if ((rc = report_commit(&r, job)) == -1)
+		tool_error("%s: cannot move the report into %s/%s: %s", input, job->outdir, r.name,
+		    strerror(errno));
+	else
 		printf("%s: opened into %s/%s (%zu attachment%s)\n", input, job->outdir, r.name,
 		    r.nfiles, r.nfiles == 1 ? "" : "s");
 	return rc == 0 ? 0 : 1;
@@ -586,7 +601,8 @@ log_state_save(const struct open_job *job, const struct log_state *st)
 		(void)unlinkat(job->outdirfd, tmp, 0);
 		goto fail;
 	}
-	(void)fileio_sync_dir(job->outdirfd);
+	if (fileio_sync_dir(job->outdirfd) == -1)
+		goto fail;
 	return 0;
 fail:
 	tool_error("%s/%s: cannot write: %s", job->outdir, OPEN_LOG_STATE, strerror(errno));
@@ -677,7 +693,7 @@ export_entry_begin(void *ctx, const struct exportfile_entry *e)
 	struct export_open *x = ctx;
 	char name[64];
 
-	snprintf(name, sizeof name, "report-%06llu", (unsigned long long)e->index);
+	snprintf(name, sizeof name, OPEN_EXPORT_PREFIX "%06llu", (unsigned long long)e->index);
 	snprintf(x->label, sizeof x->label, "%s: entry %llu", x->input,
 	    (unsigned long long)e->index);
 	x->current_active = report_begin(&x->current, x->job, name, x->label) == 0;
@@ -725,6 +741,36 @@ export_entry_end(void *ctx, const struct exportfile_entry *e)
 	x->last_opened = e->index;
 	x->opened++;
 	return 0;
+}
+
+/* Moves the export's reports into place, all or none: when one cannot be
+ * (a full or failing disk), those already moved are taken back, so that DIR
+ * and its .sealtip-log never claim a report that is not there. Returns 0
+ * (mismatches counted as failures), or -1 after saying so in one line. */
+static int
+export_commit(struct export_open *x)
+{
+	size_t i, j;
+	int rc, err;
+
+	for (i = 0; i < x->ndone; i++) {
+		/* x->label names the last entry read; each report is named again. */
+		snprintf(x->label, sizeof x->label, "%s: entry %llu", x->input,
+		    strtoull(x->done[i].name + strlen(OPEN_EXPORT_PREFIX), NULL, 10));
+		if ((rc = report_commit(&x->done[i], x->job)) == 1)
+			x->failures++;
+		if (rc == -1)
+			goto fail;
+	}
+	return 0;
+fail:
+	err = errno;
+	for (j = 0; j < i; j++)
+		(void)fileio_remove_tree(x->job->outdirfd, x->done[j].name);
+	(void)fileio_sync_dir(x->job->outdirfd);
+	tool_error("%s: cannot move the report into %s/%s: %s; no report from it was kept",
+	    x->label, x->job->outdir, x->done[i].name, strerror(err));
+	return -1;
 }
 
 static int
@@ -803,12 +849,10 @@ open_export(struct open_job *job, const char *input, int fd)
 	}
 	if (x.current_active)
 		report_abort(&x.current);
-	for (i = 0; i < x.ndone; i++) {
-		if (status != ST_OK)
-			report_abort(&x.done[i]);
-		else if (report_commit(&x.done[i], job) != 0)
-			x.failures++;
-	}
+	if (status == ST_OK && export_commit(&x) == -1)
+		status = ST_ERR_CALLBACK;
+	for (i = 0; i < x.ndone; i++)
+		report_abort(&x.done[i]); /* those not moved into place: nothing to keep */
 	if (status == ST_OK) {
 		log = exportfile_reader_log(reader);
 		if (log->note_len > 0 && x.trusted_key == NULL)

@@ -415,14 +415,13 @@ cmd_seal(int argc, char **argv)
 		goto out;
 	}
 	tool_progress_end();
-	if (fileio_atomic_commit(&out.file) == -1) {
+	if (fileio_atomic_commit_durable(&out.file) == -1) {
 		opened_output = 0;
 		tool_error("%s: %s", output, errno == EEXIST ?
 		    "already exists, not overwriting" : strerror(errno));
 		goto out;
 	}
 	opened_output = 0;
-	(void)fileio_sync_dir(dirfd);
 	rc = TOOL_EXIT_OK;
 out:
 	tool_progress_end();

@@ -160,8 +160,10 @@ fileio_atomic_write(struct fileio_atomic *f, const void *buf, size_t len)
 	return fileio_write_all(f->fd, buf, len);
 }
 
-int
-fileio_atomic_commit(struct fileio_atomic *f)
+/* durable: also fsync the folder after the rename, and undo the rename when
+ * that fails, since the caller will report that nothing was written. */
+static int
+atomic_commit(struct fileio_atomic *f, int durable)
 {
 	int saved;
 
@@ -176,6 +178,12 @@ fileio_atomic_commit(struct fileio_atomic *f)
 	if (renameat2(f->dirfd, f->tmp_name, f->dirfd, f->name, RENAME_NOREPLACE) == -1)
 		goto fail;
 	f->tmp_name[0] = '\0';
+	if (durable && fileio_sync_dir(f->dirfd) == -1) {
+		saved = errno;
+		(void)unlinkat(f->dirfd, f->name, 0);
+		errno = saved;
+		goto fail;
+	}
 	free(f->name);
 	f->name = NULL;
 	return 0;
@@ -184,6 +192,18 @@ fail:
 	fileio_atomic_abort(f);
 	errno = saved;
 	return -1;
+}
+
+int
+fileio_atomic_commit(struct fileio_atomic *f)
+{
+	return atomic_commit(f, 0);
+}
+
+int
+fileio_atomic_commit_durable(struct fileio_atomic *f)
+{
+	return atomic_commit(f, 1);
 }
 
 void
@@ -232,9 +252,8 @@ fileio_write_new(const char *path, const void *buf, size_t len, mode_t mode)
 		fileio_atomic_abort(&f);
 		goto out_dir;
 	}
-	if (fileio_atomic_commit(&f) == -1)
+	if (fileio_atomic_commit_durable(&f) == -1)
 		goto out_dir;
-	(void)fileio_sync_dir(dirfd);
 	rc = 0;
 out_dir:
 	saved = errno;

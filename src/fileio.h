@@ -37,10 +37,16 @@ int fileio_atomic_write(struct fileio_atomic *f, const void *buf, size_t len);
  * when the name is taken, and the temp file is removed). */
 int fileio_atomic_commit(struct fileio_atomic *f);
 
+/* fileio_atomic_commit, then an fsync of the folder so that the new name
+ * survives a crash. If that fails the file is removed again: -1 with errno
+ * means nothing is left, whichever step failed. */
+int fileio_atomic_commit_durable(struct fileio_atomic *f);
+
 /* Removes the temp file; safe after a failed commit or on a never-opened f. */
 void fileio_atomic_abort(struct fileio_atomic *f);
 
-/* One call: write a new file at path (relative to the cwd) atomically. */
+/* One call: write a new file at path (relative to the cwd) atomically and
+ * durably (fileio_atomic_commit_durable): on -1 nothing is left at path. */
 int fileio_write_new(const char *path, const void *buf, size_t len, mode_t mode);
 
 /* Opens a directory (O_DIRECTORY | O_NOFOLLOW on the last component). */

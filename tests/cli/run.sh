@@ -4,6 +4,7 @@
 set -u
 SEALTIP=${SEALTIP:-build/sealtip}
 VECTOR_TOOL=${VECTOR_TOOL:-build/tools/vector_tool}
+FAIL_FSYNC=${FAIL_FSYNC:-build/tools/fail_dir_fsync.so} # tests/tools/fail_dir_fsync.c
 VECTORS=tests/vectors/shared
 ALICE_SK=8a9ef0faef18e6f895bc42f2bb507fff605878d9c63ce7e182036e0abb2b01ab
 BOB_SK=b8b5e22b85bbd9b61882098c42032d825ea342e6ad32281e9a735fb09e9691ea
@@ -11,6 +12,7 @@ CAROL_SK=600df81cf37d8c7517a6d27e4b56b134619796b383ecc391fe6388d3866167eb
 
 case "$SEALTIP" in /*) ;; *) SEALTIP=$PWD/$SEALTIP ;; esac
 case "$VECTOR_TOOL" in /*) ;; *) VECTOR_TOOL=$PWD/$VECTOR_TOOL ;; esac
+case "$FAIL_FSYNC" in /*) ;; *) FAIL_FSYNC=$PWD/$FAIL_FSYNC ;; esac
 VECTORS=$PWD/$VECTORS
 
 EXPORTS=$PWD/tests/fuzz/corpus/fuzz_exportfile # export files v2 of the vectors (make-seeds.sh)
@@ -481,6 +483,37 @@ run 1 "$SEALTIP" open -k alice.key -o v1out v1.bin && one_line &&
 check "nothing from v1" test ! -e v1out
 run 0 "$SEALTIP" audit "$EXPORTS/three-after-4" &&
 	check "audit of an export" grep -q "^audit ok: .*three-after-4: export of 3 entries (indexes 5 to 7) of a log of 8" "$WORK/stdout"
+finish_case $f0
+
+# --- a folder whose fsync fails: nothing is claimed written ----------------
+# failing_fsync DIR COMMAND...: COMMAND with every fsync of DIR failing (EIO),
+# as on a failing disk. ASan would refuse a library loaded before its own.
+failing_fsync() {
+	local dir=$1; shift
+	LD_PRELOAD=$FAIL_FSYNC SEALTIP_TEST_FAIL_FSYNC_DIR=$dir \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
+}
+begin unsynced-folder; f0=$failed
+mkdir frail
+run 1 failing_fsync frail "$SEALTIP" keygen --unprotected -o frail/k && one_line &&
+	check "keygen said" grep -qx "sealtip: frail/k.key: cannot write: Input/output error" "$WORK/stderr"
+check "keygen: nothing" test -z "$(ls -A frail)"
+run 1 failing_fsync frail "$SEALTIP" seal -r inv.pub --field what=x -o frail/x.env && one_line &&
+	check "seal said" grep -qx "sealtip: frail/x.env: Input/output error" "$WORK/stderr"
+check "seal: nothing" test -z "$(ls -A frail)"
+"$SEALTIP" seal -r inv.pub --field what=unsynced --file inv.pub -o unsynced.env
+run 1 failing_fsync frail "$SEALTIP" open -k inv.key -o frail unsynced.env && one_line &&
+	check "open said" grep -qx "sealtip: unsynced.env: cannot move the report into frail/unsynced: Input/output error" "$WORK/stderr"
+check "open: nothing" test -z "$(ls -A frail)"
+run 1 failing_fsync frailnew "$SEALTIP" open -k inv.key -o frailnew unsynced.env && one_line
+check "open: the folder it made is gone" test ! -e frailnew
+run 1 failing_fsync frail "$SEALTIP" open -k alice.key -o frail "$EXPORTS/one" && one_line &&
+	check "export said" grep -qx "sealtip: $EXPORTS/one: entry 0: cannot move the report into frail/report-000000: Input/output error; no report from it was kept" "$WORK/stderr"
+check "export: nothing, no .sealtip-log" test -z "$(ls -A frail)"
+# The fault touches only that folder: the same commands work beside it.
+run 0 failing_fsync elsewhere "$SEALTIP" keygen --unprotected -o frail/k
+run 0 failing_fsync elsewhere "$SEALTIP" open -k inv.key -o frail unsynced.env
+check "beside it: written" test -f frail/k.key -a -f frail/unsynced/report.txt
 finish_case $f0
 
 echo "cli: $passed passed, $failed failed"

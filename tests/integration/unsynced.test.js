@@ -1,0 +1,75 @@
+// A folder whose fsync fails (a failing disk, injected with
+// tests/tools/fail_dir_fsync.c): export, fetch and open leave nothing behind
+// and say so in one line; audit --url fails rather than report a state it
+// may not have kept.
+import test from 'node:test';
+import assert from 'node:assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as h from './helpers.js';
+
+const TOKEN = 'unsynced-folder-export-token';
+const FAIL_FSYNC = path.join(h.BUILD, 'tools', 'fail_dir_fsync.so');
+
+// sealtip ARGS with every fsync of dir failing (EIO) once `after` went through.
+function withFailingFsync(dir, args, after = 0) {
+  const env = Object.assign({}, process.env, {
+    LD_PRELOAD: FAIL_FSYNC,
+    SEALTIP_TEST_FAIL_FSYNC_DIR: dir,
+    SEALTIP_TEST_FAIL_FSYNC_AFTER: String(after),
+    // ASan would refuse a library loaded before its own runtime.
+    ASAN_OPTIONS: [process.env.ASAN_OPTIONS, 'verify_asan_link_order=0'].filter(Boolean).join(':'),
+  });
+  return h.runTool(args, { encoding: 'utf8', env });
+}
+
+test('unsynced folder: export, fetch, audit and open of an export keep nothing they claim', async (t) => {
+  const dir = h.tmpdir('sealtip-unsynced-');
+  assert.strictEqual(h.runTool(['keygen', '--unprotected', '-o', path.join(dir, 'inv')]).status, 0);
+  const pub = path.join(dir, 'inv.pub');
+  const key = path.join(dir, 'inv.key');
+  const srv = await h.startServer({ recipients: [pub], token: TOKEN });
+  t.after(() => srv.stop());
+  for (let i = 0; i < 3; i++) {
+    const env = path.join(dir, `r${i}.env`);
+    assert.strictEqual(h.runTool(['seal', '-r', pub, '--field', `what=report ${i}`, '-o', env]).status, 0);
+    assert.strictEqual((await h.post(srv, fs.readFileSync(env))).status, 201);
+  }
+  const frail = path.join(dir, 'frail');
+  fs.mkdirSync(frail);
+  const empty = () => assert.deepStrictEqual(fs.readdirSync(frail), []);
+
+  let r = withFailingFsync(frail, ['export', '--db', srv.db, '-o', path.join(frail, 'all.bin')]);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '', `sealtip: ${frail}/all.bin: Input/output error\n`]);
+  empty();
+
+  const token = path.join(dir, 'token');
+  fs.writeFileSync(token, TOKEN + '\n', { mode: 0o600 });
+  r = withFailingFsync(frail, ['fetch', srv.url, '--token-file', token, '-o', path.join(frail, 'all.bin')]);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '', `sealtip: ${frail}/all.bin: Input/output error\n`]);
+  empty();
+
+  // Open of an export: the first report moves into place, the second cannot;
+  // the first is taken back, and no .sealtip-log claims any of them.
+  const all = path.join(dir, 'all.bin');
+  assert.strictEqual(h.runTool(['export', '--db', srv.db, '-o', all]).status, 0);
+  r = withFailingFsync(frail, ['open', '-k', key, '-o', frail, all], 1);
+  assert.strictEqual(r.status, 1);
+  assert.strictEqual(r.stdout, '');
+  assert.strictEqual(r.stderr, `sealtip: ${all}: entry 1: cannot move the report into ${frail}/report-000001: ` +
+    'Input/output error; no report from it was kept\n');
+  empty();
+
+  // audit --url: the checks pass, the state file's rename may not last.
+  const state = path.join(frail, 'audit.state');
+  r = withFailingFsync(frail, ['audit', '--url', srv.url, '--state', state]);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr],
+    [1, '', `sealtip: audit: ${state}: cannot sync its folder: Input/output error\n`]);
+  fs.rmSync(state);
+
+  // The fault touches only that folder: beside it, the same open keeps all three.
+  r = withFailingFsync(path.join(dir, 'elsewhere'), ['open', '-k', key, '-o', frail, all]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.deepStrictEqual(fs.readdirSync(frail).sort(),
+    ['.sealtip-log', 'report-000000', 'report-000001', 'report-000002']);
+});
