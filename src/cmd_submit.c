@@ -28,10 +28,51 @@ static const char submit_usage[] =
     "usage: sealtip submit URL ENVELOPE [-o RECEIPT]\n"
     "  Sends the envelope file ENVELOPE (made by `sealtip seal`) to the server at URL\n"
     "  (http://HOST:PORT/), solving its proof of work first, and writes the receipt\n"
-    "  (JSON) to the new file RECEIPT, or to standard output.\n";
+    "  (JSON) to the new file RECEIPT, or to standard output. If RECEIPT cannot be\n"
+    "  written once the report is stored, the receipt goes to standard output and the\n"
+    "  exit status is 1.\n";
 
 static const struct option submit_options[] = {
     {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+
+/* The receipt with a final newline into the new file path, atomically and
+ * durably. Returns 0, or -1 with errno and nothing at path. */
+static int
+receipt_save(const char *path, const unsigned char *answer, size_t answer_len)
+{
+	unsigned char *text;
+	int rc, err;
+
+	if ((text = malloc(answer_len + 1)) == NULL)
+		return -1;
+	memcpy(text, answer, answer_len);
+	text[answer_len] = '\n';
+	rc = fileio_write_new(path, text, answer_len + 1, 0600);
+	err = errno;
+	free(text);
+	errno = err;
+	return rc;
+}
+
+/* Whether a new file can be made at path: its folder exists and is ours to
+ * write. Checked before the upload, so a mistyped -o stores nothing. */
+static int
+receipt_folder_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int rc, err;
+
+	if (slash == NULL)
+		return access(".", W_OK | X_OK);
+	if ((dir = strndup(path, slash == path ? 1 : (size_t)(slash - path))) == NULL)
+		return -1;
+	rc = access(dir, W_OK | X_OK);
+	err = errno;
+	free(dir);
+	errno = err;
+	return rc;
+}
 
 /* SHA-256(0x00 || envelope): the RFC 9162 leaf hash the server computes. */
 static int
@@ -142,13 +183,13 @@ cmd_submit(int argc, char **argv)
 	const char *url_s = NULL, *envelope = NULL, *out = NULL;
 	struct httpclient_url u;
 	struct httpclient c;
-	struct fileio_atomic f;
 	struct stat st;
 	unsigned char leaf[POW_LEAF_BYTES], *answer = NULL;
 	char pow_header[SUBMIT_HEADERS_MAX], headers[SUBMIT_HEADERS_MAX + 64];
 	size_t answer_len = 0;
 	json_t *receipt = NULL;
-	int ch, fd = -1, dirfd = -1, opened = 0, rc = TOOL_EXIT_FAIL;
+	long long index;
+	int ch, fd = -1, rc = TOOL_EXIT_FAIL;
 
 	memset(&c, 0, sizeof c);
 	c.fd = -1;
@@ -178,6 +219,10 @@ cmd_submit(int argc, char **argv)
 		    submit_usage, "'%s' is not an http://HOST:PORT/ URL", url_s);
 	if (out != NULL && faccessat(AT_FDCWD, out, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		tool_error("%s: already exists; not overwriting it", out);
+		return TOOL_EXIT_FAIL;
+	}
+	if (out != NULL && receipt_folder_writable(out) == -1) {
+		tool_error("%s: cannot write there: %s; nothing was sent", out, strerror(errno));
 		return TOOL_EXIT_FAIL;
 	}
 	if ((fd = open(envelope, O_RDONLY | O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
@@ -210,33 +255,25 @@ cmd_submit(int argc, char **argv)
 		tool_error("%s: the answer to the upload is not a receipt", url_s);
 		goto done;
 	}
-	if (out == NULL) {
-		if (fwrite(answer, 1, answer_len, stdout) != answer_len ||
-		    fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
-			tool_error("standard output: %s", strerror(errno));
+	index = (long long)json_integer_value(json_object_get(receipt, "index"));
+	if (out != NULL) {
+		if (receipt_save(out, answer, answer_len) == 0) {
+			printf("report %lld stored; receipt written to %s\n", index, out);
+			rc = TOOL_EXIT_OK;
 			goto done;
 		}
-		rc = TOOL_EXIT_OK;
+		/* The report is on the server now: its receipt must not be lost. */
+		tool_error("%s: cannot write the receipt: %s; report %lld is stored all the same, "
+		    "and its receipt follows on standard output", out,
+		    errno == EEXIST ? "the file exists now" : strerror(errno), index);
+	}
+	if (fwrite(answer, 1, answer_len, stdout) != answer_len || fputc('\n', stdout) == EOF ||
+	    fflush(stdout) == EOF) {
+		tool_error("standard output: %s", strerror(errno));
 		goto done;
 	}
-	if (cmd_output_open(out, &f, &dirfd) == -1)
-		goto done;
-	opened = 1;
-	if (fileio_atomic_write(&f, answer, answer_len) == -1 ||
-	    fileio_atomic_write(&f, "\n", 1) == -1 || fileio_atomic_commit(&f) == -1) {
-		tool_error("%s: %s", out, strerror(errno));
-		goto done;
-	}
-	opened = 0;
-	(void)fileio_sync_dir(dirfd);
-	printf("report %lld stored; receipt written to %s\n",
-	    (long long)json_integer_value(json_object_get(receipt, "index")), out);
-	rc = TOOL_EXIT_OK;
+	rc = out == NULL ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
 done:
-	if (opened)
-		fileio_atomic_abort(&f);
-	if (dirfd != -1)
-		close(dirfd);
 	if (fd != -1)
 		close(fd);
 	httpclient_end(&c);

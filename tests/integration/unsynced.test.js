@@ -1,7 +1,8 @@
 // A folder whose fsync fails (a failing disk, injected with
 // tests/tools/fail_dir_fsync.c): export, fetch and open leave nothing behind
-// and say so in one line; audit --url fails rather than report a state it
-// may not have kept.
+// and say so in one line; submit, whose report is already stored by then,
+// gives the receipt on standard output instead of losing it; audit --url
+// fails rather than report a state it may not have kept.
 import test from 'node:test';
 import assert from 'node:assert';
 import fs from 'node:fs';
@@ -23,7 +24,7 @@ function withFailingFsync(dir, args, after = 0) {
   return h.runTool(args, { encoding: 'utf8', env });
 }
 
-test('unsynced folder: export, fetch, audit and open of an export keep nothing they claim', async (t) => {
+test('unsynced folder: export, fetch, submit, audit and open of an export keep nothing they claim', async (t) => {
   const dir = h.tmpdir('sealtip-unsynced-');
   assert.strictEqual(h.runTool(['keygen', '--unprotected', '-o', path.join(dir, 'inv')]).status, 0);
   const pub = path.join(dir, 'inv.pub');
@@ -49,6 +50,25 @@ test('unsynced folder: export, fetch, audit and open of an export keep nothing t
   assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '', `sealtip: ${frail}/all.bin: Input/output error\n`]);
   empty();
 
+  // The report is stored before the receipt is written: exit 1, the receipt
+  // whole on standard output.
+  const before = h.dbState(srv);
+  r = withFailingFsync(frail, ['submit', srv.url, path.join(dir, 'r0.env'), '-o', path.join(frail, 'receipt.json')]);
+  assert.strictEqual(r.status, 1);
+  assert.strictEqual(r.stderr, `sealtip: ${frail}/receipt.json: cannot write the receipt: Input/output error; ` +
+    'report 3 is stored all the same, and its receipt follows on standard output\n');
+  const receipt = JSON.parse(r.stdout);
+  assert.strictEqual(receipt.index, 3);
+  assert.strictEqual(receipt.leaf_hash, h.leafHash(fs.readFileSync(path.join(dir, 'r0.env'))));
+  assert.notStrictEqual(h.dbState(srv), before);
+  empty();
+  // A folder that is not there is found before anything is sent.
+  const stored = h.dbState(srv);
+  r = h.runTool(['submit', srv.url, path.join(dir, 'r0.env'), '-o', path.join(dir, 'no-such', 'receipt.json')]);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '',
+    `sealtip: ${dir}/no-such/receipt.json: cannot write there: No such file or directory; nothing was sent\n`]);
+  assert.strictEqual(h.dbState(srv), stored);
+
   // Open of an export: the first report moves into place, the second cannot;
   // the first is taken back, and no .sealtip-log claims any of them.
   const all = path.join(dir, 'all.bin');
@@ -67,9 +87,9 @@ test('unsynced folder: export, fetch, audit and open of an export keep nothing t
     [1, '', `sealtip: audit: ${state}: cannot sync its folder: Input/output error\n`]);
   fs.rmSync(state);
 
-  // The fault touches only that folder: beside it, the same open keeps all three.
+  // The fault touches only that folder: beside it, the same open keeps all four.
   r = withFailingFsync(path.join(dir, 'elsewhere'), ['open', '-k', key, '-o', frail, all]);
   assert.strictEqual(r.status, 0, r.stderr);
   assert.deepStrictEqual(fs.readdirSync(frail).sort(),
-    ['.sealtip-log', 'report-000000', 'report-000001', 'report-000002']);
+    ['.sealtip-log', 'report-000000', 'report-000001', 'report-000002', 'report-000003']);
 });
