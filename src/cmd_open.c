@@ -417,45 +417,53 @@ envelope_folder_name(const char *input, char *out, size_t size)
 	snprintf(out, size, "%s", safe + 3);
 }
 
-/* Reads the input in blocks; progress on a terminal for large inputs. */
+/* An input being read. Its first bytes are read before its kind is known
+ * and handed on to the reader for that kind: a pipe cannot be read twice. */
+struct input_stream {
+	int fd;
+	unsigned char *block; /* OPEN_READ_BYTES */
+	ssize_t have;         /* bytes read into block and not yet used; -1: that read failed */
+	int read_errno;       /* why, kept for the message */
+};
+
+/* One read into buf once fd is readable. Returns the bytes read, 0 at the
+ * end, or -1 with errno (EINTR when interrupted). */
+static ssize_t
+read_some(int fd, unsigned char *buf, size_t size)
+{
+	ssize_t n;
+
+	do {
+		if (interrupt_wait_readable(fd) == -1)
+			return -1;
+		n = read(fd, buf, size);
+	} while (n == -1 && errno == EINTR);
+	return n;
+}
+
+/* Feeds the rest of the input to consume, a block at a time; progress on a
+ * terminal for large inputs. Returns 0 at the end or when consume said stop
+ * (the caller asks it why), -1 with errno when reading failed. */
 static int
-read_input(struct open_job *job, int fd, int (*consume)(void *, const unsigned char *, size_t),
+read_input(struct input_stream *in, int (*consume)(void *, const unsigned char *, size_t),
     void *ctx)
 {
-	unsigned char *buf;
 	unsigned long long done = 0, total;
 	struct stat st;
-	ssize_t n;
-	int rc = -1;
 
-	total = fstat(fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
-	if ((buf = malloc(OPEN_READ_BYTES)) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	for (;;) {
-		/* Also the way out when interrupted: errno EINTR. */
-		if (interrupt_wait_readable(fd) == -1)
-			goto out;
-		n = read(fd, buf, OPEN_READ_BYTES);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			goto out;
-		if (n == 0)
+	total = fstat(in->fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
+	while (in->have > 0) {
+		if (consume(ctx, in->block, (size_t)in->have) != 0)
 			break;
-		if (consume(ctx, buf, (size_t)n) != 0)
-			break; /* the consumer has its reason; the caller asks it */
-		done += (unsigned long long)n;
+		done += (unsigned long long)in->have;
 		if (total >= TOOL_PROGRESS_MIN_BYTES)
 			tool_progress("opening", done, total);
+		if ((in->have = read_some(in->fd, in->block, OPEN_READ_BYTES)) < 0)
+			in->read_errno = errno;
 	}
-	rc = 0;
-out:
-	(void)job;
 	tool_progress_end();
-	free(buf);
-	return rc;
+	errno = in->read_errno;
+	return in->have < 0 ? -1 : 0;
 }
 
 static int
@@ -466,7 +474,7 @@ envelope_consume(void *ctx, const unsigned char *buf, size_t len)
 
 /* One envelope file into DIR/<name>. Returns the number of failures. */
 static int
-open_envelope(struct open_job *job, const char *input, int fd)
+open_envelope(struct open_job *job, const char *input, struct input_stream *in)
 {
 	struct open_report r;
 	char name[SAFENAME_SIZE];
@@ -475,7 +483,7 @@ open_envelope(struct open_job *job, const char *input, int fd)
 	envelope_folder_name(input, name, sizeof name);
 	if (report_begin(&r, job, name, input) == -1)
 		return 1;
-	if (read_input(job, fd, envelope_consume, &r) == -1) {
+	if (read_input(in, envelope_consume, &r) == -1) {
 		if (interrupt_poll() != 0)
 			tool_error("%s: interrupted; nothing of it was kept", input);
 		else
@@ -805,7 +813,7 @@ export_gap_warning(const struct export_open *x, const struct exportfile_summary 
 
 /* One export file. Returns the number of failures. */
 static int
-open_export(struct open_job *job, const char *input, int fd)
+open_export(struct open_job *job, const char *input, struct input_stream *in)
 {
 	struct log_state state, next;
 	struct export_open x = { .job = job, .input = input, .state = &state };
@@ -835,7 +843,7 @@ open_export(struct open_job *job, const char *input, int fd)
 	}
 	if (state.present)
 		exportfile_reader_watch(reader, state.size);
-	if (read_input(job, fd, export_consume, reader) == -1) {
+	if (read_input(in, export_consume, reader) == -1) {
 		if (interrupt_poll() != 0)
 			tool_error("%s: interrupted; no report from it was kept", input);
 		else
@@ -899,20 +907,37 @@ out:
 static int
 open_input(struct open_job *job, const char *input)
 {
-	unsigned char magic[EXPORTFILE_MAGIC_BYTES];
+	struct input_stream in = { .fd = -1, .have = 0 };
 	ssize_t n;
-	int fd, failures;
+	int failures;
 
-	if ((fd = open(input, O_RDONLY | O_CLOEXEC)) == -1) {
-		tool_error("%s: cannot open: %s", input, strerror(errno));
+	if ((in.block = malloc(OPEN_READ_BYTES)) == NULL) {
+		tool_error("out of memory");
 		return 1;
 	}
-	n = pread(fd, magic, sizeof magic, 0);
-	if (n > 0 && exportfile_sniff(magic, (size_t)n))
-		failures = open_export(job, input, fd);
+	if ((in.fd = open(input, O_RDONLY | O_CLOEXEC)) == -1) {
+		tool_error("%s: cannot open: %s", input, strerror(errno));
+		free(in.block);
+		return 1;
+	}
+	/* A pipe may deliver the magic in pieces. A failed read is said by the
+	 * reader it goes to (an envelope's, unless the magic came first). */
+	while (in.have < EXPORTFILE_MAGIC_BYTES) {
+		n = read_some(in.fd, in.block + in.have, OPEN_READ_BYTES - (size_t)in.have);
+		if (n < 0) {
+			in.have = -1;
+			in.read_errno = errno;
+		}
+		if (n <= 0)
+			break;
+		in.have += n;
+	}
+	if (in.have > 0 && exportfile_sniff(in.block, (size_t)in.have))
+		failures = open_export(job, input, &in);
 	else
-		failures = open_envelope(job, input, fd);
-	close(fd);
+		failures = open_envelope(job, input, &in);
+	close(in.fd);
+	free(in.block);
 	return failures;
 }
 

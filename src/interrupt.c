@@ -58,10 +58,12 @@ int
 interrupt_poll(void)
 {
 	const struct timespec now = { 0, 0 };
-	int signo;
+	int signo, saved = errno;
 
 	if (interrupt_signal == 0 && (signo = sigtimedwait(&interrupt_caught, NULL, &now)) > 0)
 		interrupt_signal = signo;
+	/* Callers ask between a failure and its message: keep the failure's errno. */
+	errno = saved;
 	return interrupt_signal;
 }
 

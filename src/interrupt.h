@@ -14,7 +14,8 @@ void interrupt_catch(void);
  * comes just before a read blocked on a slow input is not missed. */
 int interrupt_wait_readable(int fd);
 
-/* Non-zero once a caught signal came: its number. Never blocks. */
+/* Non-zero once a caught signal came: its number. Never blocks, and leaves
+ * errno as it was. */
 int interrupt_poll(void);
 
 /* When a caught signal came: dies of it (default action). Call last. */

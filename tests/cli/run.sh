@@ -304,6 +304,22 @@ exec 7>&-
 check "dies of the signal" test "$status" -eq 143
 check "says so" grep -qx "sealtip: slow.env: interrupted; nothing of it was kept" intr.err
 check "nothing left, not even DIR" test ! -e intr
+# The same for an export file, told apart from an envelope by its first bytes
+# even from a FIFO: SIGTERM with its one report under way.
+mkfifo slow.bin
+"$SEALTIP" open -k alice.key -o xintr slow.bin 2> xintr.err & pid=$!
+exec 7> slow.bin
+head -c $(($(stat -c %s "$EXPORTS/one") - 100)) "$EXPORTS/one" >&7
+for i in $(seq 100); do [ -n "$(find xintr -name '.sealtip-open-*' 2>/dev/null)" ] && break; sleep 0.1; done
+check "export report under way" test -n "$(find xintr -name '.sealtip-open-*')"
+kill -TERM $pid
+for i in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -0 $pid 2>/dev/null && { fail "export still running 20 s after SIGTERM"; kill -KILL $pid; }
+wait $pid; status=$?
+exec 7>&-
+check "export: dies of the signal" test "$status" -eq 143
+check "export: says so" grep -qx "sealtip: slow.bin: interrupted; no report from it was kept" xintr.err
+check "export: nothing left, not even DIR" test ! -e xintr
 # seal: SIGTERM once the temp output exists; it goes, and so does seal.
 head -c $((128 << 20)) /dev/zero > huge.bin
 mkdir sealing
@@ -320,6 +336,23 @@ check "seal dies of the signal" test "$status" -eq 143
 check "seal says so" grep -qx "sealtip: sealing/huge.env: interrupted; nothing was written" seal-intr.err
 check "no temp output left" test -z "$(ls -A sealing)"
 rm -f huge.bin
+finish_case $f0
+
+begin pipes-and-folders; f0=$failed
+# An export through a pipe is still an export (its magic is read, not peeked).
+# (Process substitution, not `cat |`: run must count in this shell.)
+run 0 "$SEALTIP" open -k alice.key -o xpipe /dev/stdin < <(cat "$EXPORTS/one") &&
+	check "export from a pipe" grep -qx "/dev/stdin: opened 1 report, indexes 0 to 0, into xpipe" "$WORK/stdout"
+check "its report and log state" test -f xpipe/report-000000/report.txt -a -f xpipe/.sealtip-log
+run 0 "$SEALTIP" open -k inv.key -o epipe /dev/stdin < <(cat r1.env) &&
+	check "envelope from a pipe" test -f epipe/stdin/report.txt
+# A pipe that carries less than a magic's worth is an envelope cut short.
+run 1 "$SEALTIP" open -k inv.key -o shortpipe /dev/stdin < <(printf 'seal') && one_line
+check "short pipe: nothing" test ! -e shortpipe
+# A folder as INPUT: the read's own reason, not a stale one.
+run 1 "$SEALTIP" open -k inv.key -o fout adir && one_line &&
+	check "folder input said" grep -qx "sealtip: adir: read failed: Is a directory" "$WORK/stderr"
+check "folder input: nothing" test ! -e fout
 finish_case $f0
 
 begin never-overwrite; f0=$failed
