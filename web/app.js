@@ -508,6 +508,10 @@ async function start() {
     page.sodiumReady = loadSodium();
     page.sodiumReady.catch(() => {}); // reported below; the check view says it again
     const [sodium, config] = await Promise.all([page.sodiumReady, fetchJson('api/v1/config')]);
+    // Checked now, not at Send: after typing a report is too late to learn
+    // that the page cannot tell whether it fits.
+    const maxBytes = config && config.limits && config.limits.max_report_bytes;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new Error('the server sent no report size limit');
     page.config = config;
     try {
       page.recipients = checkRecipients(sodium, config.recipients);

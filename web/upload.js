@@ -48,6 +48,8 @@ export function postEnvelope(envelope, onProgress = () => {}, pow = null) {
   });
 }
 
+const POW_MAX_BITS = 32; // crypto/pow.h
+
 function fromBase64(text) {
   return Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
 }
@@ -71,6 +73,11 @@ export async function proveWork(leafHash, onProgress = () => {}) {
     }
   } catch (error) {
     throw new UploadError('network', error.message);
+  }
+  // The server's own format (docs/api.md: 42 bytes, base64url; at most 32
+  // bits): anything else would fail deep in atob or spin the worker forever.
+  if (!/^[A-Za-z0-9_-]{56}$/.test(answer.challenge) || answer.bits < 0 || answer.bits > POW_MAX_BITS) {
+    throw new UploadError('bad_challenge', 'the server sent a malformed challenge');
   }
   if (answer.bits === 0) return null;
   const challenge = fromBase64(answer.challenge);

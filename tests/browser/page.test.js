@@ -118,6 +118,42 @@ test('a refused proof of work (429) gets a new challenge and one automatic retry
   assert.strictEqual(h.exportAndOpen(server).length, 1);
 });
 
+test('a server answer the page cannot use is said plainly: no size limit, a malformed challenge', async (t) => {
+  const server = await h.startPageServer(t);
+  const { page, seen } = await newPage(t, server);
+  // No limit in the config: the page says so before anything is typed.
+  await page.route('**/api/v1/config', async (route) => {
+    const response = await route.fetch();
+    const { limits: _dropped, ...config } = await response.json();
+    await route.fulfill({ response, json: config });
+  });
+  await page.reload();
+  await page.waitForFunction((text) => document.getElementById('startup').textContent === text,
+    STRINGS.en.ui.start_failed.replace('{reason}', 'the server sent no report size limit'));
+  assert.strictEqual(await page.isDisabled('#send'), true);
+  await page.unroute('**/api/v1/config');
+
+  // A challenge that is not the server's format: named, and no upload tried.
+  let posts = 0;
+  await page.route('**/api/v1/reports', (route) => { posts++; return route.continue(); });
+  await page.route('**/api/v1/challenge', (route) => route.fulfill({ json: { challenge: 'not base64url!', bits: 18, expires_in: 300 } }));
+  await h.openPage(page, server);
+  await page.fill('#field-what', 'A fee for a residence permit.');
+  await page.click('#send');
+  await page.waitForSelector('#failure:not([hidden])');
+  assert.strictEqual(await page.textContent('#failure-text'), STRINGS.en.ui.upload_failed.replace('{reason}',
+    STRINGS.en.ui.reason_server.replace('{code}', 'bad_challenge')));
+  assert.strictEqual(await page.inputValue('#field-what'), 'A fee for a residence permit.');
+  assert.strictEqual(posts, 0);
+  // The server's own challenge again: "try again" sends the report.
+  await page.unroute('**/api/v1/challenge');
+  await page.click('#retry');
+  await page.waitForSelector('#receipt:not([hidden])');
+  assert.strictEqual(posts, 1);
+  seen.check();
+  assert.strictEqual(h.exportAndOpen(server).length, 1);
+});
+
 test('a second 429 is shown, with the text kept and nothing stored', async (t) => {
   const server = await h.startPageServer(t);
   const { page, seen } = await newPage(t, server);
