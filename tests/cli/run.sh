@@ -287,36 +287,36 @@ check "not a terminal: no progress" not grep -q opening "$WORK/stderr"
 rm -f big17.bin big17.env; rm -rf progout progout2
 finish_case $f0
 
+# stop_and_reap PID WHAT: SIGTERM, then at most 20 s for it to end (a read
+# that missed the signal would otherwise hang the suite); sets $status.
+stop_and_reap() {
+	kill -TERM "$1"
+	for i in $(seq 200); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$1" 2>/dev/null && { fail "$2 still running 20 s after SIGTERM"; kill -KILL "$1"; }
+	wait "$1"; status=$?
+}
+# interrupt_open KEY FIFO DIR SOURCE BYTES: open reads the new FIFO into DIR
+# (stderr in DIR.err) and gets the first BYTES of SOURCE; stopped once its
+# report is under way. Sets $status.
+interrupt_open() {
+	mkfifo "$2"
+	"$SEALTIP" open -k "$1" -o "$3" "$2" 2> "$3.err" & pid=$!
+	exec 7> "$2"
+	head -c "$5" "$4" >&7
+	for i in $(seq 100); do [ -n "$(find "$3" -name '.sealtip-open-*' 2>/dev/null)" ] && break; sleep 0.1; done
+	check "$2: report under way" test -n "$(find "$3" -name '.sealtip-open-*')"
+	check "$2: no core dumps" grep -Eq '^Max core file size +0 +0 ' /proc/$pid/limits
+	stop_and_reap $pid "open of $2"
+	exec 7>&-
+}
 begin interrupted; f0=$failed
-mkfifo slow.env
-"$SEALTIP" open -k inv.key -o intr slow.env 2> intr.err & pid=$!
-exec 7> slow.env
-head -c 200000 size10485760.env >&7
-for i in $(seq 100); do [ -n "$(find intr -name '.sealtip-open-*' 2>/dev/null)" ] && break; sleep 0.1; done
-check "report under way" test -n "$(find intr -name '.sealtip-open-*')"
-check "no core dumps" grep -Eq '^Max core file size +0 +0 ' /proc/$pid/limits
-kill -TERM $pid
-# Bounded: a read that missed the signal would otherwise hang the suite.
-for i in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-kill -0 $pid 2>/dev/null && { fail "still running 20 s after SIGTERM"; kill -KILL $pid; }
-wait $pid; status=$?
-exec 7>&-
+interrupt_open inv.key slow.env intr size10485760.env 200000
 check "dies of the signal" test "$status" -eq 143
 check "says so" grep -qx "sealtip: slow.env: interrupted; nothing of it was kept" intr.err
 check "nothing left, not even DIR" test ! -e intr
 # The same for an export file, told apart from an envelope by its first bytes
-# even from a FIFO: SIGTERM with its one report under way.
-mkfifo slow.bin
-"$SEALTIP" open -k alice.key -o xintr slow.bin 2> xintr.err & pid=$!
-exec 7> slow.bin
-head -c $(($(stat -c %s "$EXPORTS/one") - 100)) "$EXPORTS/one" >&7
-for i in $(seq 100); do [ -n "$(find xintr -name '.sealtip-open-*' 2>/dev/null)" ] && break; sleep 0.1; done
-check "export report under way" test -n "$(find xintr -name '.sealtip-open-*')"
-kill -TERM $pid
-for i in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-kill -0 $pid 2>/dev/null && { fail "export still running 20 s after SIGTERM"; kill -KILL $pid; }
-wait $pid; status=$?
-exec 7>&-
+# even from a FIFO.
+interrupt_open alice.key slow.bin xintr "$EXPORTS/one" $(($(stat -c %s "$EXPORTS/one") - 100))
 check "export: dies of the signal" test "$status" -eq 143
 check "export: says so" grep -qx "sealtip: slow.bin: interrupted; no report from it was kept" xintr.err
 check "export: nothing left, not even DIR" test ! -e xintr
@@ -328,10 +328,7 @@ mkdir sealing
 # second here, a minute or more under valgrind.
 for i in $(seq 12000); do [ -n "$(ls -A sealing)" ] && break; sleep 0.01; done
 check "sealing under way" test -n "$(ls -A sealing)"
-kill -TERM $pid
-for i in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-kill -0 $pid 2>/dev/null && { fail "seal still running 20 s after SIGTERM"; kill -KILL $pid; }
-wait $pid; status=$?
+stop_and_reap $pid seal
 check "seal dies of the signal" test "$status" -eq 143
 check "seal says so" grep -qx "sealtip: sealing/huge.env: interrupted; nothing was written" seal-intr.err
 check "no temp output left" test -z "$(ls -A sealing)"
