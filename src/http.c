@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -223,6 +224,38 @@ route(const char *url, const char *method, const struct route_error **err)
 	return *err ? ROUTE_ERROR : ROUTE_STATIC;
 }
 
+enum body_framing { BODY_NONE, BODY_PRESENT, BODY_AMBIGUOUS };
+
+static enum MHD_Result
+count_content_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		(*(unsigned *)cls)++;
+	return MHD_YES;
+}
+
+/* How the headers frame a body. libmicrohttpd frames by the first
+ * Content-Length and reads no further, so two of them, or one beside
+ * Transfer-Encoding, would let a proxy in front frame the same bytes
+ * otherwise (request smuggling, RFC 9112 section 6.3): refused. */
+static enum body_framing
+body_framing(struct MHD_Connection *conn)
+{
+	const char *cl, *te;
+	unsigned lengths = 0;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_content_length, &lengths);
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (lengths > 1 || (lengths == 1 && te != NULL))
+		return BODY_AMBIGUOUS;
+	if (te != NULL || (cl != NULL && cl[strspn(cl, "0")] != '\0'))
+		return BODY_PRESENT;
+	return BODY_NONE;
+}
+
 enum MHD_Result
 http_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -230,6 +263,7 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url, const char 
 	struct http_app *app = cls;
 	struct http_request *req = *con_cls;
 	const struct route_error *err;
+	enum body_framing framing;
 
 	(void)version;
 	if (req == NULL) {
@@ -241,21 +275,24 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url, const char 
 		*con_cls = req;
 		atomic_fetch_add(&app->in_flight, 1);
 		http_conns_request_begin(&app->conns, conn);
+		/* Errors given now, before the body, close the connection after
+		 * the reply, which is what we want for each of these. */
+		if ((framing = body_framing(conn)) == BODY_AMBIGUOUS)
+			return http_reply_error(conn, 400, "bad_framing",
+			    "more than one Content-Length, or Content-Length with Transfer-Encoding");
 		if (req->route == ROUTE_REPORTS)
 			return http_reports(app, conn, req, upload_data, upload_data_size);
-		/* A request that may carry a body gets its error now, before the
-		 * body: the connection then closes, which is what we want. */
 		if (req->route == ROUTE_ERROR && !is_get(method))
 			return reply_route_error(conn, err);
+		/* Only uploads have a minimum rate: a body here could hold the
+		 * connection a byte at a time past every other limit. */
+		if (framing == BODY_PRESENT)
+			return http_reply_error(
+			    conn, 400, "unexpected_body", "GET and HEAD requests take no body");
 		return MHD_YES;
 	}
 	if (req->route == ROUTE_REPORTS)
 		return http_reports(app, conn, req, upload_data, upload_data_size);
-	if (*upload_data_size > 0) {
-		/* A GET with a body: the body means nothing here. */
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
 	switch (req->route) {
 	case ROUTE_CONFIG:
 		return http_config(app, conn);

@@ -71,6 +71,31 @@ test('rejections: each refused request changes nothing', async (t) => {
   const nolen = parseRaw(await h.raw(srv, 'POST /api/v1/reports HTTP/1.0\r\nHost: x\r\n\r\n', { closeAfterWrite: true }));
   assert.strictEqual(nolen.status, 411);
 
+  // Framing two readers could take two ways (RFC 9112 section 6.3): refused
+  // from the headers, even with a body that would otherwise be stored.
+  for (const framing of [`Content-Length: ${basic.length}\r\nContent-Length: ${basic.length + 1}`,
+    `Content-Length: ${basic.length}\r\nTransfer-Encoding: chunked`]) {
+    const r = parseRaw(await h.raw(srv, Buffer.concat([
+      Buffer.from(`POST /api/v1/reports HTTP/1.1\r\nHost: x\r\n${framing}\r\n\r\n`), basic]), { waitMs: 3000 }));
+    assert.strictEqual(r.status, 400, framing);
+    assert.strictEqual(JSON.parse(r.body).error, 'bad_framing', framing);
+  }
+
+  // A GET or HEAD with a body: refused from the headers, and the connection
+  // closed, so a body sent a byte at a time cannot hold it (only uploads have
+  // a minimum rate).
+  for (const request of ['GET /index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n',
+    'HEAD /api/v1/config HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n']) {
+    const started = Date.now();
+    const r = parseRaw(await h.raw(srv, request, { waitMs: 10000 }));
+    assert.strictEqual(r.status, 400, request);
+    if (request.startsWith('GET')) assert.strictEqual(JSON.parse(r.body).error, 'unexpected_body');
+    assert.ok(Date.now() - started < 5000, 'the server closed the connection: ' + request);
+  }
+  // A Content-Length of 0 is no body.
+  const zero = parseRaw(await h.raw(srv, 'GET /api/v1/config HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+  assert.strictEqual(zero.status, 200);
+
   // A Content-Length that is not a number.
   const badlen = parseRaw(await h.raw(srv,
     'POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n\r\n', { waitMs: 3000 }));
