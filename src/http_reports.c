@@ -98,7 +98,7 @@ refuse_quota(struct MHD_Connection *conn, enum quota_verdict verdict)
 	case QUOTA_DISK_FULL:
 		return refuse(conn, 507, "disk_full", DISK_FULL_MESSAGE);
 	case QUOTA_STATFS_FAILED:
-		perror("sealtipd: free space of the data folder");
+		serverlog_error("sealtipd: free space of the data folder: %s", strerror(errno));
 		return refuse(
 		    conn, 503, "storage_failed", "the server cannot store uploads right now");
 	case QUOTA_BUSY:
@@ -158,7 +158,7 @@ upload_begin(struct http_app *app, struct MHD_Connection *conn, struct http_requ
 	}
 	if (spool_open(&up->sp, app->datafd, len, &app->keys) == -1) {
 		full = errno == ENOSPC;
-		perror("sealtipd: spool file");
+		serverlog_error("sealtipd: spool file: %s", strerror(errno));
 		if (full)
 			return refuse(conn, 507, "disk_full", DISK_FULL_MESSAGE);
 		return refuse(

@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include "serverlog.h"
 #include "store.h"
 
 #define STORE_COPY_BYTES 65536
@@ -188,8 +189,10 @@ store_close(struct store *s)
 	sqlite3_finalize(s->node_get);
 	sqlite3_finalize(s->leaf_get);
 	sqlite3_finalize(s->checkpoint_put);
+	/* Through the server's log queue: this runs on request threads too,
+	 * which must never block on a stalled stderr (direct in sealtip). */
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
-		fprintf(stderr, "sealtip: closing the database: %s\n", sqlite3_errmsg(s->db));
+		serverlog_error("sealtip: closing the database: %s", sqlite3_errmsg(s->db));
 	free(s->copybuf);
 	free(s);
 }

@@ -1,6 +1,7 @@
 // Resource limits (docs/server.md, "Limits"): the storage quota, the free-disk
-// reserve, a really full disk, and the cap on uploads received at once. Each
-// refusal is checked for its status, its JSON and that nothing was written.
+// reserve, a really full disk, the cap on uploads received at once, and no
+// file descriptor left for a spool file. Each refusal is checked for its
+// status, its JSON and that nothing was written.
 import test from 'node:test';
 import assert from 'node:assert';
 import crypto from 'node:crypto';
@@ -307,4 +308,21 @@ test('really full disk: 507, nothing half-stored, recovers without a restart', a
   const op = h.runTool(['open', '-k', path.join(dir, 'inv.key'), '-o', outDir, exportFile]);
   assert.strictEqual(op.status, 0, op.stderr);
   assert.match(op.stdout, /opened 6 reports, indexes 0 to 5, into /);
+});
+
+test('no file descriptor left for a spool file: 503 storage_failed, said on stderr, nothing stored', async (t) => {
+  const srv = await h.startServer({});
+  t.after(() => srv.stop());
+  const pid = String(srv.child.pid);
+  const before = h.dbState(srv);
+  // Room for the connection's socket and not one more: the spool file fails.
+  const open = fs.readdirSync(`/proc/${pid}/fd`).length;
+  assert.strictEqual(spawnSync('prlimit', ['--pid', pid, `--nofile=${open + 1}:4096`]).status, 0);
+  assertRefused(await h.post(srv, h.vector('chunk-boundary')), 503, 'storage_failed');
+  await logged(srv, 'stderr', /^sealtipd: spool file: Too many open files$/m);
+  assert.strictEqual(h.dbState(srv), before);
+  assert.deepStrictEqual(fs.readdirSync(srv.data).sort(), ['log.key', 'reports.db', 'reports.db-shm', 'reports.db-wal']);
+  // Descriptors again: the very next upload is stored.
+  assert.strictEqual(spawnSync('prlimit', ['--pid', pid, '--nofile=4096:4096']).status, 0);
+  assert.strictEqual((await h.post(srv, h.vector('chunk-boundary'))).status, 201);
 });
