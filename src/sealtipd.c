@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "decimal.h"
 #include "fileio.h"
 #include "http.h"
 #include "http_config.h"
@@ -51,6 +52,7 @@ listen_on(const char *spec, char *shown, size_t shownlen)
 	size_t hlen;
 	int fd = -1, one = 1, rc;
 	unsigned port;
+	uint64_t port_value;
 
 	if (spec[0] == '[') {
 		if ((colon = strstr(spec, "]:")) == NULL)
@@ -69,8 +71,9 @@ listen_on(const char *spec, char *shown, size_t shownlen)
 		memcpy(host, spec, hlen);
 	}
 	host[hlen] = '\0';
-	if (strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof portstr ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+	/* getaddrinfo would take 70000 as 70000 mod 65536: another port than
+	 * the onion service or proxy points at. */
+	if (strlen(colon + 1) >= sizeof portstr || decimal_parse(colon + 1, 65535, &port_value) == -1)
 		goto bad;
 	snprintf(portstr, sizeof portstr, "%s", colon + 1);
 	memset(&hints, 0, sizeof hints);
@@ -104,7 +107,7 @@ listen_on(const char *spec, char *shown, size_t shownlen)
 	}
 	return fd;
 bad:
-	fprintf(stderr, "sealtipd: --listen %s: expected HOST:PORT\n", spec);
+	fprintf(stderr, "sealtipd: --listen %s: expected HOST:PORT, PORT 0 to 65535\n", spec);
 	return -1;
 }
 

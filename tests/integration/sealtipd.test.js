@@ -32,6 +32,11 @@ test('sealtipd: --help, usage errors, bad keys', () => {
   assert.strictEqual(twice.status, 1);
   const badListen = run(['--data', dir, '--recipient', pub, '--listen', 'nowhere']);
   assert.strictEqual(badListen.status, 1);
+  // A port past 65535 is refused, not wrapped round to another one.
+  for (const port of ['65536', '70000', '']) {
+    const r = run(['--data', dir, '--recipient', pub, '--listen', '127.0.0.1:' + port]);
+    assert.deepStrictEqual([r.status, r.stderr], [1, `sealtipd: --listen 127.0.0.1:${port}: expected HOST:PORT, PORT 0 to 65535\n`]);
+  }
   const shortToken = path.join(dir, 'short.token');
   fs.writeFileSync(shortToken, 'short\n');
   assert.strictEqual(run(['--data', dir, '--recipient', pub, '--listen', '127.0.0.1:0', '--export-token-file', shortToken]).status, 1);
