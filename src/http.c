@@ -139,6 +139,33 @@ reply_route_error(struct MHD_Connection *conn, const struct route_error *e)
 	    conn, e->status, e->code, e->message, e->allow != NULL ? "Allow" : NULL, e->allow);
 }
 
+static enum MHD_Result
+query_collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct http_query *q = cls;
+	size_t i;
+
+	(void)kind;
+	for (i = 0; i < q->n && strcmp(key, q->names[i]) != 0; i++)
+		;
+	if (q->failed || (i == q->n && q->unknown_ok))
+		return MHD_YES;
+	if (i == q->n || q->values[i] != NULL || value == NULL) {
+		q->failed = 1;
+		q->bad = i;
+		return MHD_YES;
+	}
+	q->values[i] = value;
+	return MHD_YES;
+}
+
+int
+http_query_parse(struct MHD_Connection *conn, struct http_query *q)
+{
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_collect, q);
+	return q->failed ? -1 : 0;
+}
+
 size_t
 http_unescape(void *cls, struct MHD_Connection *conn, char *s)
 {

@@ -78,6 +78,24 @@ void http_completed(
  * themselves, strictly, so %00 and %2f can be refused rather than decoded. */
 size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s);
 
+#define HTTP_QUERY_MAX 2
+
+/* A query string as an endpoint wants it: each of names at most once, and
+ * with a value ("name=" is an empty one; a bare "name" is refused, not read
+ * as absent). values[i] stays NULL when names[i] is not given. */
+struct http_query {
+	const char *names[HTTP_QUERY_MAX];
+	const char *values[HTTP_QUERY_MAX];
+	size_t n;
+	int unknown_ok; /* names not asked for are ignored rather than refused */
+	size_t bad;     /* after -1: the index of the name at fault, n for an unknown one */
+	int failed;
+};
+
+/* Fills q->values from the query. Returns 0, or -1 when a name comes twice
+ * or without a value, or (unless unknown_ok) is not one of q->names. */
+int http_query_parse(struct MHD_Connection *conn, struct http_query *q);
+
 /* Adds the security headers; api adds Cache-Control: no-store too. */
 void http_add_headers(struct MHD_Response *r, int api);
 

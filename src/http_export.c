@@ -102,19 +102,22 @@ http_export(struct http_app *app, struct MHD_Connection *conn)
 {
 	struct export_req *x = NULL;
 	struct MHD_Response *r;
+	struct http_query q = {.names = {"after", "since_size"}, .n = 2, .unknown_ok = 1};
 	uint64_t first_index, since_size = 0, count, tree_size, rows;
-	const char *since;
+	int parsed;
 	char err[256];
 
 	if (!app->export_enabled)
 		return http_reply_error(conn, 404, "not_found", "no such resource");
 	if (!token_ok(app, conn))
 		return reply_unauthorized(conn);
-	if (parse_after(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "after"),
-		&first_index) == -1)
+	/* Each at most once and with a value: a repeated one would otherwise
+	 * be read by whichever came first. */
+	parsed = http_query_parse(conn, &q);
+	if ((parsed == -1 && q.bad == 0) || parse_after(q.values[0], &first_index) == -1)
 		return http_reply_error(conn, 400, "bad_after", "after must be a report index");
-	since = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since_size");
-	if (since != NULL && decimal_parse(since, INT64_MAX, &since_size) == -1)
+	if (parsed == -1 ||
+	    (q.values[1] != NULL && decimal_parse(q.values[1], INT64_MAX, &since_size) == -1))
 		return http_reply_error(
 		    conn, 400, "bad_since_size", "since_size must be a tree size");
 	if ((x = calloc(1, sizeof *x)) == NULL)

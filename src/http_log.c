@@ -7,42 +7,13 @@
 #include "http_log.h"
 #include "tlog.h"
 
-#define LOG_MAX_PARAMS 2
-
-/* The query as parsed: exactly the names asked for, each once, each a
- * strict decimal number. */
-struct params {
-	const char *names[LOG_MAX_PARAMS];
-	const char *values[LOG_MAX_PARAMS];
-	size_t n;
-	int bad;
-};
-
-static enum MHD_Result
-collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct params *p = cls;
-	size_t i;
-
-	(void)kind;
-	for (i = 0; i < p->n; i++)
-		if (strcmp(key, p->names[i]) == 0) {
-			if (p->values[i] != NULL)
-				p->bad = 1; /* given twice */
-			p->values[i] = value != NULL ? value : "";
-			return MHD_YES;
-		}
-	p->bad = 1; /* a name we do not know */
-	return MHD_YES;
-}
-
+/* The query: exactly its two names, each once, each a strict decimal number. */
 static int
-parse_params(struct MHD_Connection *conn, struct params *p, uint64_t *a, uint64_t *b)
+parse_params(struct MHD_Connection *conn, struct http_query *q, uint64_t *a, uint64_t *b)
 {
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect, p);
-	if (p->bad || p->values[0] == NULL || p->values[1] == NULL ||
-	    decimal_parse(p->values[0], INT64_MAX, a) == -1 ||
-	    decimal_parse(p->values[1], INT64_MAX, b) == -1)
+	if (http_query_parse(conn, q) == -1 || q->values[0] == NULL || q->values[1] == NULL ||
+	    decimal_parse(q->values[0], INT64_MAX, a) == -1 ||
+	    decimal_parse(q->values[1], INT64_MAX, b) == -1)
 		return -1;
 	return 0;
 }
@@ -144,7 +115,7 @@ current_size(struct http_app *app)
 enum MHD_Result
 http_log_inclusion(struct http_app *app, struct MHD_Connection *conn)
 {
-	struct params p = {{"index", "size"}, {NULL, NULL}, 2, 0};
+	struct http_query p = {.names = {"index", "size"}, .n = 2};
 	unsigned char proof[TLOG_MAX_PROOF][TLOG_HASH_BYTES];
 	uint64_t index, size;
 	size_t len;
@@ -168,7 +139,7 @@ http_log_inclusion(struct http_app *app, struct MHD_Connection *conn)
 enum MHD_Result
 http_log_consistency(struct http_app *app, struct MHD_Connection *conn)
 {
-	struct params p = {{"from", "to"}, {NULL, NULL}, 2, 0};
+	struct http_query p = {.names = {"from", "to"}, .n = 2};
 	unsigned char proof[TLOG_MAX_PROOF][TLOG_HASH_BYTES];
 	uint64_t from, to;
 	size_t len;

@@ -49,6 +49,16 @@ test('export: wrong or missing token gets 401 and nothing else; right token gets
   assert.strictEqual(none.treeSize, 4);
   const badAfter = await h.request(srv, 'GET', '/api/v1/export?after=-1', { headers: auth });
   assert.strictEqual(badAfter.status, 400);
+  // Each parameter once and with a value, whatever the order: a bare name is
+  // not an absent one, and a repeated one is not read by whichever came first.
+  for (const [query, code] of [['after', 'bad_after'], ['after=1&after=x', 'bad_after'], ['after=x&after=1', 'bad_after'],
+    ['after=1&after=1', 'bad_after'], ['since_size', 'bad_since_size'], ['since_size=1&since_size=zz', 'bad_since_size'],
+    ['after=1&since_size=2&since_size=2', 'bad_since_size']]) {
+    const bad = await h.request(srv, 'GET', '/api/v1/export?' + query, { headers: auth });
+    assert.deepStrictEqual([bad.status, JSON.parse(bad.body).error], [400, code], query);
+  }
+  // Names it does not know are left alone (a later version's options).
+  assert.ok((await h.request(srv, 'GET', '/api/v1/export?after=1&future=x', { headers: auth })).body.equals(after.body));
 
   // The log's proof: checkpoint, frontier, and on request a consistency proof.
   const all = h.parseExport(r.body);
