@@ -126,6 +126,10 @@ upload_begin(struct http_app *app, struct MHD_Connection *conn, struct http_requ
 	if (cl == NULL || te != NULL)
 		return refuse(
 		    conn, 411, "length_required", "send the envelope with a Content-Length header");
+	/* HTTP allows leading zeros (1*DIGIT); decimal_parse, strict for the
+	 * numbers this server writes, does not. */
+	while (cl[0] == '0' && cl[1] != '\0')
+		cl++;
 	if (decimal_parse(cl, UINT64_MAX, &len) == -1)
 		return refuse(conn, 400, "bad_content_length", "Content-Length is not a number");
 	if (len > app->cfg->max_report_bytes)

@@ -52,7 +52,9 @@ pow_gate_challenge(struct pow_gate *g, uint64_t now, char out[POW_CHALLENGE_B64_
 }
 
 /* Parses "NAME=" then exactly len bytes of the field, ended by ';' (then
- * spaces) or the end of the header. */
+ * spaces) or, for the last, the end of the header after optional spaces:
+ * libmicrohttpd keeps a value's trailing whitespace, which HTTP says is not
+ * part of it (RFC 9112 section 5). */
 static const char *
 parse_field(const char *s, const char *name, size_t len, int last, const char **field)
 {
@@ -65,13 +67,12 @@ parse_field(const char *s, const char *name, size_t len, int last, const char **
 		return NULL;
 	*field = s;
 	s += len;
-	if (last)
-		return *s == '\0' ? s : NULL;
-	if (*s != ';')
+	if (!last && *s++ != ';')
 		return NULL;
-	s++;
 	while (*s == ' ' || *s == '\t')
 		s++;
+	if (last)
+		return *s == '\0' ? s : NULL;
 	return s;
 }
 

@@ -272,6 +272,14 @@ test_gate_parse(void **state)
 	assert_int_equal(nonce[0], 0x01);
 	assert_int_equal(nonce[7], 0xef);
 	assert_int_equal(c[41], 39);
+	/* Whitespace after the value is not part of it (RFC 9112 section 5). */
+	assert_int_equal(
+	    pow_gate_parse("challenge=AQoAAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYn; "
+			   "leaf=00000000000000000000000000000000000000000000000000000000000000ff; "
+			   "nonce=0123456789abcdef \t",
+		c, leaf, nonce),
+	    0);
+	assert_int_equal(nonce[7], 0xef);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_equal(pow_gate_parse(bad[i], c, leaf, nonce), -1);
 }
