@@ -280,18 +280,29 @@ audit_integrity_end(struct audit *a)
 
 /* ---- 2. schema and identifying values ---- */
 
-struct audit_table {
-	const char *name;
-	const char *columns[6][2]; /* name, declared type; NULL-terminated */
+struct audit_column {
+	const char *name, *type;
+	int pk; /* its place in the primary key (table_xinfo's pk), 0 when not in it */
 };
 
+struct audit_table {
+	const char *name;
+	struct audit_column columns[6]; /* ended by a NULL name */
+};
+
+/* The primary keys matter as much as the names: envelopes are read by rowid
+ * and listed by idx, which are one column only when idx is the INTEGER
+ * PRIMARY KEY (an edited copy without it could pair entries with other
+ * rows' envelopes of the same size). Declared DESC it is no rowid alias,
+ * but then sqlite adds an index of its own, which the schema refuses. */
 static const struct audit_table audit_tables[] = {
-    {"meta", {{"key", "TEXT"}, {"value", "TEXT"}, {NULL, NULL}}},
+    {"meta", {{"key", "TEXT", 1}, {"value", "TEXT", 0}, {NULL, NULL, 0}}},
     {"reports",
-	{{"idx", "INTEGER"}, {"day", "TEXT"}, {"size", "INTEGER"}, {"leaf_hash", "BLOB"},
-	    {"envelope", "BLOB"}, {NULL, NULL}}},
-    {"tree_nodes", {{"level", "INTEGER"}, {"idx", "INTEGER"}, {"hash", "BLOB"}, {NULL, NULL}}},
-    {"checkpoints", {{"size", "INTEGER"}, {"note", "TEXT"}, {NULL, NULL}}},
+	{{"idx", "INTEGER", 1}, {"day", "TEXT", 0}, {"size", "INTEGER", 0},
+	    {"leaf_hash", "BLOB", 0}, {"envelope", "BLOB", 0}, {NULL, NULL, 0}}},
+    {"tree_nodes",
+	{{"level", "INTEGER", 1}, {"idx", "INTEGER", 2}, {"hash", "BLOB", 0}, {NULL, NULL, 0}}},
+    {"checkpoints", {{"size", "INTEGER", 1}, {"note", "TEXT", 0}, {NULL, NULL, 0}}},
 };
 #define AUDIT_NTABLES (sizeof audit_tables / sizeof audit_tables[0])
 
@@ -327,25 +338,32 @@ audit_columns(struct audit *a, const struct audit_table *t)
 		type = (const char *)sqlite3_column_text(st, 2);
 		if (name == NULL || type == NULL)
 			name = type = "";
-		if (t->columns[n][0] == NULL) {
+		if (t->columns[n].name == NULL) {
 			rc = audit_fail(
 			    a, "schema: table %s has an undocumented column '%s'", t->name, name);
 			break;
 		}
-		if (strcmp(t->columns[n][0], name) != 0 || strcmp(t->columns[n][1], type) != 0 ||
+		if (strcmp(t->columns[n].name, name) != 0 || strcmp(t->columns[n].type, type) != 0 ||
 		    sqlite3_column_int(st, 6) != 0) {
 			rc = audit_fail(a,
 			    "schema: table %s column %zu is '%s %s', documented as '%s %s'",
-			    t->name, n + 1, name, type, t->columns[n][0], t->columns[n][1]);
+			    t->name, n + 1, name, type, t->columns[n].name, t->columns[n].type);
+			break;
+		}
+		if (sqlite3_column_int(st, 5) != t->columns[n].pk) {
+			rc = audit_fail(a,
+			    "schema: table %s column %s is %s the primary key, documented %s",
+			    t->name, name, sqlite3_column_int(st, 5) != 0 ? "in" : "not in",
+			    t->columns[n].pk != 0 ? "as in it" : "as not in it");
 			break;
 		}
 		n++;
 	}
 	if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
 		rc = audit_fail(a, "schema: %s", sqlite3_errmsg(a->db));
-	if (rc == 0 && t->columns[n][0] != NULL)
+	if (rc == 0 && t->columns[n].name != NULL)
 		rc = audit_fail(
-		    a, "schema: table %s lacks its column '%s'", t->name, t->columns[n][0]);
+		    a, "schema: table %s lacks its column '%s'", t->name, t->columns[n].name);
 	sqlite3_finalize(st);
 	return rc;
 }
