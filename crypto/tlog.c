@@ -308,6 +308,11 @@ tlog_verify_consistency(uint64_t m, uint64_t n, const unsigned char root_m[TLOG_
 	/* The cases §2.1.4.2 leaves to the caller. */
 	if (m > n)
 		return TLOG_ERR_PROOF;
+	/* Stricter than transparency-dev's table, which takes any root_m at
+	 * size 0: only the empty tree's root is true there. */
+	sha256(fr, NULL, 0);
+	if (m == 0 && memcmp(root_m, fr, TLOG_HASH_BYTES) != 0)
+		return TLOG_ERR_PROOF;
 	if (m == n)
 		return len == 0 && memcmp(root_m, root_n, TLOG_HASH_BYTES) == 0 ? TLOG_OK
 										: TLOG_ERR_PROOF;

@@ -109,8 +109,9 @@ int tlog_verify_inclusion(uint64_t index, uint64_t size, const unsigned char lea
 
 /* RFC 9162 §2.1.4.2: TLOG_OK when the tree of size m with root root_m is a
  * prefix of the tree of size n with root root_n. m == n needs an empty proof
- * and equal roots; m == 0 needs an empty proof (an empty tree is a prefix of
- * every tree); m > n fails. */
+ * and equal roots; m == 0 needs an empty proof and root_m the empty tree's,
+ * SHA-256 of nothing (the empty tree is a prefix of every tree, but a size-0
+ * checkpoint with another root is a false statement); m > n fails. */
 int tlog_verify_consistency(uint64_t m, uint64_t n, const unsigned char root_m[TLOG_HASH_BYTES],
     const unsigned char root_n[TLOG_HASH_BYTES], const unsigned char (*proof)[TLOG_HASH_BYTES],
     size_t len);

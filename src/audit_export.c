@@ -339,7 +339,14 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 
 		if (cp->checked)
 			continue;
-		if (cp->size == 0) { /* the empty tree is a prefix of every tree */
+		if (cp->size == 0) { /* a prefix of every tree, if it is the empty one */
+			if (tlog_verify_consistency(0, sum.tree_size, cp->root, log->checkpoint.root,
+				NULL, 0) != TLOG_OK) {
+				tool_error("audit: %s: checkpoint at size 0 (%s): its signed root is "
+					   "not the empty tree's",
+				    input, cp->file);
+				goto done;
+			}
 			a.nchecked++;
 			continue;
 		}

@@ -779,15 +779,16 @@ audit_roots(struct audit *a, const struct tlog_tree *t, size_t *pos, uint64_t *o
 				*ok_size = c->size;
 			continue;
 		}
+		if (c->size == 0)
+			return audit_fail(a, "checkpoint at size 0%s%s%s: its signed root is not the "
+					     "empty tree's",
+			    c->file != NULL ? " (" : "", c->file != NULL ? c->file : "",
+			    c->file != NULL ? ")" : "");
 		if (c->file != NULL)
 			return audit_fail(a,
-			    "checkpoint at size %llu (%s): a receipt was issued for a tree this "
-			    "database no longer contains: its signed root is not the root of "
-			    "entries 0..%llu",
+			    "checkpoint at size %llu (%s): signed for a tree this database no "
+			    "longer contains: its signed root is not the root of entries 0..%llu",
 			    (unsigned long long)c->size, c->file, (unsigned long long)c->size - 1);
-		if (c->size == 0)
-			return audit_fail(
-			    a, "checkpoint at size 0: its signed root is not the empty tree's");
 		if (c->size - *ok_size == 1)
 			return audit_fail(a,
 			    "entry %llu: the signed checkpoint at size %llu does not match the "
@@ -1148,9 +1149,9 @@ audit_rows(struct audit *a)
 		struct audit_cp *c = &a->cps[pos];
 		if (c->file != NULL)
 			audit_fail(a,
-			    "checkpoint at size %llu (%s): a receipt was issued for a tree this "
-			    "database no longer contains: it holds %llu entries (truncated, or an "
-			    "older backup restored)",
+			    "checkpoint at size %llu (%s): signed for a tree this database no "
+			    "longer contains: it holds %llu entries (truncated, or an older backup "
+			    "restored)",
 			    (unsigned long long)c->size, c->file, (unsigned long long)a->entries);
 		else
 			audit_fail(a,

@@ -230,6 +230,8 @@ export async function verifyConsistency(from, to, oldRoot, newRoot, proof) {
   checkHashes([oldRoot, newRoot], 'bad_consistency');
   checkHashes(proof, 'bad_consistency');
   if (from > to) fail('bad_consistency', 'the tree shrank');
+  // A tree of 0 leaves has one true root, SHA-256 of nothing (as crypto/tlog.c).
+  if (from === 0 && !equalBytes(oldRoot, await sha256())) fail('bad_consistency', 'not the empty tree\'s root');
   if (from === to) {
     if (proof.length !== 0 || !equalBytes(oldRoot, newRoot)) fail('bad_consistency', 'same size, different roots');
     return true;

@@ -268,7 +268,7 @@ test('audit: the log truncated consistently, caught by a kept receipt', () => {
   assert.strictEqual(alone.status, 0, alone.stderr);
   assert.match(alone.stdout, new RegExp(': ' + cut + ' entries'));
   assertFails(audit(file, ['--checkpoint', ctx.last]), file,
-    new RegExp(': checkpoint at size ' + TOTAL + ' \\(.*\\): a receipt was issued for a tree this database no longer contains'));
+    new RegExp(': checkpoint at size ' + TOTAL + ' \\(.*\\): signed for a tree this database no longer contains'));
 });
 
 test('audit: an older backup restored after a receipt was issued', () => {
@@ -277,7 +277,7 @@ test('audit: an older backup restored after a receipt was issued', () => {
   assert.strictEqual(alone.status, 0, alone.stderr);
   assert.match(alone.stdout, new RegExp(': ' + BACKUP_AT + ' entries'));
   assertFails(audit(file, ['--checkpoint', ctx.last]), file,
-    /: checkpoint at size 20 \(.*\): a receipt was issued for a tree this database no longer contains/);
+    /: checkpoint at size 20 \(.*\): signed for a tree this database no longer contains/);
 });
 
 test('audit: the log key replaced', () => {

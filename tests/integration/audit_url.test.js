@@ -281,6 +281,35 @@ test('audit --url: a forked log (same key, other entries) is caught, state uncha
   fs.rmSync(ctx.state);
 });
 
+test('a checkpoint of size 0 must carry the empty tree\'s root, in every mode', async (t) => {
+  const dir = path.join(ctx.dir, 'zero');
+  fs.mkdirSync(dir);
+  const srv = await start(dir);
+  t.after(() => srv.stop());
+  for (let i = 0; i < 3; i++) assert.strictEqual((await h.post(srv, h.vector('basic'))).status, 201);
+  const vkey = /^log verifier key (\S+)$/m.exec(srv.stdout)[1];
+  // Signed by the log's own key, so only its root is false.
+  const zero = path.join(dir, 'zero-bogus.txt');
+  fs.writeFileSync(zero, h.signCheckpoint(srv.data, vkey.split('+')[0], 0, h.sha256(Buffer.from('bogus'))));
+  const empty = path.join(dir, 'zero-empty.txt');
+  fs.writeFileSync(empty, h.signCheckpoint(srv.data, vkey.split('+')[0], 0, h.sha256(Buffer.alloc(0))));
+  const after = path.join(dir, 'after-1.bin');
+  assert.strictEqual(h.runTool(['export', '--db', srv.db, '--after', '1', '-o', after]).status, 0);
+  const copy = path.join(dir, 'copy.db');
+  assert.strictEqual(spawnSync('sqlite3', [srv.db, `.backup '${copy}'`]).status, 0);
+  const said = /: checkpoint at size 0 \(.*zero-bogus\.txt\): its signed root is not the empty tree's$/;
+  const modes = [
+    [['audit', '--url', srv.url, '--verifier-key', vkey],
+      /: forked: the consistency proof from size 0 \(the checkpoint in .*zero-bogus\.txt\) to the server's size 3 does not verify/],
+    [['audit', after, '--verifier-key', vkey], said],
+    [['audit', copy, '--verifier-key', vkey], said],
+  ];
+  for (const [args, pattern] of modes) {
+    assert.strictEqual(h.runTool(args.concat(['--checkpoint', empty])).status, 0, args.join(' '));
+    assertFails(h.runTool(args.concat(['--checkpoint', zero])), pattern);
+  }
+});
+
 test('audit --url: a server that does not answer fails and writes nothing', async () => {
   const dir = path.join(ctx.dir, 'down');
   fs.mkdirSync(dir);

@@ -264,6 +264,18 @@ function parseExport(buf) {
   }
 }
 
+// A C2SP checkpoint note "origin\nsize\nroot\n" signed with a server's own
+// log key (its data folder's log.key: "stlk", seed, public key), as that
+// server would sign it: for statements the server never made.
+function signCheckpoint(dataDir, origin, size, root) {
+  const raw = fs.readFileSync(path.join(dataDir, 'log.key'));
+  const [seed, pk] = [raw.subarray(4, 36), raw.subarray(36, 68)];
+  const key = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+  const text = `${origin}\n${size}\n${Buffer.from(root).toString('base64')}\n`;
+  const id = sha256(Buffer.concat([Buffer.from(origin + '\n'), Buffer.from([1]), pk])).subarray(0, 4);
+  return text + '\n\u2014 ' + origin + ' ' + Buffer.concat([id, crypto.sign(null, Buffer.from(text), key)]).toString('base64') + '\n';
+}
+
 function readKeys() {
   return JSON.parse(fs.readFileSync(path.join(VECTORS, 'keys.json'), 'utf8'));
 }
@@ -290,5 +302,5 @@ function sleep(ms) {
 
 export {
   ROOT, BUILD, SEALTIPD, SEALTIP, VECTORS, GOOD, vector, tmpdir, startServer, request, post, raw,
-  sha256, leafHash, powSolve, powHeaderFor, powHeader, postPow, dbState, runTool, exportDb, parseExport, SECURITY_HEADERS, sleep, makeWeb, readKeys, peakRssKiB,
+  sha256, leafHash, signCheckpoint, powSolve, powHeaderFor, powHeader, postPow, dbState, runTool, exportDb, parseExport, SECURITY_HEADERS, sleep, makeWeb, readKeys, peakRssKiB,
 };

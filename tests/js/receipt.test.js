@@ -147,6 +147,9 @@ test('every consistency proof between trees of 0..8 leaves', async () => {
   }
   await refused(r.verifyConsistency(3, 2, ROOTS[2], ROOTS[1], []), 'bad_consistency');
   await refused(r.verifyConsistency(0, 3, H(), ROOTS[2], [ROOTS[0]]), 'bad_consistency');
+  // Size 0 with another root than the empty tree's is a false statement.
+  await refused(r.verifyConsistency(0, 3, ROOTS[0], ROOTS[2], []), 'bad_consistency');
+  await refused(r.verifyConsistency(0, 0, ROOTS[0], ROOTS[0], []), 'bad_consistency');
 });
 
 test('large sizes use arithmetic, not 32-bit operators', async () => {

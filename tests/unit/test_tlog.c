@@ -385,7 +385,8 @@ test_rfc_consistency(void **state)
 	memtree_free(m);
 }
 
-/* The trivial cases §2.1.4.2 leaves to the caller (transparency-dev's table). */
+/* The trivial cases §2.1.4.2 leaves to the caller (transparency-dev's table,
+ * except that a tree of size 0 must have the empty tree's root). */
 static void
 test_consistency_trivial(void **state)
 {
@@ -398,8 +399,11 @@ test_consistency_trivial(void **state)
 	memcpy(p[0], e, H);
 	assert_int_equal(tlog_verify_consistency(0, 0, r1, r2, NULL, 0), TLOG_ERR_PROOF);
 	assert_int_equal(tlog_verify_consistency(1, 1, r1, r2, NULL, 0), TLOG_ERR_PROOF);
-	assert_int_equal(tlog_verify_consistency(0, 0, r1, r1, NULL, 0), TLOG_OK);
-	assert_int_equal(tlog_verify_consistency(0, 1, r1, r2, NULL, 0), TLOG_OK);
+	assert_int_equal(tlog_verify_consistency(0, 0, e, e, NULL, 0), TLOG_OK);
+	assert_int_equal(tlog_verify_consistency(0, 0, r1, r1, NULL, 0), TLOG_ERR_PROOF);
+	assert_int_equal(tlog_verify_consistency(0, 0, e, r1, NULL, 0), TLOG_ERR_PROOF);
+	assert_int_equal(tlog_verify_consistency(0, 1, e, r2, NULL, 0), TLOG_OK);
+	assert_int_equal(tlog_verify_consistency(0, 1, r1, r2, NULL, 0), TLOG_ERR_PROOF);
 	assert_int_equal(tlog_verify_consistency(1, 1, r2, r2, NULL, 0), TLOG_OK);
 	assert_int_equal(tlog_verify_consistency(1, 0, r1, r2, NULL, 0), TLOG_ERR_PROOF);
 	assert_int_equal(tlog_verify_consistency(2, 1, r1, r2, NULL, 0), TLOG_ERR_PROOF);
