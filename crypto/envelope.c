@@ -204,7 +204,7 @@ envelope_seal_new(struct envelope_seal **out, const unsigned char (*box_pks)[32]
 {
 	struct envelope_seal *s = NULL;
 	unsigned char *entry;
-	unsigned i;
+	unsigned i, j;
 	int status;
 
 	if (out == NULL)
@@ -229,6 +229,13 @@ envelope_seal_new(struct envelope_seal **out, const unsigned char (*box_pks)[32]
 	for (i = 0; i < nrecip; i++) {
 		if ((status = envelope_key_id(entry, box_pks[i])) != ST_OK)
 			goto done;
+		/* Readers (sealtipd) refuse an envelope naming a key twice. */
+		for (j = 0; j < i; j++)
+			if (memcmp(s->preamble + ENVELOPE_ENTRIES_OFFSET + (size_t)j *
+				ENVELOPE_RECIPIENT_BYTES, entry, ENVELOPE_KEY_ID_BYTES) == 0) {
+				status = ST_ERR_DUPLICATE_RECIPIENT;
+				goto done;
+			}
 		/* Fails for a public key of small order, which no honest key is. */
 		if (crypto_box_seal(entry + ENVELOPE_KEY_ID_BYTES, s->file_key, sizeof s->file_key,
 			box_pks[i]) != 0) {

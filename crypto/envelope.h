@@ -51,8 +51,9 @@ uint64_t envelope_length(uint64_t payload_len, unsigned nrecip);
 
 struct envelope_seal;
 
-/* Starts an envelope to nrecip (1..16) X25519 public keys: draws a fresh file
- * key, writes the preamble through write, and keeps up to one chunk buffered. */
+/* Starts an envelope to nrecip (1..16) X25519 public keys, no key twice
+ * (ST_ERR_DUPLICATE_RECIPIENT): draws a fresh file key, writes the preamble
+ * through write, and keeps up to one chunk buffered. */
 int envelope_seal_new(struct envelope_seal **out, const unsigned char (*box_pks)[32],
     unsigned nrecip, envelope_write_fn write, void *ctx);
 

@@ -364,6 +364,21 @@ keyfile_public_format(const struct keyfile_public *pk, char *out, size_t out_siz
 	return keyfile_write_text(comment, blob, sizeof blob, out, out_size, out_len);
 }
 
+/* 0 for a point of small order (all zeros, among others): crypto_box_seal
+ * refuses it, and would say nothing of which key. Any clamped scalar is a
+ * multiple of 8, so it sends such a point, and only such, to zero, which
+ * crypto_scalarmult refuses. */
+static int
+keyfile_box_pk_usable(const unsigned char box_pk[KEYFILE_BOX_PK_BYTES])
+{
+	static const unsigned char scalar[crypto_scalarmult_SCALARBYTES] = {1};
+	unsigned char q[crypto_scalarmult_BYTES];
+	int usable = crypto_scalarmult(q, scalar, box_pk) == 0;
+
+	sodium_memzero(q, sizeof q);
+	return usable;
+}
+
 int
 keyfile_public_parse(const char *text, size_t len, struct keyfile_public *pk)
 {
@@ -386,6 +401,10 @@ keyfile_public_parse(const char *text, size_t len, struct keyfile_public *pk)
 	}
 	memcpy(pk->box_pk, blob + KEYFILE_TAG_BYTES, KEYFILE_BOX_PK_BYTES);
 	memcpy(pk->sign_pk, blob + KEYFILE_TAG_BYTES + KEYFILE_BOX_PK_BYTES, KEYFILE_SIGN_PK_BYTES);
+	if (!keyfile_box_pk_usable(pk->box_pk)) {
+		rc = ST_ERR_KEY_WEAK;
+		goto out;
+	}
 	/* The key id in the comment is untrusted: it is always recomputed. */
 	keyfile_key_id(pk->box_pk, pk->key_id);
 	rc = ST_OK;

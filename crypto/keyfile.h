@@ -76,7 +76,8 @@ int keyfile_public_format(const struct keyfile_public *pk, char *out, size_t out
     size_t *out_len);
 
 /* Strict parse: "untrusted comment: " line, then exactly one base64 line of
- * the 68-byte blob, optional final newline, nothing else. Fills key_id. */
+ * the 68-byte blob, optional final newline, nothing else; a box key of
+ * small order is ST_ERR_KEY_WEAK. Fills key_id. */
 int keyfile_public_parse(const char *text, size_t len, struct keyfile_public *pk);
 
 /* Writes the secret key file. limits NULL writes an unprotected file

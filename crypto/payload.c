@@ -77,12 +77,17 @@ payload_write_manifest(envelope_write_fn write, void *ctx, const char *manifest,
     size_t manifest_len)
 {
 	unsigned char prefix[PAYLOAD_PREFIX_BYTES];
+	struct manifest *m;
+	int status;
 
 	if (write == NULL || manifest == NULL)
 		return ST_ERR_ARGUMENT;
-	/* Never write what no reader would accept. */
+	/* Never write what no reader would accept: the reader's own check. */
 	if (manifest_len == 0 || manifest_len > MANIFEST_MAX_BYTES)
 		return ST_ERR_MANIFEST_LEN;
+	if ((status = manifest_parse((const unsigned char *)manifest, manifest_len, &m)) != ST_OK)
+		return status;
+	manifest_free(m);
 	prefix[0] = (unsigned char)(manifest_len & 0xff);
 	prefix[1] = (unsigned char)((manifest_len >> 8) & 0xff);
 	prefix[2] = (unsigned char)((manifest_len >> 16) & 0xff);

@@ -13,7 +13,8 @@
 int payload_lengths(size_t manifest_len, uint64_t files_total, uint64_t *unpadded,
     uint64_t *padded);
 
-/* Writes the length prefix and manifest. */
+/* Writes the length prefix and manifest, once manifest_parse accepts it (its
+ * status otherwise, nothing written): never what no reader would open. */
 int payload_write_manifest(envelope_write_fn write, void *ctx, const char *manifest,
     size_t manifest_len);
 

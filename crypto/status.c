@@ -31,6 +31,8 @@ status_message(int status)
 	case ST_ERR_CRYPTO: return "cryptographic operation failed";
 	case ST_ERR_CALLBACK: return "output failed";
 	case ST_ERR_STATE: return "internal error: wrong state";
+	case ST_ERR_DUPLICATE_RECIPIENT: return "the same recipient key twice";
+	case ST_ERR_KEY_WEAK: return "not a usable public key (small order)";
 	}
 	return "unknown error";
 }

@@ -31,7 +31,9 @@ enum st_status {
 	ST_ERR_TOO_LARGE = -23,     /* a size beyond the format's limits */
 	ST_ERR_CRYPTO = -24,        /* libsodium refused an operation */
 	ST_ERR_CALLBACK = -25,      /* the caller's callback reported an error */
-	ST_ERR_STATE = -26          /* function called in the wrong state */
+	ST_ERR_STATE = -26,         /* function called in the wrong state */
+	ST_ERR_DUPLICATE_RECIPIENT = -27, /* the same recipient key twice in one envelope */
+	ST_ERR_KEY_WEAK = -28       /* a public key of small order: nothing sealed to it is secret */
 };
 
 /* One lowercase line without a final period, e.g. "stream ends without a FINAL chunk". */

@@ -950,7 +950,7 @@ load_secret_key(const char *path, const char *passphrase_file, struct keyfile_se
 	int status, protected, rc = -1;
 
 	if (fileio_read_secret(path, KEYFILE_TEXT_MAX, &text, &len) == -1) {
-		tool_error("%s: cannot read secret key: %s", path, strerror(errno));
+		tool_error("%s: cannot read secret key: %s", path, fileio_read_error(errno));
 		return -1;
 	}
 	if ((protected = keyfile_secret_is_protected((const char *)text, len)) < 0) {

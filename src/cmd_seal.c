@@ -33,8 +33,6 @@ static const char seal_usage[] =
     "      --file PATH           attach a file (its name, size and sha256 go in the manifest)\n"
     "  -o, --output OUT          envelope to write (never overwritten)\n";
 
-#define SEAL_MAX_FIELDS 256
-#define SEAL_MAX_FILES 1000
 #define SEAL_READ_BYTES 65536
 
 struct seal_input {
@@ -47,6 +45,7 @@ struct seal_input {
 struct seal_output {
 	struct fileio_atomic file;
 	uint64_t written, total;
+	int write_errno; /* why the output failed: the envelope code only sees -1 */
 };
 
 static int
@@ -54,8 +53,10 @@ output_write(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct seal_output *out = ctx;
 
-	if (fileio_atomic_write(&out->file, buf, len) == -1)
+	if (fileio_atomic_write(&out->file, buf, len) == -1) {
+		out->write_errno = errno;
 		return -1;
+	}
 	out->written += len;
 	if (out->total >= TOOL_PROGRESS_MIN_BYTES)
 		tool_progress("sealing", out->written, out->total);
@@ -94,7 +95,9 @@ base_name(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
-/* Reads a file to the end, hashing it, optionally sealing it on the way. */
+/* Reads a file to the end, hashing it, optionally sealing it on the way.
+ * Returns 0; -1 after saying why; -2 when sealing failed (the output's
+ * failure, for the caller to say). */
 static int
 input_stream(struct seal_input *in, struct envelope_seal *seal, unsigned char digest[32])
 {
@@ -128,7 +131,7 @@ input_stream(struct seal_input *in, struct envelope_seal *seal, unsigned char di
 		total += (uint64_t)n;
 		sha256_update(&hash, buf, (size_t)n);
 		if (seal != NULL && envelope_seal_update(seal, buf, (size_t)n) != ST_OK) {
-			tool_error("%s: sealing failed (write error)", in->path);
+			rc = -2;
 			goto out;
 		}
 	}
@@ -141,6 +144,7 @@ input_stream(struct seal_input *in, struct envelope_seal *seal, unsigned char di
 	rc = 0;
 out:
 	sodium_memzero(&hash, sizeof hash);
+	sodium_memzero(buf, SEAL_READ_BYTES);
 	sodium_free(buf);
 	return rc;
 }
@@ -188,6 +192,12 @@ add_field(json_t *fields, const char *arg, int position)
 		if ((rc = json_object_set_new(fields, name, value)) != 0)
 			tool_error("%s: the name is not valid UTF-8", label);
 	} else if (json_is_array(old)) {
+		/* The reader's limit: an envelope past it would never open. */
+		if (json_array_size(old) == MANIFEST_MAX_VALUES) {
+			json_decref(value);
+			tool_error("%s: more than %d answers", label, MANIFEST_MAX_VALUES);
+			goto out;
+		}
 		if ((rc = json_array_append_new(old, value)) != 0)
 			tool_error("%s: out of memory", label);
 	} else {
@@ -198,8 +208,8 @@ add_field(json_t *fields, const char *arg, int position)
 		if ((rc = json_object_set_new(fields, name, list)) != 0)
 			tool_error("%s: out of memory", label);
 	}
-	if (rc == 0 && json_object_size(fields) > SEAL_MAX_FIELDS) {
-		tool_error("--field: more than %d fields", SEAL_MAX_FIELDS);
+	if (rc == 0 && json_object_size(fields) > MANIFEST_MAX_FIELDS) {
+		tool_error("--field: more than %d fields", MANIFEST_MAX_FIELDS);
 		rc = -1;
 	}
 out:
@@ -207,16 +217,19 @@ out:
 	return rc == 0 ? 0 : -1;
 }
 
+/* Reads -r path into box_pks[n]: a public key file, and not a key already
+ * given (sealtipd refuses an envelope naming one twice). */
 static int
-load_recipient(const char *path, unsigned char box_pk[32])
+load_recipient(const char *path, unsigned char (*box_pks)[32], unsigned n)
 {
 	struct keyfile_public pk;
 	unsigned char *text;
 	size_t len;
+	unsigned i;
 	int status;
 
 	if (fileio_read_all(path, KEYFILE_TEXT_MAX, &text, &len) == -1) {
-		tool_error("%s: cannot read public key: %s", path, strerror(errno));
+		tool_error("%s: cannot read public key: %s", path, fileio_read_error(errno));
 		return -1;
 	}
 	status = keyfile_public_parse((const char *)text, len, &pk);
@@ -227,7 +240,13 @@ load_recipient(const char *path, unsigned char box_pk[32])
 		tool_error("%s: %s", path, status_message(status));
 		return -1;
 	}
-	memcpy(box_pk, pk.box_pk, 32);
+	for (i = 0; i < n; i++)
+		if (memcmp(box_pks[i], pk.box_pk, 32) == 0) {
+			tool_error("%s: %s (given as -r before)", path,
+			    status_message(ST_ERR_DUPLICATE_RECIPIENT));
+			return -1;
+		}
+	memcpy(box_pks[n], pk.box_pk, 32);
 	return 0;
 }
 
@@ -245,10 +264,11 @@ cmd_seal(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	unsigned char box_pks[ENVELOPE_MAX_RECIPIENTS][32];
-	struct seal_input inputs[SEAL_MAX_FILES];
+	struct seal_input inputs[MANIFEST_MAX_FILES];
 	struct seal_output out = { .file = { .fd = -1 } };
 	struct envelope_seal *seal = NULL;
 	struct formdef def = { NULL, NULL };
+	struct manifest *check;
 	const char *form = NULL, *lang = "en", *output = NULL;
 	json_t *manifest = NULL, *fields = NULL, *files = NULL, *entry;
 	char *manifest_text = NULL, *dir = NULL, *slash, hex[65];
@@ -256,7 +276,7 @@ cmd_seal(int argc, char **argv)
 	unsigned nrecip = 0;
 	uint64_t files_total = 0, unpadded, padded;
 	struct stat st;
-	int c, dirfd = -1, status, rc = TOOL_EXIT_FAIL, opened_output = 0, nfields = 0;
+	int c, dirfd = -1, status, rc = TOOL_EXIT_FAIL, opened_output = 0, nfields = 0, ok;
 
 	if ((fields = json_object()) == NULL || (files = json_array()) == NULL)
 		goto out;
@@ -269,7 +289,7 @@ cmd_seal(int argc, char **argv)
 				    ENVELOPE_MAX_RECIPIENTS);
 				goto out;
 			}
-			if (load_recipient(optarg, box_pks[nrecip]) == -1)
+			if (load_recipient(optarg, box_pks, nrecip) == -1)
 				goto out;
 			nrecip++;
 			break;
@@ -286,8 +306,8 @@ cmd_seal(int argc, char **argv)
 			}
 			break;
 		case 'a':
-			if (ninputs == SEAL_MAX_FILES) {
-				rc = tool_usage_error(seal_usage, "at most %d files", SEAL_MAX_FILES);
+			if (ninputs == MANIFEST_MAX_FILES) {
+				rc = tool_usage_error(seal_usage, "at most %d files", MANIFEST_MAX_FILES);
 				goto out;
 			}
 			inputs[ninputs].path = optarg;
@@ -318,6 +338,12 @@ cmd_seal(int argc, char **argv)
 		    nrecip == 0 ? "-r FILE.pub" : "-o OUT");
 		goto out;
 	}
+	/* Before the work, which could be long: the rename would fail after it. */
+	if (base_name(output)[0] == '\0' || strcmp(base_name(output), ".") == 0 ||
+	    strcmp(base_name(output), "..") == 0) {
+		rc = tool_usage_error(seal_usage, "-o %s: not a file name", output);
+		goto out;
+	}
 	if (form == NULL) {
 		if (formdef_load_builtin(&def) == -1) {
 			tool_error("built-in form definition is damaged");
@@ -333,7 +359,10 @@ cmd_seal(int argc, char **argv)
 	for (i = 0; i < ninputs; i++) {
 		struct seal_input *in = &inputs[i];
 
-		if ((in->fd = open(in->path, O_RDONLY | O_CLOEXEC)) == -1 ||
+		/* O_NONBLOCK: a FIFO must not hold open() until a writer comes,
+		 * with ^C blocked; it is refused below, as is anything not a
+		 * regular file. A regular file reads the same either way. */
+		if ((in->fd = open(in->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1 ||
 		    fstat(in->fd, &st) == -1) {
 			tool_error("%s: cannot open: %s", in->path, strerror(errno));
 			goto out;
@@ -352,6 +381,7 @@ cmd_seal(int argc, char **argv)
 		sodium_bin2hex(hex, sizeof hex, in->sha256, sizeof in->sha256);
 		entry = json_pack("{s:s, s:s, s:I, s:s}", "name", base_name(in->path),
 		    "type", media_type(in->path), "size", (json_int_t)in->size, "sha256", hex);
+		sodium_memzero(hex, sizeof hex);
 		if (entry == NULL || json_array_append_new(files, entry) == -1) {
 			tool_error("%s: file name is not valid UTF-8", in->path);
 			goto out;
@@ -367,6 +397,13 @@ cmd_seal(int argc, char **argv)
 		tool_error("manifest: %s", status_message(status));
 		goto out;
 	}
+	/* Checked again as it is written; said now, before any output. */
+	if ((status = manifest_parse((const unsigned char *)manifest_text, manifest_len,
+		 &check)) != ST_OK) {
+		tool_error("manifest: %s", status_message(status));
+		goto out;
+	}
+	manifest_free(check);
 
 	if ((dir = strdup(output)) == NULL)
 		goto out;
@@ -395,25 +432,26 @@ cmd_seal(int argc, char **argv)
 	if ((status = envelope_seal_new(&seal, (const unsigned char (*)[32])box_pks, nrecip,
 	    output_write, &out)) != ST_OK ||
 	    (status = payload_write_manifest(envelope_seal_write, seal, manifest_text,
-	    manifest_len)) != ST_OK) {
-		tool_error("%s: %s", output, status_message(status));
-		goto out;
-	}
+	    manifest_len)) != ST_OK)
+		goto sealing_failed;
 	for (i = 0; i < ninputs; i++) {
 		unsigned char again[32];
 
-		if (input_stream(&inputs[i], seal, again) == -1)
-			goto out;
-		if (sodium_memcmp(again, inputs[i].sha256, 32) != 0) {
-			tool_error("%s: file changed while it was being sealed", inputs[i].path);
-			goto out;
+		status = input_stream(&inputs[i], seal, again);
+		ok = status == 0 && sodium_memcmp(again, inputs[i].sha256, 32) == 0;
+		sodium_memzero(again, sizeof again);
+		if (status == -2) {
+			status = ST_ERR_CALLBACK;
+			goto sealing_failed;
 		}
+		if (status == 0 && !ok)
+			tool_error("%s: file changed while it was being sealed", inputs[i].path);
+		if (!ok)
+			goto out;
 	}
 	if ((status = payload_write_padding(envelope_seal_write, seal, padded - unpadded)) != ST_OK ||
-	    (status = envelope_seal_final(seal)) != ST_OK) {
-		tool_error("%s: %s", output, status_message(status));
-		goto out;
-	}
+	    (status = envelope_seal_final(seal)) != ST_OK)
+		goto sealing_failed;
 	tool_progress_end();
 	if (fileio_atomic_commit_durable(&out.file) == -1) {
 		opened_output = 0;
@@ -423,6 +461,12 @@ cmd_seal(int argc, char **argv)
 	}
 	opened_output = 0;
 	rc = TOOL_EXIT_OK;
+	goto out;
+sealing_failed:
+	if (status == ST_ERR_CALLBACK)
+		tool_error("%s: cannot write: %s", output, strerror(out.write_errno));
+	else
+		tool_error("%s: %s", output, status_message(status));
 out:
 	tool_progress_end();
 	if (rc != TOOL_EXIT_OK && interrupt_poll() != 0)
@@ -445,6 +489,8 @@ out:
 		close(dirfd);
 	free(dir);
 	sodium_memzero(box_pks, sizeof box_pks);
+	/* The attachments' hashes describe the report as much as its sizes. */
+	sodium_memzero(inputs, sizeof inputs);
 	interrupt_reraise();
 	return rc;
 }

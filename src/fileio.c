@@ -24,7 +24,7 @@ read_fd_all(int fd, size_t max, unsigned char *(*alloc)(size_t), void (*release)
 	if (fstat(fd, &st) == -1)
 		return -1;
 	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		return -1;
 	}
 	if ((unsigned long long)st.st_size > max) {
@@ -76,13 +76,21 @@ read_path(const char *path, size_t max, unsigned char *(*alloc)(size_t),
 {
 	int fd, rc, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: a FIFO would hold open() until a writer came; it is
+	 * refused right after, like anything but a regular file. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return -1;
 	rc = read_fd_all(fd, max, alloc, release, out, len);
 	saved = errno;
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+const char *
+fileio_read_error(int err)
+{
+	return err == EINVAL ? "not a regular file" : strerror(err);
 }
 
 int

@@ -8,8 +8,14 @@
 #include <sys/types.h>
 
 /* Reads a whole regular file of at most max bytes into malloc'd memory
- * (NUL-terminated for text use; *len excludes the NUL). EFBIG when larger. */
+ * (NUL-terminated for text use; *len excludes the NUL). EFBIG when larger,
+ * EISDIR for a folder, EINVAL for anything else that is not a regular file
+ * (a FIFO is refused at once, not waited on). */
 int fileio_read_all(const char *path, size_t max, unsigned char **out, size_t *len);
+
+/* Why a fileio_read_* failed, for the end of a message: strerror, except
+ * "not a regular file" for its EINVAL. */
+const char *fileio_read_error(int err);
 
 /* Like fileio_read_all, but into sodium_malloc memory for secrets; free the
  * result with sodium_free. */

@@ -249,10 +249,46 @@ mkdir adir
 run 1 "$SEALTIP" seal -r inv.pub --field what=x --file adir -o refused.env && one_line &&
 	check "folder named" grep -q "adir" "$WORK/stderr"
 check "folder: nothing" no_seal_output
-recipients=(); for i in $(seq 17); do recipients+=(-r inv.pub); done
+# Seventeen different keys: the same one twice is refused on its own (below).
+recipients=(); for i in $(seq 17); do
+	"$SEALTIP" keygen --unprotected -o "many-$i" >/dev/null 2>&1; recipients+=(-r "many-$i.pub"); done
 run 2 "$SEALTIP" seal "${recipients[@]}" --field what=x -o refused.env &&
 	check "17 recipients" grep -q "at most 16 recipients" "$WORK/stderr"
 check "17 recipients: nothing" no_seal_output
+# A FIFO is refused at once, not waited on with ^C blocked. Bounded by
+# SIGKILL, the one signal that would end such a wait, so that a hang fails
+# the case instead of the suite.
+mkfifo seal.fifo
+run 1 timeout -s KILL 20 "$SEALTIP" seal -r inv.pub --field what=x --file seal.fifo -o refused.env && one_line &&
+	check "FIFO attachment" grep -qx "sealtip: seal.fifo: not a regular file" "$WORK/stderr"
+run 1 timeout -s KILL 20 "$SEALTIP" seal -r seal.fifo --field what=x -o refused.env && one_line &&
+	check "FIFO key" grep -qx "sealtip: seal.fifo: cannot read public key: not a regular file" "$WORK/stderr"
+run 1 "$SEALTIP" seal -r adir --field what=x -o refused.env && one_line &&
+	check "folder key" grep -qx "sealtip: adir: cannot read public key: Is a directory" "$WORK/stderr"
+check "FIFO, folder: nothing" no_seal_output
+# What a reader or sealtipd would refuse is never written.
+run 1 "$SEALTIP" seal -r inv.pub -r "$VECTORS/alice.pub" -r inv.pub --field what=x -o refused.env && one_line &&
+	check "a key twice" grep -qx "sealtip: inv.pub: the same recipient key twice (given as -r before)" "$WORK/stderr"
+printf 'untrusted comment: zero\n%s\n' "$(printf 'stpk' | cat - /dev/zero | head -c 68 | base64 -w0)" > zero.pub
+run 1 "$SEALTIP" seal -r inv.pub -r zero.pub --field what=x -o refused.env && one_line &&
+	check "small-order key" grep -qx "sealtip: zero.pub: not a usable public key (small order)" "$WORK/stderr"
+answers=(); for i in $(seq 256); do answers+=(--field "seen=$i"); done
+run 1 "$SEALTIP" seal -r inv.pub "${answers[@]}" --field seen=257 -o refused.env && one_line &&
+	check "257 answers" grep -qx "sealtip: --field seen: more than 256 answers" "$WORK/stderr"
+check "refused keys and answers: nothing" no_seal_output
+run 0 "$SEALTIP" seal -r inv.pub "${answers[@]}" -o answers256.env
+run 0 "$SEALTIP" open -k inv.key -o answers256 answers256.env
+check "256 answers open" grep -qF '"seen":["1","2",' answers256/answers256/report.json
+run 2 "$SEALTIP" seal -r inv.pub --field what=x -o adir/ &&
+	usage_line "sealtip: -o adir/: not a file name"
+check "-o a folder: nothing in it" test -z "$(ls -A adir)"
+# The output's own failure names the output and the reason.
+head -c 3000000 /dev/urandom > big.bin
+mkdir small-disk
+run 1 bash -c 'ulimit -f 1000; trap "" XFSZ; exec "$0" seal -r inv.pub --file big.bin -o small-disk/x.env' "$SEALTIP" &&
+	one_line && check "write failure said" grep -qx "sealtip: small-disk/x.env: cannot write: File too large" "$WORK/stderr"
+check "write failure: nothing left" test -z "$(ls -A small-disk)"
+rm -f big.bin
 run 0 "$SEALTIP" seal -r inv.pub --form custom/9 --field what=x -o form.env
 run 0 "$SEALTIP" open -k inv.key -o formout form.env
 check "--form kept" grep -qF '"form":"custom/9"' formout/form/report.json

@@ -449,6 +449,19 @@ test_seal_arguments(void **state)
 	    envelope_seal_new(&s, RECIPIENT_PKS, 0, sink_write, &envelope), ST_ERR_NRECIP);
 	assert_int_equal(
 	    envelope_seal_new(&s, RECIPIENT_PKS, 17, sink_write, &envelope), ST_ERR_NRECIP);
+	/* A key twice: sealtipd refuses such an envelope, so it is never made. */
+	{
+		unsigned char twice[3][32];
+
+		memcpy(twice[0], pks[0], 32);
+		memcpy(twice[1], pks[1], 32);
+		memcpy(twice[2], pks[0], 32);
+		assert_int_equal(envelope_seal_new(&s, (const unsigned char(*)[32])twice, 3,
+				     sink_write, &envelope),
+		    ST_ERR_DUPLICATE_RECIPIENT);
+		assert_null(s);
+		assert_int_equal(envelope.len, 0);
+	}
 	/* A key of small order would make the sealed file key readable by anyone. */
 	assert_int_equal(envelope_seal_new(&s, zero_pk, 1, sink_write, &envelope), ST_ERR_CRYPTO);
 	assert_null(s);

@@ -823,6 +823,34 @@ test_key_kind(void **state)
 	assert_int_equal(secret_parse_blob(blob, 68, NULL, 0), ST_ERR_KEY_KIND);
 }
 
+/* A box key of small order: well formed, but anything sealed to it can be
+ * read by anyone. Refused at parse, naming the reason. */
+static void
+test_public_small_order(void **state)
+{
+	/* u = 0, u = 1, and a point of order 8 (libsodium's blocklist). */
+	static const char *const small[] = {
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    "0100000000000000000000000000000000000000000000000000000000000000",
+	    "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+	};
+	struct keyfile_public pk, got;
+	char text[KEYFILE_TEXT_MAX];
+	size_t i;
+
+	(void)state;
+	memset(&pk, 0, sizeof pk);
+	randombytes_buf(pk.sign_pk, sizeof pk.sign_pk);
+	for (i = 0; i < sizeof small / sizeof small[0]; i++) {
+		hex_to_bin(small[i], pk.box_pk, sizeof pk.box_pk);
+		assert_int_equal(keyfile_public_format(&pk, text, sizeof text, NULL), ST_OK);
+		assert_int_equal(keyfile_public_parse(text, strlen(text), &got), ST_ERR_KEY_WEAK);
+	}
+	crypto_box_keypair(pk.box_pk, (unsigned char[crypto_box_SECRETKEYBYTES]){0});
+	assert_int_equal(keyfile_public_format(&pk, text, sizeof text, NULL), ST_OK);
+	assert_int_equal(keyfile_public_parse(text, strlen(text), &got), ST_OK);
+}
+
 /* Text-level and header damage to a secret key file. */
 static void
 test_secret_malformed(void **state)
@@ -939,6 +967,7 @@ main(void)
 	    cmocka_unit_test(test_kdf_limits),
 	    cmocka_unit_test(test_secret_mismatched_public),
 	    cmocka_unit_test(test_public_malformed),
+	    cmocka_unit_test(test_public_small_order),
 	    cmocka_unit_test(test_key_kind),
 	    cmocka_unit_test(test_secret_malformed),
 	    cmocka_unit_test(test_format_sizes),

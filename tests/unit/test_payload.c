@@ -59,6 +59,37 @@ out_write(void *ctx, const unsigned char *buf, size_t len)
 	return 0;
 }
 
+/* The length prefix and a manifest, written by hand: for manifests the
+ * writer refuses, to see that the reader refuses them too. */
+static void
+raw_manifest(struct out *o, const char *json, size_t len)
+{
+	const unsigned char prefix[4] = { (unsigned char)(len & 0xff),
+		(unsigned char)((len >> 8) & 0xff), (unsigned char)((len >> 16) & 0xff),
+		(unsigned char)((len >> 24) & 0xff) };
+
+	out_add(o, prefix, sizeof prefix);
+	out_add(o, (const unsigned char *)json, len);
+}
+
+/* A valid manifest of exactly len bytes (len >= its 55 bytes + 1): no fields,
+ * no files, spaces before its closing brace. malloc'd. */
+static char *
+manifest_of_length(size_t len)
+{
+	char *m = malloc(len + 1);
+	size_t k;
+
+	assert_non_null(m);
+	k = (size_t)snprintf(m, len + 1, "{\"v\":1,\"form\":\"f\",\"lang\":\"km\","
+	    "\"fields\":{},\"files\":[]");
+	assert_true(k < len);
+	memset(m + k, ' ', len - 1 - k);
+	m[len - 1] = '}';
+	m[len] = '\0';
+	return m;
+}
+
 /* ---- a recording sink that also checks the order of calls ---- */
 
 enum { FAIL_NONE, FAIL_MANIFEST, FAIL_BEGIN, FAIL_DATA, FAIL_END };
@@ -745,8 +776,11 @@ test_payload_manifest_errors(void **state)
 	(void)state;
 	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
 		memset(&p, 0, sizeof p);
+		/* The writer refuses it with the reader's status, writing nothing. */
 		assert_int_equal(payload_write_manifest(out_write, &p, c[i].json,
-		    strlen(c[i].json)), ST_OK);
+		    strlen(c[i].json)), c[i].want);
+		assert_int_equal(p.calls, 0);
+		raw_manifest(&p, c[i].json, strlen(c[i].json));
 		/* Some zeros behind it, as padding would be. */
 		assert_int_equal(payload_write_padding(out_write, &p, 40), ST_OK);
 		memset(&r, 0, sizeof r);
@@ -879,16 +913,25 @@ test_payload_writers(void **state)
 
 	(void)state;
 	memset(&o, 0, sizeof o);
-	assert_int_equal(payload_write_manifest(out_write, &o, "{}", 2), ST_OK);
-	assert_int_equal(o.len, 6);
-	assert_memory_equal(o.p, "\x02\x00\x00\x00{}", 6);
-	free(o.p);
+	{
+		char *m = manifest_of_length(60);
+
+		assert_int_equal(payload_write_manifest(out_write, &o, m, 60), ST_OK);
+		assert_int_equal(o.len, 64);
+		assert_memory_equal(o.p, "\x3c\x00\x00\x00", 4);
+		assert_memory_equal(o.p + 4, m, 60);
+		free(o.p);
+		free(m);
+	}
+	/* Valid JSON, but a schema no reader accepts: nothing written. */
+	memset(&o, 0, sizeof o);
+	assert_int_equal(payload_write_manifest(out_write, &o, "{}", 2), ST_ERR_MANIFEST_SCHEMA);
+	assert_int_equal(o.calls, 0);
 
 	/* Little-endian, all four bytes. */
 	{
-		char *m = malloc(0x012345);
-		assert_non_null(m);
-		memset(m, ' ', 0x012345);
+		char *m = manifest_of_length(0x012345);
+
 		memset(&o, 0, sizeof o);
 		assert_int_equal(payload_write_manifest(out_write, &o, m, 0x012345), ST_OK);
 		assert_memory_equal(o.p, "\x45\x23\x01\x00", 4);
@@ -900,10 +943,13 @@ test_payload_writers(void **state)
 	assert_int_equal(payload_write_manifest(NULL, &o, "{}", 2), ST_ERR_ARGUMENT);
 	assert_int_equal(payload_write_manifest(out_write, &o, NULL, 2), ST_ERR_ARGUMENT);
 	for (i = 1; i <= 2; i++) {
+		char *m = manifest_of_length(60);
+
 		memset(&o, 0, sizeof o);
 		o.fail_on_call = i;
-		assert_int_equal(payload_write_manifest(out_write, &o, "{}", 2), ST_ERR_CALLBACK);
+		assert_int_equal(payload_write_manifest(out_write, &o, m, 60), ST_ERR_CALLBACK);
 		free(o.p);
+		free(m);
 	}
 
 	memset(&o, 0, sizeof o);
