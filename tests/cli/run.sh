@@ -388,6 +388,24 @@ run 1 "$SEALTIP" open -k inv.key -o fout adir && one_line &&
 check "folder input: nothing" test ! -e fout
 finish_case $f0
 
+# Output that cannot be written (a full disk, here a file size limit): said
+# with its reason, nothing of the report left. A small envelope is opened on
+# one thread, a large one through the relay: both ways.
+begin open-write-failure; f0=$failed
+head -c 300000 /dev/urandom > mid.bin && head -c 3000000 /dev/urandom > large.bin
+"$SEALTIP" seal -r inv.pub --field what=x --file mid.bin -o one-thread.env
+"$SEALTIP" seal -r inv.pub --field what=x --file large.bin -o two-threads.env
+mkdir limited
+run 1 bash -c 'ulimit -f 100; trap "" XFSZ; exec "$0" open -k inv.key -o limited one-thread.env two-threads.env' "$SEALTIP" &&
+	check "said for each" test "$err" = "sealtip: one-thread.env: cannot write the report: File too large
+sealtip: two-threads.env: cannot write the report: File too large"
+check "nothing left" test -z "$(ls -A limited)"
+run 0 "$SEALTIP" open -k inv.key -o limited one-thread.env two-threads.env
+check "both open without the limit" cmp mid.bin limited/one-thread/files/01-mid.bin
+check "both open without the limit (2)" cmp large.bin limited/two-threads/files/01-large.bin
+rm -f mid.bin large.bin
+finish_case $f0
+
 begin never-overwrite; f0=$failed
 before=$(tree_sum out)
 run 1 "$SEALTIP" open -k inv.key -o out r1.env && one_line
