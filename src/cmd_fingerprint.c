@@ -26,15 +26,6 @@ static const char fingerprint_help[] =
 
 /* A file name as part of an output line: control characters (a newline in a
  * name would forge a line) become '?'. */
-static void
-fingerprint_put_name(const char *name)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)name; *p != '\0'; p++)
-		putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
-}
-
 /* One file: its line on stdout, or one error line on stderr. */
 static int
 fingerprint_one(const char *path, int with_name)
@@ -70,7 +61,7 @@ fingerprint_one(const char *path, int with_name)
 	printf("%s  %s", id_hex, fp);
 	if (with_name) {
 		fputs("  ", stdout);
-		fingerprint_put_name(path);
+		tool_put_name(stdout, path);
 	}
 	putchar('\n');
 	rc = 0;

@@ -208,19 +208,20 @@ cmd_keygen(int argc, char **argv)
 	pk = &sk->pub;
 	keyfile_key_id_hex(pk->key_id, id_hex);
 	keyfile_fingerprint(pk, fingerprint);
-	printf("key id:      %s\n"
-	       "fingerprint: %s\n"
-	       "public key:  %s (publish it, with the fingerprint for people to check)\n"
-	       "secret key:  %s (keep it on the offline machine; it reads every report)\n",
-	    id_hex, fingerprint, pub_path, key_path);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		tool_error("cannot write to standard output (the key files were written)");
-		goto out;
-	}
+	/* The warning first: it must not be lost if stdout fails. */
 	if (unprotected)
 		tool_error("warning: %s is not protected by a passphrase: anyone who can read "
 			   "the file can read every report sent to this key",
 		    key_path);
+	printf("key id:      %s\nfingerprint: %s\npublic key:  ", id_hex, fingerprint);
+	tool_put_name(stdout, pub_path);
+	printf(" (publish it, with the fingerprint for people to check)\nsecret key:  ");
+	tool_put_name(stdout, key_path);
+	printf(" (keep it on the offline machine; it reads every report)\n");
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		tool_error("cannot write to standard output (the key files were written)");
+		goto out;
+	}
 	rc = TOOL_EXIT_OK;
 out:
 	keyfile_secret_free(sk);

@@ -37,16 +37,40 @@ tool_stdio_guard(void)
 }
 
 void
+tool_put_name(FILE *out, const char *name)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p != '\0'; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+}
+
+/* "sealtip: " + the text + newline on stderr, as one line: the text quotes
+ * names and paths, which may hold a newline that would forge a second one. */
+static void
+tool_say(const char *fmt, va_list ap)
+{
+	char *text;
+
+	fputs("sealtip: ", stderr);
+	if (vasprintf(&text, fmt, ap) == -1) {
+		fputs("(a message could not be formatted: out of memory)\n", stderr);
+		return;
+	}
+	tool_put_name(stderr, text);
+	fputc('\n', stderr);
+	free(text);
+}
+
+void
 tool_error(const char *fmt, ...)
 {
 	va_list ap;
 
 	tool_progress_end();
-	fputs("sealtip: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	tool_say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int
@@ -54,11 +78,9 @@ tool_usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("sealtip: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	tool_say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	fputs(usage, stderr);
 	return TOOL_EXIT_USAGE;
 }

@@ -3,6 +3,7 @@
 #define SEALTIP_TOOL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 enum tool_exit {
 	TOOL_EXIT_OK = 0,     /* success */
@@ -16,11 +17,18 @@ enum tool_exit {
  * Returns 0, or -1 when /dev/null cannot be opened. For both programs. */
 int tool_stdio_guard(void);
 
-/* Prints "sealtip: " + the formatted text + newline on stderr. */
+/* Prints "sealtip: " + the formatted text + newline on stderr, as one line
+ * whatever it quotes: control characters (a newline in a file name, an
+ * escape sequence) come out as '?'. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Prints "sealtip: <what>\n" then the usage text on stderr; returns TOOL_EXIT_USAGE. */
+/* Prints "sealtip: <what>\n" (as tool_error) then the usage text on stderr;
+ * returns TOOL_EXIT_USAGE. */
 int tool_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Writes name (a path from the command line) to out with its control
+ * characters as '?', so that it cannot break or forge a line. */
+void tool_put_name(FILE *out, const char *name);
 
 /* Call before a subcommand's getopt_long loop, whose option string starts
  * with ':' so that getopt stays silent and tool_option_error speaks. */

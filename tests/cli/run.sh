@@ -122,6 +122,22 @@ printf 'someone else\n' > half.pub
 run 1 "$SEALTIP" keygen --unprotected -o half && one_line
 check "lone .pub: refused, untouched" test "$(cat half.pub)" = "someone else" -a ! -e half.key
 check "says which exists" grep -q "half.pub: already exists" "$WORK/stderr"
+# The warning of an unprotected key is not lost when stdout fails.
+run 1 bash -c 'exec "$0" keygen --unprotected -o loud >/dev/full' "$SEALTIP" &&
+	check "warned, stdout failing" test "$err" = "sealtip: warning: loud.key is not protected by a passphrase: anyone who can read the file can read every report sent to this key
+sealtip: cannot write to standard output (the key files were written)"
+finish_case $f0
+
+# A name with a newline cannot forge a line: control characters are '?'.
+begin names-with-control-characters; f0=$failed
+printf 'junk\n' > $'forged\nsealtip: ok.pub: OK'
+run 1 "$SEALTIP" fingerprint $'forged\nsealtip: ok.pub: OK' && one_line &&
+	check "one error line" test "$err" = "sealtip: forged?sealtip: ok.pub: OK: malformed key file"
+run 0 "$SEALTIP" keygen --unprotected -o $'two\nlines' &&
+	check "keygen names on stdout" grep -qxF "public key:  two?lines.pub (publish it, with the fingerprint for people to check)" "$WORK/stdout" &&
+	check "and on stderr" grep -qxF "sealtip: warning: two?lines.key is not protected by a passphrase: anyone who can read the file can read every report sent to this key" "$WORK/stderr"
+run 0 "$SEALTIP" fingerprint inv.pub $'two\nlines.pub' &&
+	check "fingerprint names" test "$(printf '%s\n' "$out" | wc -l)" -eq 2 -a -n "$(printf '%s\n' "$out" | grep -F ' two?lines.pub')"
 finish_case $f0
 
 # On a terminal (script(1) gives keygen and open a pty): asked twice, never
