@@ -47,18 +47,31 @@ int
 audit_given_read(const char *file, const struct note_verifier *key, struct audit_given *out,
     char *why, size_t whylen)
 {
-	unsigned char proof[TLOG_MAX_PROOF][TLOG_HASH_BYTES];
 	unsigned char *buf = NULL;
-	const char *note;
-	size_t len, i, n;
-	json_t *j = NULL, *r = NULL, *v, *lh;
-	int ns, rc = -1;
+	size_t len;
+	int rc;
 
 	memset(out, 0, sizeof *out);
 	if (fileio_read_all(file, AUDIT_GIVEN_FILE_MAX, &buf, &len) == -1) {
 		snprintf(why, whylen, "%s: %s", file, strerror(errno));
 		return -1;
 	}
+	rc = audit_given_parse(file, buf, len, key, out, why, whylen);
+	free(buf);
+	return rc;
+}
+
+int
+audit_given_parse(const char *file, const unsigned char *buf, size_t len,
+    const struct note_verifier *key, struct audit_given *out, char *why, size_t whylen)
+{
+	unsigned char proof[TLOG_MAX_PROOF][TLOG_HASH_BYTES];
+	const char *note;
+	size_t i, n;
+	json_t *j = NULL, *r = NULL, *v, *lh;
+	int ns, rc = -1;
+
+	memset(out, 0, sizeof *out);
 	note = (const char *)buf;
 	for (i = 0; i < len && isspace(buf[i]); i++)
 		;
@@ -98,7 +111,9 @@ audit_given_read(const char *file, const struct note_verifier *key, struct audit
 		goto done;
 	}
 	/* The receipt's own proof: its entry is in the tree its checkpoint signs. */
-	if (out->receipt && (v = json_object_get(r, "inclusion_proof")) != NULL &&
+	if (out->receipt && (v = json_object_get(r, "inclusion_proof")) != NULL)
+		out->proved = 1;
+	if (out->receipt && v != NULL &&
 	    (audit_given_proof(v, proof, &n) == -1 ||
 		tlog_verify_inclusion(out->index, out->cp.size, out->leaf,
 		    (const unsigned char(*)[TLOG_HASH_BYTES])proof, n, out->cp.root) != TLOG_OK)) {
@@ -111,7 +126,6 @@ audit_given_read(const char *file, const struct note_verifier *key, struct audit
 	rc = 0;
 done:
 	json_decref(j);
-	free(buf);
 	return rc;
 }
 

@@ -21,6 +21,7 @@
 struct audit_given {
 	struct note_checkpoint cp;
 	int receipt; /* it names an entry: index and leaf */
+	int proved;  /* and carried an inclusion proof, which verified */
 	uint64_t index;
 	unsigned char leaf[TLOG_HASH_BYTES];
 };
@@ -39,6 +40,11 @@ struct audit_given_keys {
  * key, and a receipt's inclusion proof against it. 0, or -1 with why set. */
 int audit_given_read(const char *file, const struct note_verifier *key, struct audit_given *out,
     char *why, size_t whylen);
+
+/* audit_given_read of len bytes at buf, which came from what file names
+ * (for the messages): sealtip submit checks the server's answer with it. */
+int audit_given_parse(const char *file, const unsigned char *buf, size_t len,
+    const struct note_verifier *key, struct audit_given *out, char *why, size_t whylen);
 
 /* The key id of the public key file. 0, or -1 with why set. */
 int audit_given_recipient(

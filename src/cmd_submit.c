@@ -13,8 +13,10 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "audit_given.h"
 #include "cmd_server.h"
 #include "httpclient.h"
+#include "note.h"
 #include "pow.h"
 #include "sha256.h"
 #include "tool.h"
@@ -28,9 +30,11 @@ static const char submit_usage[] =
     "usage: sealtip submit URL ENVELOPE [-o RECEIPT]\n"
     "  Sends the envelope file ENVELOPE (made by `sealtip seal`) to the server at URL\n"
     "  (http://HOST:PORT/), solving its proof of work first, and writes the receipt\n"
-    "  (JSON) to the new file RECEIPT, or to standard output. If RECEIPT cannot be\n"
-    "  written once the report is stored, the receipt goes to standard output and the\n"
-    "  exit status is 1.\n";
+    "  (JSON) to the new file RECEIPT, or to standard output. The receipt is checked\n"
+    "  as the page checks it: its leaf_hash is ENVELOPE's, and its inclusion proof\n"
+    "  verifies against a checkpoint signed with the log key the server announces.\n"
+    "  If it does not check out, or RECEIPT cannot be written, the server's answer\n"
+    "  goes to standard output and the exit status is 1.\n";
 
 static const struct option submit_options[] = {
     {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -72,6 +76,63 @@ receipt_folder_writable(const char *path)
 	free(dir);
 	errno = err;
 	return rc;
+}
+
+/* The log's verifier key as the server announces it (GET /api/v1/config),
+ * to check the receipt with, as the page does: a receipt that does not
+ * verify with the server's own key is the server's word against itself. */
+static int
+log_key_of(const struct httpclient_url *u, struct note_verifier *key)
+{
+	unsigned char *answer = NULL;
+	const char *text;
+	json_t *j = NULL;
+	size_t len;
+	int status, rc = -1;
+
+	if (httpclient_get(u, "/api/v1/config", SUBMIT_ANSWER_MAX, &status, &answer, &len) == -1)
+		goto done;
+	if (status != 200) {
+		tool_error("%s: the server answered %d to /api/v1/config", u->shown, status);
+		goto done;
+	}
+	j = json_loadb((const char *)answer, len, 0, NULL);
+	text = json_string_value(json_object_get(json_object_get(j, "log"), "verifier_key"));
+	if (text == NULL || note_verifier_parse(key, text, strlen(text)) != NOTE_OK) {
+		tool_error("%s: /api/v1/config: no usable log verifier key; nothing was sent",
+		    u->shown);
+		goto done;
+	}
+	rc = 0;
+done:
+	json_decref(j);
+	free(answer);
+	return rc;
+}
+
+/* The server's answer to the upload is a receipt for this very envelope:
+ * its leaf hash, and an inclusion proof that verifies against a checkpoint
+ * signed by key. Returns 0, or -1 with why set. */
+static int
+receipt_check(const char *url, const unsigned char *answer, size_t len,
+    const struct note_verifier *key, const unsigned char leaf[POW_LEAF_BYTES], char *why,
+    size_t whylen)
+{
+	struct audit_given given;
+
+	if (audit_given_parse(url, answer, len, key, &given, why, whylen) == -1)
+		return -1;
+	if (!given.receipt || !given.proved) {
+		snprintf(why, whylen, "%s: the answer to the upload is not a receipt with an "
+		    "inclusion proof", url);
+		return -1;
+	}
+	if (memcmp(given.leaf, leaf, POW_LEAF_BYTES) != 0) {
+		snprintf(why, whylen, "%s: the receipt's leaf_hash is not this envelope's: the "
+		    "server did not record it as sent", url);
+		return -1;
+	}
+	return 0;
 }
 
 /* SHA-256(0x00 || envelope): the RFC 9162 leaf hash the server computes. */
@@ -188,8 +249,10 @@ cmd_submit(int argc, char **argv)
 	char pow_header[SUBMIT_HEADERS_MAX], headers[SUBMIT_HEADERS_MAX + 64];
 	size_t answer_len = 0;
 	json_t *receipt = NULL;
+	struct note_verifier key;
+	char why[1024];
 	long long index;
-	int ch, fd = -1, rc = TOOL_EXIT_FAIL;
+	int ch, fd = -1, rc = TOOL_EXIT_FAIL, failed = 0;
 
 	memset(&c, 0, sizeof c);
 	c.fd = -1;
@@ -233,7 +296,8 @@ cmd_submit(int argc, char **argv)
 		tool_error("%s: not a regular file", envelope);
 		goto done;
 	}
-	if (leaf_hash_of(fd, envelope, leaf) == -1 || prove_work(&u, leaf, pow_header) == -1)
+	if (leaf_hash_of(fd, envelope, leaf) == -1 || log_key_of(&u, &key) == -1 ||
+	    prove_work(&u, leaf, pow_header) == -1)
 		goto done;
 	if (lseek(fd, 0, SEEK_SET) == -1) {
 		tool_error("%s: %s", envelope, strerror(errno));
@@ -250,11 +314,13 @@ cmd_submit(int argc, char **argv)
 	}
 	if (httpclient_read_all(&c, SUBMIT_ANSWER_MAX, &answer, &answer_len) == -1)
 		goto done;
-	if ((receipt = json_loadb((const char *)answer, answer_len, 0, NULL)) == NULL ||
-	    !json_is_integer(json_object_get(receipt, "index"))) {
-		tool_error("%s: the answer to the upload is not a receipt", url_s);
-		goto done;
+	if (receipt_check(url_s, answer, answer_len, &key, leaf, why, sizeof why) == -1) {
+		/* Kept all the same: it is what the server said, evidence. */
+		tool_error("%s; its answer follows on standard output", why);
+		out = NULL;
+		failed = 1;
 	}
+	receipt = json_loadb((const char *)answer, answer_len, 0, NULL);
 	index = (long long)json_integer_value(json_object_get(receipt, "index"));
 	if (out != NULL) {
 		if (receipt_save(out, answer, answer_len) == 0) {
@@ -272,7 +338,7 @@ cmd_submit(int argc, char **argv)
 		tool_error("standard output: %s", strerror(errno));
 		goto done;
 	}
-	rc = out == NULL ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
+	rc = out == NULL && !failed ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
 done:
 	if (fd != -1)
 		close(fd);
