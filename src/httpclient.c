@@ -54,6 +54,9 @@ httpclient_url_parse(const char *s, struct httpclient_url *u)
 			return -1;
 		memcpy(u->port, p, (size_t)(path - p));
 		u->port[path - p] = '\0';
+		/* getaddrinfo would take 85536 as 20000: the token to another port. */
+		if (strtoul(u->port, NULL, 10) > 65535)
+			return -1;
 	} else if (p == path) {
 		snprintf(u->port, sizeof u->port, "80");
 	} else {

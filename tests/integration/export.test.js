@@ -124,6 +124,13 @@ test('fetch: sealtip fetch gets the same file; a wrong token fails and writes no
 
   // Usage errors exit 2.
   assert.strictEqual(h.runTool(['fetch', 'ftp://x', '--token-file', goodTok, '-o', path.join(dir, 'x')]).status, 2);
+  // A port past 65535 would wrap round in getaddrinfo: the token to another port.
+  for (const args of [['fetch', 'http://127.0.0.1:85536/', '--token-file', goodTok, '-o', path.join(dir, 'x')],
+    ['submit', 'http://127.0.0.1:65536/', path.join(dir, 'good.token')]]) {
+    const r = h.runTool(args);
+    assert.strictEqual(r.status, 2, args.join(' '));
+    assert.match(r.stderr, /^sealtip: 'http:\/\/127\.0\.0\.1:\d+\/' is not an http:\/\/HOST:PORT\/ URL\n/);
+  }
   assert.strictEqual(h.runTool(['export', '--db', srv.db]).status, 2);
   assert.strictEqual(h.runTool(['export', '--db', srv.db, '--since-size', '-1', '-o', path.join(dir, 's.bin')]).status, 2);
   assert.ok(!fs.existsSync(path.join(dir, 's.bin')));
