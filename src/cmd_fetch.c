@@ -11,6 +11,7 @@
 #include "decimal.h"
 #include "exportfile.h"
 #include "httpclient.h"
+#include "interrupt.h"
 #include "status.h"
 #include "tool.h"
 
@@ -163,6 +164,9 @@ cmd_fetch(int argc, char **argv)
 	if (cmd_output_open(out, &f, &dirfd) == -1)
 		goto done;
 	opened = 1;
+	/* A temp file exists from here: ^C removes it (at done:), then fetch
+	 * dies of the signal. */
+	interrupt_catch();
 	fo.f = &f;
 	fo.path = out;
 	memset(&sink, 0, sizeof sink);
@@ -172,6 +176,18 @@ cmd_fetch(int argc, char **argv)
 	}
 	/* Checked as it streams: a damaged or cut download is never kept. */
 	while (got < length) {
+		if (c.body_have == 0 &&
+		    interrupt_wait_readable(c.fd, HTTPCLIENT_TIMEOUT_SECONDS) == -1) {
+			if (interrupt_poll() != 0)
+				tool_error("%s: interrupted; nothing was written", out);
+			else if (errno == ETIMEDOUT)
+				tool_error("%s: no data for %d s after %llu of %llu bytes; nothing was "
+				    "written", url_s, HTTPCLIENT_TIMEOUT_SECONDS,
+				    (unsigned long long)got, (unsigned long long)length);
+			else
+				tool_error("%s: %s", url_s, strerror(errno));
+			goto done;
+		}
 		n = httpclient_read(&c, buf,
 		    length - got < FETCH_BUFFER ? (size_t)(length - got) : FETCH_BUFFER);
 		if (n == -1)
@@ -227,5 +243,6 @@ done:
 		sodium_memzero(token, token_len);
 		sodium_free(token);
 	}
+	interrupt_reraise();
 	return rc;
 }

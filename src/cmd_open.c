@@ -447,7 +447,7 @@ read_some(int fd, unsigned char *buf, size_t size)
 	ssize_t n;
 
 	do {
-		if (interrupt_wait_readable(fd) == -1)
+		if (interrupt_wait_readable(fd, -1) == -1)
 			return -1;
 		n = read(fd, buf, size);
 	} while (n == -1 && errno == EINTR);

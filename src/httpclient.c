@@ -178,9 +178,15 @@ httpclient_read_headers(struct httpclient *c, int quiet)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			if (!quiet)
-				tool_error("%s: connection closed before the response%s%s",
-				    c->shown, n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			if (quiet)
+				return -1;
+			/* SO_RCVTIMEO ran out: no answer, not a closed connection. */
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				tool_error("%s: no answer within %d s", c->shown,
+				    HTTPCLIENT_TIMEOUT_SECONDS);
+			else
+				tool_error("%s: connection closed before the response%s%s", c->shown,
+				    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 			return -1;
 		}
 		have += (size_t)n;
@@ -324,7 +330,10 @@ httpclient_read(struct httpclient *c, unsigned char *buf, size_t len)
 	do
 		n = recv(c->fd, buf, len, 0);
 	while (n == -1 && errno == EINTR);
-	if (n == -1)
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		tool_error("%s: no data for %d s while reading the response", c->shown,
+		    HTTPCLIENT_TIMEOUT_SECONDS);
+	else if (n == -1)
 		tool_error("%s: reading the response: %s", c->shown, strerror(errno));
 	return n;
 }

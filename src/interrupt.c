@@ -38,17 +38,24 @@ interrupt_catch(void)
 }
 
 int
-interrupt_wait_readable(int fd)
+interrupt_wait_readable(int fd, int timeout_seconds)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
+	const struct timespec limit = { timeout_seconds, 0 };
+	int n;
 
 	for (;;) {
 		if (interrupt_poll() != 0) {
 			errno = EINTR;
 			return -1;
 		}
-		if (ppoll(&p, 1, NULL, &interrupt_unblocked) != -1)
+		n = ppoll(&p, 1, timeout_seconds < 0 ? NULL : &limit, &interrupt_unblocked);
+		if (n > 0)
 			return 0;
+		if (n == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
 		if (errno != EINTR)
 			return -1;
 	}

@@ -9,10 +9,11 @@
  * interrupt_poll. Call on the main thread before starting any other. */
 void interrupt_catch(void);
 
-/* Waits until fd can be read without blocking; returns 0, or -1 with errno
- * EINTR once a caught signal came (or another poll error). A signal that
- * comes just before a read blocked on a slow input is not missed. */
-int interrupt_wait_readable(int fd);
+/* Waits until fd can be read without blocking, at most timeout_seconds (-1:
+ * no limit); returns 0, or -1 with errno EINTR once a caught signal came,
+ * ETIMEDOUT, or another poll error. A signal that comes just before a read
+ * blocked on a slow input is not missed. */
+int interrupt_wait_readable(int fd, int timeout_seconds);
 
 /* Non-zero once a caught signal came: its number. Never blocks, and leaves
  * errno as it was. */

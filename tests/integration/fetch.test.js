@@ -1,0 +1,47 @@
+// sealtip fetch against a server that stops sending mid-file: ^C (or
+// SIGTERM) removes the half-written download and fetch dies of the signal.
+import test from 'node:test';
+import assert from 'node:assert';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import * as h from './helpers.js';
+
+test('fetch: interrupted while the server stalls, nothing is left', async (t) => {
+  const srv = await h.startServer({ token: 'fetch-interrupted-token' });
+  t.after(() => srv.stop());
+  for (const name of h.GOOD) assert.strictEqual((await h.post(srv, h.vector(name))).status, 201);
+  const file = h.exportDb(srv.db).file;
+  // Headers and the first 500 bytes of a real export, then silence.
+  const sockets = [];
+  const stalling = net.createServer((sock) => {
+    sockets.push(sock);
+    sock.once('data', () => sock.write(Buffer.concat([
+      Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${file.length}\r\n\r\n`),
+      file.subarray(0, 500)])));
+  });
+  await new Promise((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+  t.after(() => { for (const s of sockets) s.destroy(); stalling.close(); });
+  const dir = h.tmpdir('sealtip-fetch-stall-');
+  const token = path.join(dir, 'token');
+  fs.writeFileSync(token, 'fetch-interrupted-token\n', { mode: 0o600 });
+  const outDir = path.join(dir, 'out');
+  fs.mkdirSync(outDir);
+
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    const out = path.join(outDir, 'all.bin');
+    const child = spawn(h.SEALTIP, ['fetch', `http://127.0.0.1:${stalling.address().port}/`, '--token-file', token, '-o', out]);
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve({ code, sig })));
+    // The download is under way once its temp file exists.
+    for (let i = 0; i < 200 && fs.readdirSync(outDir).length === 0; i++) await h.sleep(25);
+    assert.strictEqual(fs.readdirSync(outDir).length, 1, 'a temp file while downloading');
+    child.kill(signal);
+    const { code, sig } = await exited;
+    assert.deepStrictEqual([code, sig], [null, signal]);
+    assert.strictEqual(stderr, `sealtip: ${out}: interrupted; nothing was written\n`);
+    assert.deepStrictEqual(fs.readdirSync(outDir), [], signal + ': nothing left');
+  }
+});
