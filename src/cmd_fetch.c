@@ -209,6 +209,20 @@ cmd_fetch(int argc, char **argv)
 		tool_error("%s: %s", url_s, exportfile_reader_error(reader));
 		goto done;
 	}
+	/* Well formed, but is it what was asked for? Reports held back or a
+	 * proof left out would otherwise pass for the answer. */
+	if (sum.first_index != first_index && (sum.count > 0 || sum.tree_size > first_index)) {
+		tool_error("%s: asked for the reports from index %llu, the file starts at %llu; "
+		    "nothing was written", url_s, (unsigned long long)first_index,
+		    (unsigned long long)sum.first_index);
+		goto done;
+	}
+	if (since_size > 0 && since_size <= sum.tree_size &&
+	    exportfile_reader_log(reader)->proof_size != since_size) {
+		tool_error("%s: asked for a proof from size %llu, the file carries none; nothing "
+		    "was written", url_s, (unsigned long long)since_size);
+		goto done;
+	}
 	opened = 0;
 	if (fileio_atomic_commit_durable(&f) == -1) {
 		tool_error("%s: %s", out, strerror(errno));

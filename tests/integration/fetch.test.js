@@ -1,5 +1,6 @@
-// sealtip fetch against a server that stops sending mid-file: ^C (or
-// SIGTERM) removes the half-written download and fetch dies of the signal.
+// sealtip fetch against servers that misbehave: one that stops sending
+// mid-file (^C or SIGTERM removes the half-written download and fetch dies
+// of the signal), one that answers with another export than asked for.
 import test from 'node:test';
 import assert from 'node:assert';
 import fs from 'node:fs';
@@ -44,4 +45,44 @@ test('fetch: interrupted while the server stalls, nothing is left', async (t) =>
     assert.strictEqual(stderr, `sealtip: ${out}: interrupted; nothing was written\n`);
     assert.deepStrictEqual(fs.readdirSync(outDir), [], signal + ': nothing left');
   }
+});
+
+test('fetch: an export that is not the one asked for is refused, nothing written', async (t) => {
+  const srv = await h.startServer({});
+  t.after(() => srv.stop());
+  for (const name of h.GOOD) assert.strictEqual((await h.post(srv, h.vector(name))).status, 201);
+  // A valid export of reports 3.. (no proof), whatever the query says.
+  const file = h.exportDb(srv.db, { after: 2 }).file;
+  const answering = net.createServer((sock) => {
+    sock.once('data', () => sock.end(Buffer.concat([
+      Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${file.length}\r\nConnection: close\r\n\r\n`), file])));
+  });
+  await new Promise((resolve) => answering.listen(0, '127.0.0.1', resolve));
+  t.after(() => answering.close());
+  const url = `http://127.0.0.1:${answering.address().port}/`;
+  const dir = h.tmpdir('sealtip-fetch-other-');
+  const token = path.join(dir, 'token');
+  fs.writeFileSync(token, 'any-token-of-sixteen-bytes\n', { mode: 0o600 });
+  const out = path.join(dir, 'out.bin');
+  const cases = [
+    [['--after', '0'], `sealtip: ${url}: asked for the reports from index 1, the file starts at 3; nothing was written\n`],
+    [['--after', '2', '--since-size', '2'], `sealtip: ${url}: asked for a proof from size 2, the file carries none; nothing was written\n`],
+  ];
+  for (const [args, said] of cases) {
+    const r = await new Promise((resolve) => {
+      const child = spawn(h.SEALTIP, ['fetch', url, '--token-file', token, '-o', out, ...args]);
+      let stderr = '';
+      child.stderr.on('data', (d) => { stderr += d; });
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    assert.deepStrictEqual([r.code, r.stderr], [1, said], args.join(' '));
+    assert.deepStrictEqual(fs.readdirSync(dir), ['token'], args.join(' ') + ': nothing written');
+  }
+  // What it does match is kept.
+  const r = await new Promise((resolve) => {
+    const child = spawn(h.SEALTIP, ['fetch', url, '--token-file', token, '-o', out, '--after', '2']);
+    child.on('exit', (code) => resolve(code));
+  });
+  assert.strictEqual(r, 0);
+  assert.ok(fs.readFileSync(out).equals(file));
 });
