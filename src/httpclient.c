@@ -194,11 +194,16 @@ httpclient_read_headers(struct httpclient *c, int quiet)
 		if ((end = strstr(c->headers, "\r\n\r\n")) != NULL)
 			break;
 	}
-	if (sscanf(c->headers, "HTTP/1.%*1[01] %3d", &c->status) != 1) {
+	/* "HTTP/1.x NNN" then a space or the line's end, nothing looser:
+	 * sscanf alone took "HTTP/1.12000" for a 200. */
+	if (strncmp(c->headers, "HTTP/1.", 7) != 0 || (c->headers[7] != '0' && c->headers[7] != '1') ||
+	    c->headers[8] != ' ' || strspn(c->headers + 9, "0123456789") != 3 ||
+	    (c->headers[12] != ' ' && c->headers[12] != '\r') || c->headers[9] == '0') {
 		if (!quiet)
 			tool_error("%s: not an HTTP response", c->shown);
 		return -1;
 	}
+	c->status = (c->headers[9] - '0') * 100 + (c->headers[10] - '0') * 10 + (c->headers[11] - '0');
 	c->body = (unsigned char *)end + 4;
 	c->body_have = have - (size_t)(end + 4 - c->headers);
 	end[2] = '\0'; /* headers end at the blank line */

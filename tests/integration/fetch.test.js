@@ -86,3 +86,28 @@ test('fetch: an export that is not the one asked for is refused, nothing written
   assert.strictEqual(r, 0);
   assert.ok(fs.readFileSync(out).equals(file));
 });
+
+test('fetch: a status line that is not exactly HTTP/1.x NNN is not an answer', async (t) => {
+  const lines = ['HTTP/1.12000 OK', 'HTTP/1.1 -20 OK', 'HTTP/1.1 20 OK', 'HTTP/2.0 200 OK'];
+  let next = 0;
+  const server = net.createServer((sock) => {
+    const line = lines[next++];
+    sock.once('data', () => sock.end(`${line}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  const dir = h.tmpdir('sealtip-fetch-status-');
+  const token = path.join(dir, 'token');
+  fs.writeFileSync(token, 'any-token-of-sixteen-bytes\n', { mode: 0o600 });
+  for (const line of lines) {
+    const r = await new Promise((resolve) => {
+      const child = spawn(h.SEALTIP, ['fetch', url, '--token-file', token, '-o', path.join(dir, 'out.bin')]);
+      let stderr = '';
+      child.stderr.on('data', (d) => { stderr += d; });
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    assert.deepStrictEqual([r.code, r.stderr], [1, `sealtip: ${url}: not an HTTP response\n`], line);
+    assert.deepStrictEqual(fs.readdirSync(dir), ['token'], line);
+  }
+});
