@@ -78,25 +78,43 @@ receipt_folder_writable(const char *path)
 	return rc;
 }
 
+/* GET path, a 200 with a JSON body. The JSON (NULL when it is not JSON:
+ * the caller says what it expected), or NULL after saying why. *answered
+ * tells the two apart. */
+static json_t *
+get_json(const struct httpclient_url *u, const char *path, int *answered)
+{
+	unsigned char *answer = NULL;
+	json_t *j = NULL;
+	size_t len;
+	int status;
+
+	*answered = 0;
+	if (httpclient_get(u, path, SUBMIT_ANSWER_MAX, &status, &answer, &len) == -1)
+		goto done;
+	if (status != 200) {
+		tool_error("%s: the server answered %d to %s", u->shown, status, path);
+		goto done;
+	}
+	*answered = 1;
+	j = json_loadb((const char *)answer, len, 0, NULL);
+done:
+	free(answer);
+	return j;
+}
+
 /* The log's verifier key as the server announces it (GET /api/v1/config),
  * to check the receipt with, as the page does: a receipt that does not
  * verify with the server's own key is the server's word against itself. */
 static int
 log_key_of(const struct httpclient_url *u, struct note_verifier *key)
 {
-	unsigned char *answer = NULL;
 	const char *text;
-	json_t *j = NULL;
-	size_t len;
-	int status, rc = -1;
+	json_t *j;
+	int answered, rc = -1;
 
-	if (httpclient_get(u, "/api/v1/config", SUBMIT_ANSWER_MAX, &status, &answer, &len) == -1)
+	if ((j = get_json(u, "/api/v1/config", &answered)) == NULL && !answered)
 		goto done;
-	if (status != 200) {
-		tool_error("%s: the server answered %d to /api/v1/config", u->shown, status);
-		goto done;
-	}
-	j = json_loadb((const char *)answer, len, 0, NULL);
 	text = json_string_value(json_object_get(json_object_get(j, "log"), "verifier_key"));
 	if (text == NULL || note_verifier_parse(key, text, strlen(text)) != NOTE_OK) {
 		tool_error("%s: /api/v1/config: no usable log verifier key; nothing was sent",
@@ -106,7 +124,6 @@ log_key_of(const struct httpclient_url *u, struct note_verifier *key)
 	rc = 0;
 done:
 	json_decref(j);
-	free(answer);
 	return rc;
 }
 
@@ -192,23 +209,18 @@ static int
 prove_work(const struct httpclient_url *u, const unsigned char leaf[POW_LEAF_BYTES],
     char headers[SUBMIT_HEADERS_MAX])
 {
-	unsigned char *answer = NULL, challenge[POW_CHALLENGE_BYTES], nonce[POW_NONCE_BYTES];
+	unsigned char challenge[POW_CHALLENGE_BYTES], nonce[POW_NONCE_BYTES];
 	char leaf_hex[2 * POW_LEAF_BYTES + 1], nonce_hex[2 * POW_NONCE_BYTES + 1];
 	const char *b64;
 	struct submit_progress progress = {0, 0};
 	json_t *j = NULL;
 	json_int_t bits;
-	size_t len, bin_len;
-	int status, rc = -1;
+	size_t bin_len;
+	int answered, rc = -1;
 
 	headers[0] = '\0';
-	if (httpclient_get(u, "/api/v1/challenge", SUBMIT_ANSWER_MAX, &status, &answer, &len) == -1)
+	if ((j = get_json(u, "/api/v1/challenge", &answered)) == NULL && !answered)
 		goto done;
-	if (status != 200) {
-		tool_error("%s: the server answered %d to /api/v1/challenge", u->shown, status);
-		goto done;
-	}
-	j = json_loadb((const char *)answer, len, 0, NULL);
 	b64 = json_string_value(json_object_get(j, "challenge"));
 	bits = json_integer_value(json_object_get(j, "bits"));
 	if (b64 == NULL || !json_is_integer(json_object_get(j, "bits")) || bits < 0 ||
@@ -234,7 +246,6 @@ prove_work(const struct httpclient_url *u, const unsigned char leaf[POW_LEAF_BYT
 	rc = 0;
 done:
 	json_decref(j);
-	free(answer);
 	return rc;
 }
 

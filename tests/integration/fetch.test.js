@@ -9,6 +9,32 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as h from './helpers.js';
 
+// sealtip fetch ARGS without blocking: the servers here answer from this
+// very process. Resolves with {code, signal, stderr}; started(child) is
+// called once it runs.
+function fetch(args, started = () => {}) {
+  return new Promise((resolve) => {
+    const child = spawn(h.SEALTIP, ['fetch', ...args]);
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
+    started(child);
+  });
+}
+
+// A server on a loopback port answering each request with answer(n) (n
+// counts from 0); a folder with a token file. -> {url, dir, token}
+async function fakeServer(t, prefix, answer) {
+  let n = 0;
+  const server = net.createServer((sock) => sock.once('data', () => sock.end(answer(n++))));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const dir = h.tmpdir(prefix);
+  const token = path.join(dir, 'token');
+  fs.writeFileSync(token, 'any-token-of-sixteen-bytes\n', { mode: 0o600 });
+  return { url: `http://127.0.0.1:${server.address().port}/`, dir, token };
+}
+
 test('fetch: interrupted while the server stalls, nothing is left', async (t) => {
   const srv = await h.startServer({ token: 'fetch-interrupted-token' });
   t.after(() => srv.stop());
@@ -32,16 +58,14 @@ test('fetch: interrupted while the server stalls, nothing is left', async (t) =>
 
   for (const signal of ['SIGINT', 'SIGTERM']) {
     const out = path.join(outDir, 'all.bin');
-    const child = spawn(h.SEALTIP, ['fetch', `http://127.0.0.1:${stalling.address().port}/`, '--token-file', token, '-o', out]);
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
-    const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve({ code, sig })));
+    let child;
+    const exited = fetch([`http://127.0.0.1:${stalling.address().port}/`, '--token-file', token, '-o', out], (c) => { child = c; });
     // The download is under way once its temp file exists.
     for (let i = 0; i < 200 && fs.readdirSync(outDir).length === 0; i++) await h.sleep(25);
     assert.strictEqual(fs.readdirSync(outDir).length, 1, 'a temp file while downloading');
     child.kill(signal);
-    const { code, sig } = await exited;
-    assert.deepStrictEqual([code, sig], [null, signal]);
+    const { code, signal: died, stderr } = await exited;
+    assert.deepStrictEqual([code, died], [null, signal]);
     assert.strictEqual(stderr, `sealtip: ${out}: interrupted; nothing was written\n`);
     assert.deepStrictEqual(fs.readdirSync(outDir), [], signal + ': nothing left');
   }
@@ -53,60 +77,29 @@ test('fetch: an export that is not the one asked for is refused, nothing written
   for (const name of h.GOOD) assert.strictEqual((await h.post(srv, h.vector(name))).status, 201);
   // A valid export of reports 3.. (no proof), whatever the query says.
   const file = h.exportDb(srv.db, { after: 2 }).file;
-  const answering = net.createServer((sock) => {
-    sock.once('data', () => sock.end(Buffer.concat([
-      Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${file.length}\r\nConnection: close\r\n\r\n`), file])));
-  });
-  await new Promise((resolve) => answering.listen(0, '127.0.0.1', resolve));
-  t.after(() => answering.close());
-  const url = `http://127.0.0.1:${answering.address().port}/`;
-  const dir = h.tmpdir('sealtip-fetch-other-');
-  const token = path.join(dir, 'token');
-  fs.writeFileSync(token, 'any-token-of-sixteen-bytes\n', { mode: 0o600 });
+  const { url, dir, token } = await fakeServer(t, 'sealtip-fetch-other-', () => Buffer.concat([
+    Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${file.length}\r\nConnection: close\r\n\r\n`), file]));
   const out = path.join(dir, 'out.bin');
   const cases = [
     [['--after', '0'], `sealtip: ${url}: asked for the reports from index 1, the file starts at 3; nothing was written\n`],
     [['--after', '2', '--since-size', '2'], `sealtip: ${url}: asked for a proof from size 2, the file carries none; nothing was written\n`],
   ];
   for (const [args, said] of cases) {
-    const r = await new Promise((resolve) => {
-      const child = spawn(h.SEALTIP, ['fetch', url, '--token-file', token, '-o', out, ...args]);
-      let stderr = '';
-      child.stderr.on('data', (d) => { stderr += d; });
-      child.on('exit', (code) => resolve({ code, stderr }));
-    });
+    const r = await fetch([url, '--token-file', token, '-o', out, ...args]);
     assert.deepStrictEqual([r.code, r.stderr], [1, said], args.join(' '));
     assert.deepStrictEqual(fs.readdirSync(dir), ['token'], args.join(' ') + ': nothing written');
   }
   // What it does match is kept.
-  const r = await new Promise((resolve) => {
-    const child = spawn(h.SEALTIP, ['fetch', url, '--token-file', token, '-o', out, '--after', '2']);
-    child.on('exit', (code) => resolve(code));
-  });
-  assert.strictEqual(r, 0);
+  assert.strictEqual((await fetch([url, '--token-file', token, '-o', out, '--after', '2'])).code, 0);
   assert.ok(fs.readFileSync(out).equals(file));
 });
 
 test('fetch: a status line that is not exactly HTTP/1.x NNN is not an answer', async (t) => {
   const lines = ['HTTP/1.12000 OK', 'HTTP/1.1 -20 OK', 'HTTP/1.1 20 OK', 'HTTP/2.0 200 OK'];
-  let next = 0;
-  const server = net.createServer((sock) => {
-    const line = lines[next++];
-    sock.once('data', () => sock.end(`${line}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => server.close());
-  const url = `http://127.0.0.1:${server.address().port}/`;
-  const dir = h.tmpdir('sealtip-fetch-status-');
-  const token = path.join(dir, 'token');
-  fs.writeFileSync(token, 'any-token-of-sixteen-bytes\n', { mode: 0o600 });
+  const { url, dir, token } = await fakeServer(t, 'sealtip-fetch-status-',
+    (n) => `${lines[n]}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
   for (const line of lines) {
-    const r = await new Promise((resolve) => {
-      const child = spawn(h.SEALTIP, ['fetch', url, '--token-file', token, '-o', path.join(dir, 'out.bin')]);
-      let stderr = '';
-      child.stderr.on('data', (d) => { stderr += d; });
-      child.on('exit', (code) => resolve({ code, stderr }));
-    });
+    const r = await fetch([url, '--token-file', token, '-o', path.join(dir, 'out.bin')]);
     assert.deepStrictEqual([r.code, r.stderr], [1, `sealtip: ${url}: not an HTTP response\n`], line);
     assert.deepStrictEqual(fs.readdirSync(dir), ['token'], line);
   }
