@@ -68,7 +68,7 @@ audit_given_parse(const char *file, const unsigned char *buf, size_t len,
 	unsigned char proof[TLOG_MAX_PROOF][TLOG_HASH_BYTES];
 	const char *note;
 	size_t i, n;
-	json_t *j = NULL, *r = NULL, *v, *lh;
+	json_t *j = NULL, *r = NULL, *v, *lh, *proof_json;
 	int ns, rc = -1;
 
 	memset(out, 0, sizeof *out);
@@ -111,10 +111,10 @@ audit_given_parse(const char *file, const unsigned char *buf, size_t len,
 		goto done;
 	}
 	/* The receipt's own proof: its entry is in the tree its checkpoint signs. */
-	if (out->receipt && (v = json_object_get(r, "inclusion_proof")) != NULL)
-		out->proved = 1;
-	if (out->receipt && v != NULL &&
-	    (audit_given_proof(v, proof, &n) == -1 ||
+	proof_json = out->receipt ? json_object_get(r, "inclusion_proof") : NULL;
+	out->proved = proof_json != NULL;
+	if (proof_json != NULL &&
+	    (audit_given_proof(proof_json, proof, &n) == -1 ||
 		tlog_verify_inclusion(out->index, out->cp.size, out->leaf,
 		    (const unsigned char(*)[TLOG_HASH_BYTES])proof, n, out->cp.root) != TLOG_OK)) {
 		snprintf(why, whylen,
