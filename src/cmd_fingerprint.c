@@ -24,8 +24,6 @@ static const char fingerprint_help[] =
     "\n"
     "  -h, --help  show this help\n";
 
-/* A file name as part of an output line: control characters (a newline in a
- * name would forge a line) become '?'. */
 /* One file: its line on stdout, or one error line on stderr. */
 static int
 fingerprint_one(const char *path, int with_name)
@@ -42,10 +40,8 @@ fingerprint_one(const char *path, int with_name)
 		if (errno == EFBIG)
 			tool_error("%s: not a public key file (larger than %d bytes)", path,
 			    KEYFILE_TEXT_MAX);
-		else if (errno == EINVAL)
-			tool_error("%s: not a regular file", path);
 		else
-			tool_error("%s: cannot read: %s", path, strerror(errno));
+			tool_error("%s: cannot read: %s", path, fileio_read_error(errno));
 		return -1;
 	}
 	if ((st = keyfile_public_parse((const char *)buf, len, &pk)) != ST_OK) {
