@@ -61,8 +61,6 @@ static const char open_usage[] =
 /* What DIR remembers of the log between exports (docs/export.md). */
 #define OPEN_LOG_STATE ".sealtip-log"
 #define OPEN_LOG_STATE_MAX 4096
-/* An export's reports go to DIR/report-NNNNNN, NNNNNN their log index. */
-#define OPEN_EXPORT_PREFIX "report-"
 
 /* What every report of one run shares. */
 struct open_job {
@@ -87,6 +85,7 @@ struct log_state {
 /* One envelope being opened. */
 struct open_report {
 	const char *label;      /* names it in messages: input, or input + entry */
+	uint64_t entry;         /* an export's: its log index, to name it again in label */
 	char name[SAFENAME_SIZE]; /* its folder under DIR */
 	int status;             /* first envelope error, sticky */
 	struct envelope_open *envelope;
@@ -716,10 +715,11 @@ export_entry_begin(void *ctx, const struct exportfile_entry *e)
 	struct export_open *x = ctx;
 	char name[64];
 
-	snprintf(name, sizeof name, OPEN_EXPORT_PREFIX "%06llu", (unsigned long long)e->index);
+	snprintf(name, sizeof name, "report-%06llu", (unsigned long long)e->index);
 	snprintf(x->label, sizeof x->label, "%s: entry %llu", x->input,
 	    (unsigned long long)e->index);
 	x->current_active = report_begin(&x->current, x->job, name, x->label, e->size) == 0;
+	x->current.entry = e->index;
 	if (!x->current_active)
 		x->failures++;
 	return 0;
@@ -779,7 +779,7 @@ export_commit(struct export_open *x)
 	for (i = 0; i < x->ndone; i++) {
 		/* x->label names the last entry read; each report is named again. */
 		snprintf(x->label, sizeof x->label, "%s: entry %llu", x->input,
-		    strtoull(x->done[i].name + strlen(OPEN_EXPORT_PREFIX), NULL, 10));
+		    (unsigned long long)x->done[i].entry);
 		if ((rc = report_commit(&x->done[i], x->job)) == 1)
 			x->failures++;
 		if (rc == -1)
