@@ -129,11 +129,11 @@ done:
 
 /* The server's answer to the upload is a receipt for this very envelope:
  * its leaf hash, and an inclusion proof that verifies against a checkpoint
- * signed by key. Returns 0, or -1 with why set. */
+ * signed by key. Returns 0 with *index, the report's, or -1 with why set. */
 static int
 receipt_check(const char *url, const unsigned char *answer, size_t len,
-    const struct note_verifier *key, const unsigned char leaf[POW_LEAF_BYTES], char *why,
-    size_t whylen)
+    const struct note_verifier *key, const unsigned char leaf[POW_LEAF_BYTES],
+    uint64_t *index, char *why, size_t whylen)
 {
 	struct audit_given given;
 
@@ -149,6 +149,7 @@ receipt_check(const char *url, const unsigned char *answer, size_t len,
 		    "server did not record it as sent", url);
 		return -1;
 	}
+	*index = given.index;
 	return 0;
 }
 
@@ -259,10 +260,9 @@ cmd_submit(int argc, char **argv)
 	unsigned char leaf[POW_LEAF_BYTES], *answer = NULL;
 	char pow_header[SUBMIT_HEADERS_MAX], headers[SUBMIT_HEADERS_MAX + 64];
 	size_t answer_len = 0;
-	json_t *receipt = NULL;
 	struct note_verifier key;
 	char why[1024];
-	long long index;
+	uint64_t index = 0;
 	int ch, fd = -1, rc = TOOL_EXIT_FAIL, failed = 0;
 
 	memset(&c, 0, sizeof c);
@@ -325,24 +325,24 @@ cmd_submit(int argc, char **argv)
 	}
 	if (httpclient_read_all(&c, SUBMIT_ANSWER_MAX, &answer, &answer_len) == -1)
 		goto done;
-	if (receipt_check(url_s, answer, answer_len, &key, leaf, why, sizeof why) == -1) {
+	if (receipt_check(url_s, answer, answer_len, &key, leaf, &index, why, sizeof why) == -1) {
 		/* Kept all the same: it is what the server said, evidence. */
 		tool_error("%s; its answer follows on standard output", why);
 		out = NULL;
 		failed = 1;
 	}
-	receipt = json_loadb((const char *)answer, answer_len, 0, NULL);
-	index = (long long)json_integer_value(json_object_get(receipt, "index"));
 	if (out != NULL) {
 		if (receipt_save(out, answer, answer_len) == 0) {
-			printf("report %lld stored; receipt written to %s\n", index, out);
+			printf("report %llu stored; receipt written to %s\n",
+			    (unsigned long long)index, out);
 			rc = TOOL_EXIT_OK;
 			goto done;
 		}
 		/* The report is on the server now: its receipt must not be lost. */
-		tool_error("%s: cannot write the receipt: %s; report %lld is stored all the same, "
+		tool_error("%s: cannot write the receipt: %s; report %llu is stored all the same, "
 		    "and its receipt follows on standard output", out,
-		    errno == EEXIST ? "the file exists now" : strerror(errno), index);
+		    errno == EEXIST ? "the file exists now" : strerror(errno),
+		    (unsigned long long)index);
 	}
 	if (fwrite(answer, 1, answer_len, stdout) != answer_len || fputc('\n', stdout) == EOF ||
 	    fflush(stdout) == EOF) {
@@ -354,7 +354,6 @@ done:
 	if (fd != -1)
 		close(fd);
 	httpclient_end(&c);
-	json_decref(receipt);
 	free(answer);
 	return rc;
 }
