@@ -53,7 +53,7 @@ audit_given_read(const char *file, const struct note_verifier *key, struct audit
 
 	memset(out, 0, sizeof *out);
 	if (fileio_read_all(file, AUDIT_GIVEN_FILE_MAX, &buf, &len) == -1) {
-		snprintf(why, whylen, "%s: %s", file, strerror(errno));
+		snprintf(why, whylen, "%s: %s", file, fileio_read_error(errno));
 		return -1;
 	}
 	rc = audit_given_parse(file, buf, len, key, out, why, whylen);
@@ -139,7 +139,7 @@ audit_given_recipient(
 	int st;
 
 	if (fileio_read_all(file, 4096, &buf, &len) == -1) {
-		snprintf(why, whylen, "%s: %s", file, strerror(errno));
+		snprintf(why, whylen, "%s: %s", file, fileio_read_error(errno));
 		return -1;
 	}
 	st = keyfile_public_parse((const char *)buf, len, &pk);

@@ -185,7 +185,7 @@ audit_url_state_read(struct audit_url *a)
 	if (fileio_read_all(file, AUDIT_URL_TEXT_MAX, &buf, &len) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		tool_error("audit: %s: %s", file, strerror(errno));
+		tool_error("audit: %s: %s", file, fileio_read_error(errno));
 		return -1;
 	}
 	p = (const char *)buf;
@@ -255,7 +255,7 @@ audit_url_manifest_read(struct audit_url *a)
 	int rc = -1;
 
 	if (fileio_read_all(file, AUDIT_URL_MANIFEST_MAX, &buf, &len) == -1) {
-		tool_error("audit: %s: %s", file, strerror(errno));
+		tool_error("audit: %s: %s", file, fileio_read_error(errno));
 		return -1;
 	}
 	sha256_init(&h);
@@ -326,7 +326,7 @@ audit_url_recipients_read(struct audit_url *a)
 	}
 	for (i = 0; i < a->o->nrecipients; i++) {
 		if (fileio_read_all(a->o->recipients[i], 4096, &buf, &len) == -1) {
-			tool_error("audit: %s: %s", a->o->recipients[i], strerror(errno));
+			tool_error("audit: %s: %s", a->o->recipients[i], fileio_read_error(errno));
 			return -1;
 		}
 		st = keyfile_public_parse((const char *)buf, len, &a->recipients[i]);

@@ -1215,7 +1215,7 @@ audit_read_line(const char *file, char *out, size_t outlen)
 	size_t len, n;
 
 	if (fileio_read_all(file, 4096, &buf, &len) == -1) {
-		tool_error("audit: %s: %s", file, strerror(errno));
+		tool_error("audit: %s: %s", file, fileio_read_error(errno));
 		return -1;
 	}
 	n = strcspn((const char *)buf, "\r\n");

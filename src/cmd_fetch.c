@@ -50,7 +50,7 @@ read_token(const char *path, char **out, size_t *len)
 	size_t n;
 
 	if (fileio_read_secret(path, 4096, &text, &n) == -1) {
-		tool_error("%s: %s", path, strerror(errno));
+		tool_error("%s: %s", path, fileio_read_error(errno));
 		return -1;
 	}
 	*len = strcspn((const char *)text, "\r\n");

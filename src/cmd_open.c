@@ -579,7 +579,7 @@ log_state_load(const struct open_job *job, struct log_state *st)
 	if (fileio_read_all(path, OPEN_LOG_STATE_MAX, &text, &len) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		tool_error("%s: cannot read: %s", path, strerror(errno));
+		tool_error("%s: cannot read: %s", path, fileio_read_error(errno));
 		return -1;
 	}
 	if (memchr(text, '\0', len) != NULL || log_state_parse(st, (char *)text) == -1) {
@@ -1055,7 +1055,7 @@ cmd_open(int argc, char **argv)
 		    open_usage, "--verifier-key and --verifier-key-file exclude each other");
 	if (verifier_key_file != NULL) {
 		if (fileio_read_all(verifier_key_file, 4096, &keytext, &keytext_len) == -1) {
-			tool_error("%s: cannot read: %s", verifier_key_file, strerror(errno));
+			tool_error("%s: cannot read: %s", verifier_key_file, fileio_read_error(errno));
 			return TOOL_EXIT_FAIL;
 		}
 		keytext_len = strcspn((const char *)keytext, "\r\n");
@@ -1078,7 +1078,7 @@ cmd_open(int argc, char **argv)
 		if (fileio_read_all(labels, 1u << 20, &labels_text, &labels_len) == -1 ||
 		    formdef_load_labels(&def, (const char *)labels_text, labels_len) == -1) {
 			tool_error("%s: cannot load labels: %s", labels,
-			    labels_text == NULL ? strerror(errno) : "not a JSON object");
+			    labels_text == NULL ? fileio_read_error(errno) : "not a JSON object");
 			goto out;
 		}
 	}

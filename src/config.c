@@ -250,7 +250,7 @@ config_load_file(struct config *cfg, const char *path)
 	int rc = -1;
 
 	if (fileio_read_all(path, CONFIG_FILE_MAX, &text, &len) == -1) {
-		fprintf(stderr, "sealtipd: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "sealtipd: %s: %s\n", path, fileio_read_error(errno));
 		goto done;
 	}
 	if (memchr(text, '\0', len) != NULL) {

@@ -120,7 +120,7 @@ load_recipients(const struct config *cfg, struct keyfile_public *keys, struct sp
 
 	for (i = 0; i < cfg->nrecipients; i++) {
 		if (fileio_read_all(cfg->recipients[i], KEYFILE_TEXT_MAX, &text, &len) == -1) {
-			fprintf(stderr, "sealtipd: %s: %s\n", cfg->recipients[i], strerror(errno));
+			fprintf(stderr, "sealtipd: %s: %s\n", cfg->recipients[i], fileio_read_error(errno));
 			return -1;
 		}
 		rc = keyfile_public_parse((const char *)text, len, &keys[i]);
@@ -166,7 +166,7 @@ load_token(const char *path, unsigned char hash[32])
 	int rc = -1;
 
 	if (fileio_read_secret(path, 4096, &text, &len) == -1) {
-		fprintf(stderr, "sealtipd: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "sealtipd: %s: %s\n", path, fileio_read_error(errno));
 		return -1;
 	}
 	n = strcspn((const char *)text, "\r\n");

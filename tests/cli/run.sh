@@ -279,6 +279,11 @@ run 1 timeout -s KILL 20 "$SEALTIP" seal -r inv.pub --field what=x --file seal.f
 	check "FIFO attachment" grep -qx "sealtip: seal.fifo: not a regular file" "$WORK/stderr"
 run 1 timeout -s KILL 20 "$SEALTIP" seal -r seal.fifo --field what=x -o refused.env && one_line &&
 	check "FIFO key" grep -qx "sealtip: seal.fifo: cannot read public key: not a regular file" "$WORK/stderr"
+run 1 timeout -s KILL 20 "$SEALTIP" open -k inv.key --labels seal.fifo -o fifo-out none.env && one_line &&
+	check "FIFO labels" grep -qx "sealtip: seal.fifo: cannot load labels: not a regular file" "$WORK/stderr"
+run 1 timeout -s KILL 20 "$SEALTIP" open -k inv.key --verifier-key-file seal.fifo -o fifo-out none.env &&
+	one_line && check "FIFO verifier key" grep -qx "sealtip: seal.fifo: cannot read: not a regular file" "$WORK/stderr"
+check "FIFO open: no folder" test ! -e fifo-out
 run 1 "$SEALTIP" seal -r adir --field what=x -o refused.env && one_line &&
 	check "folder key" grep -qx "sealtip: adir: cannot read public key: Is a directory" "$WORK/stderr"
 check "FIFO, folder: nothing" no_seal_output
