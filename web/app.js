@@ -376,13 +376,15 @@ async function checkSentReceipt(receipt, leafHash, log) {
 }
 
 // The receipt saved as a file straight from memory: no request to anyone.
+// Its name does not name the service, for a glance at a seized phone's
+// downloads; what it holds still shows a report was sent (the page says so).
 function saveReceipt() {
   const { receipt } = page.receipt;
   const text = `${JSON.stringify(page.receiptFile, null, 1)}\n`;
   const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
   const link = document.createElement('a');
   link.href = url;
-  link.download = `sealtip-receipt-${receipt.index}.json`;
+  link.download = `receipt-${receipt.index}.json`;
   document.body.append(link);
   link.click();
   link.remove();

@@ -115,7 +115,7 @@ test('receipt verified in the page and in node; "Check my report": still on reco
   assert.strictEqual(await page.isHidden('#receipt-mismatch'), true);
   const requestsBefore = seen.requests.length;
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-receipt')]);
-  assert.strictEqual(download.suggestedFilename(), 'sealtip-receipt-1.json');
+  assert.strictEqual(download.suggestedFilename(), 'receipt-1.json');
   assert.strictEqual(seen.requests.length, requestsBefore, 'saving makes no request');
   const receiptPath = path.join(h.tmpdir(), 'receipt.json');
   await download.saveAs(receiptPath);

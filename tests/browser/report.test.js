@@ -147,7 +147,11 @@ async function reportRun(t, { lang, locale, jitless, bigBytes, viaKeyboard = fal
   // hash and the log's key, without any request.
   const requestsBefore = seen.requests.length;
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-receipt')]);
-  assert.strictEqual(download.suggestedFilename(), 'sealtip-receipt-0.json');
+  assert.strictEqual(download.suggestedFilename(), 'receipt-0.json');
+  // Before saving, the person was told what the file gives away on a seized device.
+  const intro = await page.textContent('[data-text="ui.receipt_intro"]');
+  assert.strictEqual(intro, STRINGS[lang].ui.receipt_intro);
+  if (lang === 'en') assert.match(intro, /anyone who finds it on your device can tell that a report was sent/);
   const savedFile = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
   const saved = savedFile.receipt;
   assert.deepStrictEqual({ index: saved.index, day: saved.day, leaf: saved.leaf_hash }, shown);
