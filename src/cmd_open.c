@@ -986,6 +986,10 @@ load_secret_key(const char *path, const char *passphrase_file, struct keyfile_se
 		tool_error("%s: %s", path, status_message(status));
 		goto out;
 	}
+	/* Said on every use, not only at keygen: a key left unprotected for a
+	 * demo or for automation should not be forgotten on a real machine. */
+	if (!protected)
+		tool_error("warning: %s is not protected by a passphrase", path);
 	rc = 0;
 out:
 	passphrase_free(passphrase);

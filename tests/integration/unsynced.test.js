@@ -76,7 +76,8 @@ test('unsynced folder: export, fetch, submit, audit and open of an export keep n
   r = withFailingFsync(frail, ['open', '-k', key, '-o', frail, all], 1);
   assert.strictEqual(r.status, 1);
   assert.strictEqual(r.stdout, '');
-  assert.strictEqual(r.stderr, `sealtip: ${all}: entry 1: cannot move the report into ${frail}/report-000001: ` +
+  assert.strictEqual(r.stderr, `sealtip: warning: ${key} is not protected by a passphrase\n` +
+    `sealtip: ${all}: entry 1: cannot move the report into ${frail}/report-000001: ` +
     'Input/output error; no report from it was kept\n');
   empty();
 
