@@ -118,6 +118,13 @@ $(FAIL_FSYNC): tests/tools/fail_dir_fsync.c
 	@echo '  CC    $@'
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -o $@ $<
 
+# Preloaded by the integration tests: a ^C at the first write into a folder.
+SIGNAL_ON_WRITE = $(BUILD)/tools/signal_on_write.so
+$(SIGNAL_ON_WRITE): tests/tools/signal_on_write.c
+	@mkdir -p $(@D)
+	@echo '  CC    $@'
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -o $@ $<
+
 cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC)
 	@SEALTIP=$(BUILD)/sealtip VECTOR_TOOL=$(BUILD)/tools/vector_tool FAIL_FSYNC=$(FAIL_FSYNC) \
 		bash tests/cli/run.sh
@@ -138,7 +145,7 @@ $(BUILD)/web/.built: $(WEB_SRC) package-lock.json
 	@touch $@
 
 # Integration tests: the real sealtipd on a random loopback port (node's test runner).
-integration: all $(FAIL_FSYNC)
+integration: all $(FAIL_FSYNC) $(SIGNAL_ON_WRITE)
 	@SEALTIP_BUILD=$(BUILD) node --test tests/integration/
 
 # JS unit tests of the page's crypto (node's test runner): vectors, and

@@ -9,6 +9,7 @@
 #include "decimal.h"
 #include "cmd_server.h"
 #include "export_stream.h"
+#include "interrupt.h"
 #include "store.h"
 #include "tool.h"
 
@@ -147,14 +148,23 @@ cmd_export(int argc, char **argv)
 	if (cmd_output_open(out, &f, &dirfd) == -1)
 		goto done;
 	opened = 1;
+	/* A temp file exists from here: ^C removes it (at done:), then export
+	 * dies of the signal. */
+	interrupt_catch();
 	while ((n = export_stream_read(es, buf, 65536)) > 0) {
 		if (fileio_atomic_write(&f, buf, (size_t)n) == -1) {
 			tool_error("%s: %s", out, strerror(errno));
 			goto done;
 		}
+		if (interrupt_poll() != 0)
+			break;
 	}
 	if (n < 0) {
 		tool_error("%s: %s", db, export_stream_error(es));
+		goto done;
+	}
+	if (interrupt_poll() != 0) {
+		tool_error("%s: interrupted; nothing was written", out);
 		goto done;
 	}
 	opened = 0;
@@ -186,5 +196,6 @@ done:
 	free(buf);
 	export_stream_free(es);
 	store_close(s);
+	interrupt_reraise();
 	return rc;
 }

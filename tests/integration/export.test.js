@@ -137,3 +137,25 @@ test('fetch: sealtip fetch gets the same file; a wrong token fails and writes no
   // Export of a missing database fails cleanly.
   assert.strictEqual(h.runTool(['export', '--db', path.join(dir, 'none.db'), '-o', path.join(dir, 'n.bin')]).status, 1);
 });
+
+// A ^C while `sealtip export` writes (tests/tools/signal_on_write.c raises
+// it at the first write into the folder): the temp file is removed and
+// export dies of the signal, as a shell expects.
+test('export: interrupted while writing, it leaves nothing and dies of the signal', async (t) => {
+  const srv = await h.startServer({});
+  t.after(() => srv.stop());
+  for (const name of h.GOOD) assert.strictEqual((await h.post(srv, h.vector(name))).status, 201);
+  const outDir = h.tmpdir('sealtip-export-intr-');
+  const out = path.join(outDir, 'all.bin');
+  const env = Object.assign({}, process.env, {
+    LD_PRELOAD: path.join(h.BUILD, 'tools', 'signal_on_write.so'),
+    SEALTIP_TEST_SIGNAL_WRITE_DIR: outDir,
+    ASAN_OPTIONS: [process.env.ASAN_OPTIONS, 'verify_asan_link_order=0'].filter(Boolean).join(':'),
+  });
+  const r = h.runTool(['export', '--db', srv.db, '-o', out], { encoding: 'utf8', env });
+  assert.deepStrictEqual([r.status, r.signal, r.stdout, r.stderr],
+    [null, 'SIGINT', '', `sealtip: ${out}: interrupted; nothing was written\n`]);
+  assert.deepStrictEqual(fs.readdirSync(outDir), []);
+  // Without the signal the same export goes through.
+  assert.strictEqual(h.runTool(['export', '--db', srv.db, '-o', out]).status, 0);
+});

@@ -191,7 +191,7 @@ function dbState(srv) {
 
 function runTool(args, opts = {}) {
   const r = spawnSync(SEALTIP, args, Object.assign({ encoding: 'latin1', timeout: 60000 }, opts));
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 // sealtip export of the whole database (or after N) into a fresh file.
