@@ -210,9 +210,10 @@ open_web(const char *web, const char **shown)
 }
 
 /* The database remembers the verifier key (log key and origin) it was first
- * started with: a replaced key or a changed origin would fork the log. */
+ * started with: a replaced key or a changed origin would fork the log. A
+ * database without one records lk's when record is set. */
 static int
-check_log_identity(struct store *store, const struct logkey *lk)
+check_log_identity(struct store *store, const struct logkey *lk, int record)
 {
 	char known[NOTE_VERIFIER_KEY_MAX];
 	int rc;
@@ -223,7 +224,7 @@ check_log_identity(struct store *store, const struct logkey *lk)
 		return -1;
 	}
 	if (rc == 0) {
-		if (store_meta_add(store, "log_verifier_key", lk->vkey) == -1) {
+		if (record && store_meta_add(store, "log_verifier_key", lk->vkey) == -1) {
 			fprintf(stderr, "sealtipd: cannot record the log key: %s\n",
 			    store_errmsg(store));
 			return -1;
@@ -297,13 +298,16 @@ confine(const struct http_app *app)
 	return 0;
 }
 
-/* --print-verifier-key: the key is made if missing, exactly as at start. */
+/* --print-verifier-key: the key start-up would use. It is made if missing
+ * only where start-up would make it (no database yet, or one whose log has
+ * no key), and checked against the database's as start-up checks it. */
 static int
 print_verifier_key(const struct config *cfg)
 {
+	struct store *store = NULL;
 	struct logkey lk;
-	char err[512];
-	int datafd, created;
+	char err[512], known[NOTE_VERIFIER_KEY_MAX], *db_path = NULL;
+	int datafd = -1, created, have = 0, loaded = 0, rc = 1;
 
 	if (run_as_user(cfg) == -1)
 		return 1;
@@ -315,15 +319,36 @@ print_verifier_key(const struct config *cfg)
 		fprintf(stderr, "sealtipd: %s: %s\n", cfg->data_dir, strerror(errno));
 		return 1;
 	}
-	if (logkey_load(&lk, datafd, cfg->origin, 1, &created, err, sizeof err) == -1) {
-		fprintf(stderr, "sealtipd: %s: %s\n", cfg->data_dir, err);
-		close(datafd);
-		return 1;
+	if (asprintf(&db_path, "%s/%s", cfg->data_dir, SEALTIPD_DB_NAME) == -1) {
+		db_path = NULL;
+		goto out;
 	}
-	close(datafd);
+	if (faccessat(datafd, SEALTIPD_DB_NAME, F_OK, 0) == 0) {
+		if (store_open(&store, db_path, 0, err, sizeof err) == -1) {
+			fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
+			goto out;
+		}
+		if ((have = store_meta_get(store, "log_verifier_key", known, sizeof known)) == -1) {
+			fprintf(stderr, "sealtipd: %s: %s\n", db_path, store_errmsg(store));
+			goto out;
+		}
+	}
+	if (logkey_load(&lk, datafd, cfg->origin, have == 0, &created, err, sizeof err) == -1) {
+		fprintf(stderr, "sealtipd: %s: %s\n", cfg->data_dir, err);
+		goto out;
+	}
+	loaded = 1;
+	if (store != NULL && check_log_identity(store, &lk, 0) == -1)
+		goto out;
 	printf("%s\n", lk.vkey);
-	logkey_free(&lk);
-	return 0;
+	rc = 0;
+out:
+	if (loaded)
+		logkey_free(&lk);
+	store_close(store);
+	free(db_path);
+	close(datafd);
+	return rc;
 }
 
 /* Waits until no request is in flight, or the deadline. */
@@ -430,7 +455,7 @@ main(int argc, char **argv)
 		goto done;
 	}
 	app.logkey = &logkey;
-	if (check_log_identity(store, &logkey) == -1)
+	if (check_log_identity(store, &logkey, 1) == -1)
 		goto done;
 	for (i = 0; i < cfg.threads && i < HTTP_LOG_READERS_MAX; i++) {
 		if (store_open(&app.log_readers[i], db_path, 0, err, sizeof err) == -1) {

@@ -309,6 +309,21 @@ test('log: default origin warns; --print-verifier-key makes the key once', async
   }
   const bad = spawnSync(h.SEALTIPD, ['--data', path.join(dir, 'data'), '--origin', 'has space', '--print-verifier-key'], { encoding: 'utf8' });
   assert.notStrictEqual(bad.status, 0);
+
+  // The database now remembers k1. Another origin, or a lost log.key, is
+  // refused as start-up refuses it, and no new key is made to print.
+  const keyFile = path.join(dir, 'data', 'log.key');
+  const keyBytes = fs.readFileSync(keyFile);
+  const other = spawnSync(h.SEALTIPD, ['--data', path.join(dir, 'data'), '--origin', 'other.example/log', '--print-verifier-key'], { encoding: 'utf8' });
+  assert.deepStrictEqual([other.status, other.stdout], [1, '']);
+  assert.match(other.stderr, /^sealtipd: this database's log was started with the verifier key\n {2}sealtip\.example\/log\+/m);
+  fs.rmSync(keyFile);
+  const lost = spawnSync(h.SEALTIPD, ['--data', path.join(dir, 'data'), '--print-verifier-key'], { encoding: 'utf8' });
+  assert.deepStrictEqual([lost.status, lost.stdout], [1, '']);
+  assert.match(lost.stderr, /log\.key/);
+  assert.strictEqual(fs.existsSync(keyFile), false, 'a new log.key was made for a log that has one');
+  fs.writeFileSync(keyFile, keyBytes, { mode: 0o600 });
+  assert.strictEqual(printKey(dir), k1);
 });
 
 test('log: a database that lost entries after its checkpoint does not start', async (t) => {
