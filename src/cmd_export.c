@@ -97,7 +97,7 @@ cmd_export(int argc, char **argv)
 	int c, check = 0, dirfd = -1, opened = 0, rc = TOOL_EXIT_FAIL;
 
 	tool_options_begin();
-	while ((c = getopt_long(argc, argv, ":o:h", export_options, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, ":o:h", export_options)) != -1) {
 		switch (c) {
 		case 'd':
 			db = optarg;

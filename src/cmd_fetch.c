@@ -95,7 +95,7 @@ cmd_fetch(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	c.fd = -1;
 	tool_options_begin();
-	while ((ch = getopt_long(argc, argv, ":o:h", fetch_options, NULL)) != -1) {
+	while ((ch = tool_getopt(argc, argv, ":o:h", fetch_options)) != -1) {
 		switch (ch) {
 		case 't':
 			token_file = optarg;

@@ -78,7 +78,7 @@ cmd_fingerprint(int argc, char **argv)
 	int ch, i, rc = TOOL_EXIT_OK;
 
 	tool_options_begin();
-	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((ch = tool_getopt(argc, argv, ":h", longopts)) != -1) {
 		switch (ch) {
 		case 'h':
 			fputs(fingerprint_usage, stdout);

@@ -87,7 +87,7 @@ cmd_keygen(int argc, char **argv)
 	int ch, unprotected = 0, taken_key, taken_pub, st, fd, err, rc = TOOL_EXIT_FAIL;
 
 	tool_options_begin();
-	while ((ch = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+	while ((ch = tool_getopt(argc, argv, ":ho:", longopts)) != -1) {
 		switch (ch) {
 		case 'o':
 			base = optarg;

@@ -1023,7 +1023,7 @@ cmd_open(int argc, char **argv)
 	int c, i, outdirfd = -1, failures = 0, created_outdir = 0, rc = TOOL_EXIT_FAIL;
 
 	tool_options_begin();
-	while ((c = getopt_long(argc, argv, ":k:o:h", options, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, ":k:o:h", options)) != -1) {
 		switch (c) {
 		case 'k':
 			key = optarg;

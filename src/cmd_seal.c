@@ -281,7 +281,7 @@ cmd_seal(int argc, char **argv)
 	if ((fields = json_object()) == NULL || (files = json_array()) == NULL)
 		goto out;
 	tool_options_begin();
-	while ((c = getopt_long(argc, argv, ":r:o:h", options, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, ":r:o:h", options)) != -1) {
 		switch (c) {
 		case 'r':
 			if (nrecip == ENVELOPE_MAX_RECIPIENTS) {

@@ -268,7 +268,7 @@ cmd_submit(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	c.fd = -1;
 	tool_options_begin();
-	while ((ch = getopt_long(argc, argv, ":o:h", submit_options, NULL)) != -1) {
+	while ((ch = tool_getopt(argc, argv, ":o:h", submit_options)) != -1) {
 		switch (ch) {
 		case 'o':
 			out = optarg;

@@ -93,12 +93,28 @@ tool_options_begin(void)
 }
 
 int
+tool_getopt(int argc, char *const argv[], const char *shortopts, const struct option *longopts)
+{
+	int ch = getopt_long(argc, argv, shortopts, longopts, NULL);
+
+	if (ch != -1 && ch != '?' && ch != ':' && optarg != NULL && optarg[0] == '\0') {
+		optopt = ch;
+		return ':';
+	}
+	return ch;
+}
+
+int
 tool_option_error(const char *usage, const char *command, int ch, char *const argv[])
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : "";
-	int is_long = strncmp(arg, "--", 2) == 0;
-	int name_len = (int)strcspn(arg, "=");
+	int is_long, name_len;
 
+	/* An empty value given apart ("-o ''"): the option is the one before. */
+	if (ch == ':' && arg[0] == '\0' && optind > 1)
+		arg = argv[optind - 2];
+	is_long = strncmp(arg, "--", 2) == 0;
+	name_len = (int)strcspn(arg, "=");
 	/* Only the name, up to '=': the value may be an answer. */
 	if (name_len > 64)
 		name_len = 64;

@@ -30,11 +30,19 @@ int tool_usage_error(const char *usage, const char *fmt, ...) __attribute__((for
  * characters as '?', so that it cannot break or forge a line. */
 void tool_put_name(FILE *out, const char *name);
 
-/* Call before a subcommand's getopt_long loop, whose option string starts
+/* Call before a subcommand's tool_getopt loop, whose option string starts
  * with ':' so that getopt stays silent and tool_option_error speaks. */
 void tool_options_begin(void);
 
-/* The usage error for what stopped getopt_long (ch '?' or ':'): one line
+struct option;
+
+/* getopt_long, except that an empty value ("-o ''", "--db=") comes back as
+ * a missing one (':'): no option takes an empty name, path or answer, and a
+ * mistyped one must stop the command before it does anything. */
+int tool_getopt(int argc, char *const argv[], const char *shortopts,
+    const struct option *longopts);
+
+/* The usage error for what stopped tool_getopt (ch '?' or ':'): one line
  * naming the option, never its value (it may be an answer). Returns
  * TOOL_EXIT_USAGE. */
 int tool_option_error(const char *usage, const char *command, int ch, char *const argv[]);

@@ -85,6 +85,16 @@ run 2 "$SEALTIP" open inv.env --key && usage_line "sealtip: open: --key needs a 
 run 2 "$SEALTIP" seal -r "$VECTORS/alice.pub" -o && usage_line "sealtip: seal: -o needs a value"
 run 2 "$SEALTIP" keygen -o && usage_line "sealtip: keygen: -o needs a value"
 run 2 "$SEALTIP" export --db && usage_line "sealtip: export: --db needs a value"
+# An empty value is a missing one, refused before anything is done: submit
+# and fetch (to a port nothing listens on) would otherwise have sent first.
+run 2 "$SEALTIP" submit http://127.0.0.1:9 inv.env -o "" && usage_line "sealtip: submit: -o needs a value"
+run 2 "$SEALTIP" fetch http://127.0.0.1:9 --token-file "" -o f.bin && usage_line "sealtip: fetch: --token-file needs a value"
+run 2 "$SEALTIP" export --db= -o e.bin && usage_line "sealtip: export: --db needs a value"
+run 2 "$SEALTIP" seal -r "$VECTORS/alice.pub" --form "" -o typo.env && usage_line "sealtip: seal: --form needs a value"
+run 2 "$SEALTIP" seal -r "$VECTORS/alice.pub" --field "" -o typo.env && usage_line "sealtip: seal: --field needs a value"
+run 2 "$SEALTIP" open -k "" -o empty-out inv.env && usage_line "sealtip: open: -k needs a value"
+run 2 "$SEALTIP" keygen --unprotected -o "" && usage_line "sealtip: keygen: -o needs a value"
+check "nothing from empty values" test ! -e f.bin -a ! -e e.bin -a ! -e typo.env -a ! -e empty-out
 # A mistyped option never shows the answer it carried.
 run 2 "$SEALTIP" seal -r "$VECTORS/alice.pub" --fild="what=paid 500 USD to Officer K" -o typo.env &&
 	usage_line "sealtip: seal: unknown option --fild"
