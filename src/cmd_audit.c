@@ -1221,7 +1221,7 @@ audit_read_line(const char *file, char *out, size_t outlen)
 	n = strcspn((const char *)buf, "\r\n");
 	if (n + 1 > outlen) {
 		free(buf);
-		tool_error("audit: %s: not a verifier key", file);
+		tool_error("audit: %s: not a verifier key (<name>+<id>+<key>) on its first line", file);
 		return -1;
 	}
 	memcpy(out, buf, n);
@@ -1314,6 +1314,12 @@ cmd_audit(int argc, char **argv)
 	if (key_file != NULL) {
 		if (audit_read_line(key_file, keybuf, sizeof keybuf) == -1)
 			goto done;
+		/* What a file holds is bad input, not a usage error. */
+		if (note_verifier_parse(&a.key, keybuf, strlen(keybuf)) != 0) {
+			tool_error("audit: %s: not a verifier key (<name>+<id>+<key>) on its first line",
+			    key_file);
+			goto done;
+		}
 		given_key = keybuf;
 	}
 	if (given_key != NULL && note_verifier_parse(&a.key, given_key, strlen(given_key)) != 0) {

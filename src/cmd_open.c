@@ -1067,6 +1067,13 @@ cmd_open(int argc, char **argv)
 		    keytext_len < sizeof keyline ? (int)keytext_len : 0, (const char *)keytext);
 		free(keytext);
 		keytext = NULL;
+		/* What a file holds is bad input, not a usage error. */
+		if (keytext_len >= sizeof keyline ||
+		    note_verifier_parse(&verifier, keyline, strlen(keyline)) != NOTE_OK) {
+			tool_error("%s: not a verifier key (<name>+<id>+<key>) on its first line",
+			    verifier_key_file);
+			return TOOL_EXIT_FAIL;
+		}
 		verifier_key = keyline;
 	}
 	if (verifier_key != NULL &&

@@ -564,6 +564,15 @@ run 2 "$SEALTIP" open -k alice.key --verifier-key not-a-key -o xl "$EXPORTS/one"
 	check "says not a verifier key" grep -q "is not a verifier key" "$WORK/stderr"
 echo 'x+00000000+AAAA' > vk.txt
 run 2 "$SEALTIP" open -k alice.key --verifier-key a --verifier-key-file vk.txt -o xl "$EXPORTS/one"
+# A file that holds no verifier key is bad input, named (exit 1); so is one
+# whose first line is too long for any key.
+run 1 "$SEALTIP" open -k alice.key --verifier-key-file vk.txt -o xl "$EXPORTS/one" && one_line &&
+	check "bad key file named" grep -qx "sealtip: vk.txt: not a verifier key (<name>+<id>+<key>) on its first line" "$WORK/stderr"
+head -c 3000 /dev/zero | tr '\0' a > vk-long.txt
+run 1 "$SEALTIP" audit --verifier-key-file vk-long.txt "$EXPORTS/one" && one_line &&
+	check "audit: long key file named" grep -qx "sealtip: audit: vk-long.txt: not a verifier key (<name>+<id>+<key>) on its first line" "$WORK/stderr"
+run 1 "$SEALTIP" audit --verifier-key-file vk.txt "$EXPORTS/one" && one_line &&
+	check "audit: bad key file named" grep -qx "sealtip: audit: vk.txt: not a verifier key (<name>+<id>+<key>) on its first line" "$WORK/stderr"
 check "usage errors write nothing" test ! -e xl
 run 0 "$SEALTIP" open -k alice.key -o xl "$EXPORTS/one"
 check "first use said" grep -q "NOTE: .*trusting the one the file names" "$WORK/stderr"
