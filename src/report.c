@@ -94,6 +94,19 @@ text_add_value(struct text *t, const char *prefix, const char *value, size_t len
 	sodium_free(shown);
 }
 
+/* The label of the option an answer names, or NULL. An answer with a NUL
+ * in it names none, though its C string up to the NUL might: what follows
+ * the NUL must be shown, not hidden behind a clean label. */
+static const char *
+answer_option_label(const struct formdef *def, const char *id, json_t *answer)
+{
+	const char *s = json_string_value(answer);
+
+	if (strlen(s) != json_string_length(answer))
+		return NULL;
+	return formdef_option_label(def, id, s);
+}
+
 static void
 text_add_field(struct text *t, const struct formdef *def, const char *id, json_t *value)
 {
@@ -116,7 +129,7 @@ text_add_field(struct text *t, const struct formdef *def, const char *id, json_t
 
 	if (json_is_string(value)) {
 		/* A radio answer is one option id: show its label, like checkboxes. */
-		option_label = formdef_option_label(def, id, json_string_value(value));
+		option_label = answer_option_label(def, id, value);
 		if (option_label != NULL)
 			text_printf(t, "    %s\n", option_label);
 		else
@@ -124,7 +137,7 @@ text_add_field(struct text *t, const struct formdef *def, const char *id, json_t
 			    json_string_length(value));
 	} else {
 		json_array_foreach(value, i, item) {
-			option_label = formdef_option_label(def, id, json_string_value(item));
+			option_label = answer_option_label(def, id, item);
 			if (option_label != NULL)
 				text_printf(t, "    - %s\n", option_label);
 			else

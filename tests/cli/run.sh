@@ -539,23 +539,40 @@ for v in $(sed -n 's/.*"envelope": "\(bad-[^"]*\)".*/\1/p' "$VECTORS/negative.js
 done
 
 # --- crafted payloads: wrong sha256 is kept aside, marked -----------------
+# crafted_envelope MANIFEST FILEDATA OUT: a payload as given (manifest of
+# under 64 KiB, then the files' bytes, then Padme padding), sealed to inv.pub.
+crafted_envelope() {
+	local mlen=${#1} unpadded E S step padded
+	unpadded=$((4 + mlen + ${#2}))
+	# padme for this small size: round up to a multiple of 2^(E-S)
+	E=$(awk -v l=$unpadded 'BEGIN{e=0; while (2^(e+1) <= l) e++; print e}')
+	S=$(awk -v e=$E 'BEGIN{s=0; while (2^(s+1) <= e) s++; print s+1}')
+	step=$((1 << (E - S)))
+	padded=$(( (unpadded + step - 1) / step * step ))
+	{ printf "\\x$(printf %02x $((mlen & 255)))\\x$(printf %02x $((mlen >> 8)))\\x00\\x00"
+	  printf '%s' "$1"; printf '%s' "$2"; head -c $((padded - unpadded)) /dev/zero; } |
+		"$VECTOR_TOOL" seal-payload inv.pub > "$3"
+}
 begin sha256-mismatch; f0=$failed
-manifest='{"v":1,"form":"bribery-report/1","lang":"en","fields":{"what":"x"},"files":[{"name":"a.txt","type":"text/plain","size":5,"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}]}'
-mlen=${#manifest}
-unpadded=$((4 + mlen + 5))
-# padme for this small size: round up to a multiple of 2^(E-S)
-E=$(awk -v l=$unpadded 'BEGIN{e=0; while (2^(e+1) <= l) e++; print e}')
-S=$(awk -v e=$E 'BEGIN{s=0; while (2^(s+1) <= e) s++; print s+1}')
-step=$((1 << (E - S)))
-padded=$(( (unpadded + step - 1) / step * step ))
-{ printf "\\x$(printf %02x $((mlen & 255)))\\x$(printf %02x $((mlen >> 8)))\\x00\\x00"
-  printf '%s' "$manifest"; printf 'hello'; head -c $((padded - unpadded)) /dev/zero; } > mismatch.payload
-"$VECTOR_TOOL" seal-payload inv.pub < mismatch.payload > mismatch.env
+crafted_envelope '{"v":1,"form":"bribery-report/1","lang":"en","fields":{"what":"x"},"files":[{"name":"a.txt","type":"text/plain","size":5,"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}]}' \
+	hello mismatch.env
 run 1 "$SEALTIP" open -k inv.key -o mm mismatch.env
 check "warned" grep -q "did not match" "$WORK/stderr"
 check "kept aside, marked" test -f mm/mismatch/files/01-a.txt.UNVERIFIED
 check "not under the vouched name" test ! -e mm/mismatch/files/01-a.txt
 check "report.txt warns" grep -q "do NOT match" mm/mismatch/report.txt
+finish_case $f0
+
+# An answer with a NUL in it names no option, though its text up to the NUL
+# does: report.txt shows all of it, escaped, not the clean label.
+begin nul-in-answers; f0=$failed
+crafted_envelope '{"v":1,"form":"bribery-report/1","lang":"en","fields":{"what":"x","knowledge":"witnessed\u0000 and I paid","demanded":["cash\u0000 too","cash"]},"files":[]}' \
+	"" nul.env
+run 0 "$SEALTIP" open -k inv.key -o nul-out nul.env
+check "radio: all of it" grep -qxF '    witnessed\x00 and I paid' nul-out/nul/report.txt
+check "checkbox: all of it" grep -qxF '    - cash\x00 too' nul-out/nul/report.txt
+check "clean answer: its label" grep -qxF '    - Cash' nul-out/nul/report.txt
+check "no label for the NUL ones" not grep -qF 'I saw it happen' nul-out/nul/report.txt
 finish_case $f0
 
 # --- export files: log key, DIR/.sealtip-log, refusals (docs/export.md) ----
