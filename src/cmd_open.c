@@ -46,7 +46,8 @@ static const char open_usage[] =
     "      --labels FILE.json    question labels in another language (web/i18n/*.json)\n"
     "  -o, --output DIR          folder for the reports (created if missing)\n"
     "An envelope opens into DIR/<its name without .env>/, each report of an export\n"
-    "file (sealtip export, fetch) into DIR/report-<index>/: report.txt, report.json, files/.\n"
+    "file (sealtip export, fetch) into DIR/report-<index, 6 digits>/ (report-000042):\n"
+    "report.txt, report.json, files/.\n"
     "A report appears whole or not at all; interrupted (^C, SIGTERM), open removes the\n"
     "one being written and dies of the signal.\n";
 
@@ -424,9 +425,13 @@ envelope_folder_name(const char *input, char *out, size_t size)
 	len = strlen(base);
 	if (len > 4 && strcmp(base + len - 4, ".env") == 0)
 		len -= 4;
-	/* safename prefixes a number; drop it, the input name is unique enough. */
+	/* safename prefixes a number; drop it, the input name is unique enough.
+	 * Without it a name could start with a dot: a hidden folder, or DIR's
+	 * own .sealtip-log, which would stop every later export into DIR. */
 	safename_make(base, len, 1, 1, safe);
 	snprintf(out, size, "%s", safe + 3);
+	if (out[0] == '.')
+		out[0] = '_';
 }
 
 /* An input being read. Its first bytes are read before its kind is known

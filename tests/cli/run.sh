@@ -529,6 +529,16 @@ for f in "$h"/*; do
 done
 finish_case $f0
 
+# An envelope's own file name makes its folder: never a hidden one, and
+# never DIR's .sealtip-log, which would stop every later export into DIR.
+begin dot-input-names; f0=$failed
+cp "$VECTORS/basic.env" .sealtip-log.env && cp "$VECTORS/basic.env" .hidden.env
+run 0 "$SEALTIP" open -k alice.key -o dots .sealtip-log.env .hidden.env
+check "folders not hidden" test "$(ls -A dots)" = "$(printf '_hidden\n_sealtip-log')"
+run 0 "$SEALTIP" open -k alice.key -o dots "$EXPORTS/one"
+check "an export still opens there" test -f dots/.sealtip-log
+finish_case $f0
+
 for v in $(sed -n 's/.*"envelope": "\(bad-[^"]*\)".*/\1/p' "$VECTORS/negative.json"); do
 	begin "refuse-$v"; f0=$failed
 	rm -rf neg; mkdir neg
