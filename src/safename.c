@@ -56,10 +56,20 @@ is_bidi_or_invisible(unsigned long cp)
 	    cp == 0x2028 || cp == 0x2029 || cp == 0xfffd;
 }
 
+/* Characters with no width of their own: in a file name they only make two
+ * names look alike. Not escaped in report.txt, where Khmer text needs the
+ * zero-width space between words and the joiners. */
+static int
+is_zero_width(unsigned long cp)
+{
+	return cp == 0x00ad || cp == 0x180e || (cp >= 0x200b && cp <= 0x200d) ||
+	    (cp >= 0x2060 && cp <= 0x2064);
+}
+
 static int
 is_unsafe_in_name(unsigned long cp)
 {
-	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || is_zero_width(cp))
 		return 1;
 	/* Separators of every system the files may be copied to, and the
 	 * characters Windows forbids in names. */
@@ -123,6 +133,11 @@ safename_make(const char *name, size_t name_len, size_t index, size_t count,
 		keep = budget - ext_len;
 		/* Never cut inside a UTF-8 sequence. */
 		while (keep > 0 && ((unsigned char)clean[keep] & 0xc0) == 0x80)
+			keep--;
+		/* The cut may leave trailing dots or spaces where no extension
+		 * follows: Windows would drop those too. */
+		while (ext_len == 0 && keep > 0 &&
+		    (clean[keep - 1] == '.' || clean[keep - 1] == ' '))
 			keep--;
 		memmove(clean + keep, clean + ext_start, ext_len);
 		used = keep + ext_len;

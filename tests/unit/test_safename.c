@@ -57,6 +57,10 @@ test_bidi_and_invalid_utf8(void **state)
 	EXPECT("\xef\xbb\xbf" "bom", 1, 1, "01-_bom");
 	EXPECT("bad\xff\xfe", 1, 1, "01-bad__");
 	EXPECT("cut\xe1\x9e", 1, 1, "01-cut__");
+	/* Zero-width characters would make two names look alike. */
+	EXPECT("invoice\xe2\x80\x8b.pdf", 1, 1, "01-invoice_.pdf");
+	EXPECT("in\xe2\x81\xa0voice\xc2\xad.pdf", 1, 1, "01-in_voice_.pdf");
+	EXPECT("a\xe2\x80\x8c\xe2\x80\x8d\xe1\xa0\x8e" "b", 1, 1, "01-a___b");
 }
 
 static void
@@ -95,6 +99,19 @@ test_long_names(void **state)
 	safename_make(name, 250, 1, 1, out);
 	assert_int_equal(strlen(out), SAFENAME_MAX);
 	assert_int_equal(out[SAFENAME_MAX - 1], 'y');
+
+	/* Where the cut falls on spaces or dots, they go too. */
+	memset(name, 'a', 190);
+	memset(name + 190, ' ', 30);
+	name[220] = 'z';
+	safename_make(name, 221, 1, 1, out);
+	assert_int_equal(strlen(out), 3 + 190);
+	assert_int_equal(out[strlen(out) - 1], 'a');
+	/* Dots before a kept extension are not trailing. */
+	memset(name + 190, '.', 30);
+	safename_make(name, 221, 1, 1, out);
+	assert_int_equal(strlen(out), SAFENAME_MAX);
+	assert_string_equal(out + SAFENAME_MAX - 3, "..z");
 }
 
 static void
