@@ -40,7 +40,7 @@ static const struct option_def {
     {"recipient", OPT_RECIPIENT, "FILE.pub", "investigator public key (repeat, 1..16; required)"},
     {"listen", OPT_LISTEN, "HOST:PORT",
 	"address to listen on (default " CONFIG_DEFAULT_LISTEN "; port 0 picks one)"},
-    {"web", OPT_WEB, "DIR", "static page to serve (default build/web, else web)"},
+    {"web", OPT_WEB, "DIR", "static page to serve (default build/web, as make builds it)"},
     {"config", OPT_CONFIG, "FILE", "read `name = value` lines with these names first"},
     {"export-token-file", OPT_EXPORT_TOKEN_FILE, "FILE",
 	"enable GET /api/v1/export for this bearer token"},

@@ -194,12 +194,13 @@ done:
 static int
 open_web(const char *web, const char **shown)
 {
-	struct stat st;
 	const char *dir = web;
 	int fd;
 
+	/* Never web/ itself: the sources lack libsodium.js (the page could not
+	 * encrypt) and hold the build script. */
 	if (dir == NULL)
-		dir = stat("build/web", &st) == 0 && S_ISDIR(st.st_mode) ? "build/web" : "web";
+		dir = "build/web";
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		fprintf(stderr, "sealtipd: web folder %s: %s (static pages disabled)\n", dir,
 		    strerror(errno));

@@ -98,3 +98,28 @@ test('headers: on API, error, 404, 405 and 413 responses too', async (t) => {
     if (what !== 'static') assert.strictEqual(r.headers['cache-control'], 'no-store', what);
   }
 });
+
+// Without --web the default is build/web, as make builds it, and never the
+// sources in web/: they lack libsodium.js, and hold the build script.
+test('static: without --web and without build/web, web/ is not served', async (t) => {
+  const cwd = h.tmpdir('sealtip-noweb-');
+  fs.mkdirSync(path.join(cwd, 'web'));
+  fs.writeFileSync(path.join(cwd, 'web', 'index.html'), '<!doctype html><title>sources</title>');
+  fs.writeFileSync(path.join(cwd, 'web', 'build.sh'), 'echo build\n');
+  const data = path.join(cwd, 'data');
+  const srv = await h.startServer({
+    cwd,
+    rawArgs: ['--data', data, '--listen', '127.0.0.1:0', '--recipient', path.join(h.VECTORS, 'alice.pub'), '--pow-bits', '0'],
+  });
+  t.after(() => srv.stop());
+  // Said before the listening line, on the other pipe: it may come a moment later.
+  const said = /^sealtipd: web folder build\/web: No such file or directory \(static pages disabled\)$/m;
+  for (let i = 0; i < 100 && !said.test(srv.stderr); i++) await h.sleep(20);
+  assert.match(srv.stderr, said);
+  for (const p of ['/', '/index.html', '/build.sh']) {
+    const r = await h.request(srv, 'GET', p);
+    assert.strictEqual(r.status, 404, p);
+    assertSecurityHeaders(r, p);
+  }
+  assert.strictEqual((await h.request(srv, 'GET', '/api/v1/config')).status, 200);
+});
