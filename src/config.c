@@ -77,10 +77,10 @@ config_usage(FILE *out)
 
 	fputs("usage: sealtipd --data DIR --recipient FILE.pub [--recipient FILE.pub]...\n"
 	      "                [--listen 127.0.0.1:8080] [--web DIR] [--config FILE]\n"
-	      "                [--origin NAME]\n"
-	      "       sealtipd --data DIR [--origin NAME] [--config FILE] --print-verifier-key\n"
-	      "                [--export-token-file FILE] [--max-report-bytes N] [--timeout "
-	      "SECONDS]\n\n"
+	      "                [--origin NAME] [--export-token-file FILE]\n"
+	      "                [--max-report-bytes N] [--timeout SECONDS] [option]...\n"
+	      "       sealtipd --data DIR [--origin NAME] [--config FILE] [--user NAME]\n"
+	      "                --print-verifier-key\n\n"
 	      "options (also valid as `name = value` lines in the --config file;\n"
 	      "the command line overrides the file):\n",
 	    out);
@@ -132,6 +132,18 @@ set_string(char **slot, const char *value)
 	return 0;
 }
 
+/* A decimal number from min to max into *v, or -1 after saying so. */
+static int
+set_number(const char *value, uint64_t min, uint64_t max, const char *where, const char *name,
+    uint64_t *v)
+{
+	if (parse_uint(value, min, max, v) == 0)
+		return 0;
+	fprintf(stderr, "sealtipd: %s: %s: '%s' is not a number from %llu to %llu\n", where, name,
+	    value, (unsigned long long)min, (unsigned long long)max);
+	return -1;
+}
+
 /* Applies one setting; where says where it came from, for the message. */
 static int
 config_set(struct config *cfg, const struct option_def *o, const char *value, const char *where)
@@ -164,23 +176,23 @@ config_set(struct config *cfg, const struct option_def *o, const char *value, co
 	case OPT_EXPORT_TOKEN_FILE:
 		return set_string(&cfg->export_token_file, value);
 	case OPT_MAX_REPORT_BYTES:
-		if (parse_uint(value, 1024, CONFIG_MAX_REPORT_BYTES_LIMIT, &v) == -1)
-			goto bad_number;
+		if (set_number(value, 1024, CONFIG_MAX_REPORT_BYTES_LIMIT, where, o->name, &v) == -1)
+			return -1;
 		cfg->max_report_bytes = v;
 		return 0;
 	case OPT_TIMEOUT:
-		if (parse_uint(value, 1, 3600, &v) == -1)
-			goto bad_number;
+		if (set_number(value, 1, 3600, where, o->name, &v) == -1)
+			return -1;
 		cfg->timeout = (unsigned)v;
 		return 0;
 	case OPT_MAX_CONNECTIONS:
-		if (parse_uint(value, 1, 100000, &v) == -1)
-			goto bad_number;
+		if (set_number(value, 1, 100000, where, o->name, &v) == -1)
+			return -1;
 		cfg->max_connections = (unsigned)v;
 		return 0;
 	case OPT_THREADS:
-		if (parse_uint(value, 1, 256, &v) == -1)
-			goto bad_number;
+		if (set_number(value, 1, 256, where, o->name, &v) == -1)
+			return -1;
 		cfg->threads = (unsigned)v;
 		return 0;
 	case OPT_ORIGIN:
@@ -193,36 +205,33 @@ config_set(struct config *cfg, const struct option_def *o, const char *value, co
 		}
 		return set_string(&cfg->origin, value);
 	case OPT_POW_BITS:
-		if (parse_uint(value, 0, CONFIG_MAX_POW_BITS, &v) == -1)
-			goto bad_number;
+		if (set_number(value, 0, CONFIG_MAX_POW_BITS, where, o->name, &v) == -1)
+			return -1;
 		cfg->pow_bits = (unsigned)v;
 		return 0;
 	case OPT_POW_TTL:
-		if (parse_uint(value, 1, 86400, &v) == -1)
-			goto bad_number;
+		if (set_number(value, 1, 86400, where, o->name, &v) == -1)
+			return -1;
 		cfg->pow_ttl = (unsigned)v;
 		return 0;
 	case OPT_MAX_STORED_BYTES:
-		if (parse_uint(value, 0, UINT64_MAX, &v) == -1)
-			goto bad_number;
+		if (set_number(value, 0, UINT64_MAX, where, o->name, &v) == -1)
+			return -1;
 		cfg->max_stored_bytes = v;
 		return 0;
 	case OPT_DISK_RESERVE_BYTES:
-		if (parse_uint(value, 0, UINT64_MAX, &v) == -1)
-			goto bad_number;
+		if (set_number(value, 0, UINT64_MAX, where, o->name, &v) == -1)
+			return -1;
 		cfg->disk_reserve_bytes = v;
 		return 0;
 	case OPT_MAX_UPLOADS:
-		if (parse_uint(value, 1, 100000, &v) == -1)
-			goto bad_number;
+		if (set_number(value, 1, 100000, where, o->name, &v) == -1)
+			return -1;
 		cfg->max_uploads = (unsigned)v;
 		return 0;
 	case OPT_USER:
 		return set_string(&cfg->user, value);
 	}
-	return -1;
-bad_number:
-	fprintf(stderr, "sealtipd: %s: %s: '%s' is not a number in range\n", where, o->name, value);
 	return -1;
 }
 
@@ -325,8 +334,11 @@ config_parse(struct config *cfg, int argc, char **argv)
 		else if (strncmp(argv[j], "--config=", 9) == 0)
 			config_file = argv[j] + 9;
 	}
-	if (config_file != NULL && config_load_file(cfg, config_file) == -1)
-		goto fail;
+	/* The file's problems are not usage errors: sealtipd cannot start. */
+	if (config_file != NULL && config_load_file(cfg, config_file) == -1) {
+		config_free(cfg);
+		return -2;
+	}
 	file_recipients = cfg->nrecipients;
 	for (j = 1; j < argc; j++) {
 		arg = argv[j];

@@ -61,7 +61,8 @@ struct config {
 
 /* Fills cfg from argv (argv[0] is the program) and the file named by
  * --config, then applies defaults. Returns 0, 1 after printing --help on
- * stdout, or -1 after printing the problem on stderr. */
+ * stdout, -1 after a usage error, or -2 when the --config file cannot be
+ * read or holds a bad setting (both said on stderr). */
 int config_parse(struct config *cfg, int argc, char **argv);
 
 /* Prints the option list (same text for --help and usage errors). */

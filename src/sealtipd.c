@@ -396,7 +396,7 @@ main(int argc, char **argv)
 	for (i = 0; i < HTTP_LOG_READERS_MAX; i++)
 		pthread_mutex_init(&app.log_locks[i], NULL);
 	if ((rc = config_parse(&cfg, argc, argv)) != 0)
-		return rc == 1 ? 0 : 2;
+		return rc == 1 ? 0 : rc == -2 ? 1 : 2;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "sealtipd: libsodium could not be initialised\n");
 		goto done;

@@ -22,7 +22,10 @@ test('sealtipd: --help, usage errors, bad keys', () => {
   assert.strictEqual(run(['--data', dir]).status, 2, 'no --recipient');
   assert.strictEqual(run(['--data', dir, '--recipient', pub, '--bogus', 'x']).status, 2);
   assert.strictEqual(run(['--data', dir, '--recipient', pub, '--max-report-bytes', '12x']).status, 2);
-  assert.strictEqual(run(['--data', dir, '--recipient', pub, '--max-report-bytes', '2000000000']).status, 2);
+  const tooBig = run(['--data', dir, '--recipient', pub, '--max-report-bytes', '2000000000']);
+  assert.strictEqual(tooBig.status, 2);
+  // A number out of range says the range.
+  assert.match(tooBig.stderr, /^sealtipd: command line: max-report-bytes: '2000000000' is not a number from 1024 to \d+$/m);
   const notKey = path.join(dir, 'not.pub');
   fs.writeFileSync(notKey, 'untrusted comment: nope\nAAAA\n');
   const bad = run(['--data', dir, '--recipient', notKey, '--listen', '127.0.0.1:0']);
@@ -72,9 +75,15 @@ test('sealtipd: config file, overridden by the command line', async (t) => {
 
   const badConf = path.join(dir, 'bad.conf');
   fs.writeFileSync(badConf, 'data = /tmp\nwhat = ever\n');
+  // What a config file holds is not a usage error: sealtipd cannot start (1).
   const r = run(['--config', badConf]);
-  assert.strictEqual(r.status, 2);
-  assert.match(r.stderr, /bad\.conf:2: unknown setting 'what'/);
+  assert.deepStrictEqual([r.status, r.stderr], [1, `sealtipd: ${badConf}:2: unknown setting 'what'\n`]);
+  fs.writeFileSync(badConf, 'timeout = abc\n');
+  const badValue = run(['--config', badConf, '--data', dir]);
+  assert.deepStrictEqual([badValue.status, badValue.stderr],
+    [1, `sealtipd: ${badConf}:1: timeout: 'abc' is not a number from 1 to 3600\n`]);
+  const missing = run(['--config', path.join(dir, 'none.conf'), '--data', dir]);
+  assert.deepStrictEqual([missing.status, missing.stderr], [1, `sealtipd: ${path.join(dir, 'none.conf')}: No such file or directory\n`]);
 });
 
 // sealtipd started with its stdout somewhere the listening line cannot be
