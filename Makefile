@@ -51,6 +51,10 @@ help:
 	@echo "make bench    benchmarks (not tests): ratios to raw limits measured in the same run"
 	@echo "make deps     install missing Debian packages (as root) or print the command"
 	@echo "make format   apply .clang-format to C sources"
+	@echo "make check    what make test runs, without installing dependencies first"
+	@echo "make unit | cli | js | integration | browser | fuzz-regress   one kind of test"
+	@echo "make web      the served page (build/web) and build/web.manifest"
+	@echo "make clean    remove build/"
 
 deps:
 	@sh .ci/deps

@@ -29,6 +29,11 @@ if [ ! -f "$VAR/export-token" ]; then
 	head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' > "$VAR/export-token"
 fi
 
+# The command-line report goes in var/, the demo's own folder (mode 0700),
+# not /tmp where another user could have put a file of that name first;
+# under a name not yet taken, since sealtip never overwrites.
+n=1
+while [ -e "$VAR/report-$n.env" ] || [ -e "$VAR/receipt-$n.json" ]; do n=$((n + 1)); done
 fingerprint=$("$BUILD/sealtip" fingerprint "$pub")
 cat <<TXT
 sealtip demo
@@ -37,8 +42,8 @@ sealtip demo
                 ($key_note)
 
 Report from the command line instead of the page:
-  $BUILD/sealtip seal -r $pub --field what="Asked for a Rolex to stop a deportation" -o /tmp/report.env
-  $BUILD/sealtip submit http://$LISTEN/ /tmp/report.env -o /tmp/receipt.json
+  $BUILD/sealtip seal -r $pub --field what="Asked for a Rolex to stop a deportation" -o $VAR/report-$n.env
+  $BUILD/sealtip submit http://$LISTEN/ $VAR/report-$n.env -o $VAR/receipt-$n.json
 
 Then, as the investigator (export is safe while the server runs):
   $BUILD/sealtip export --db $VAR/data/reports.db -o $VAR/export.bin
