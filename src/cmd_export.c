@@ -14,13 +14,22 @@
 #include "tool.h"
 
 static const char export_usage[] =
-    "usage: sealtip export --db DIR/reports.db [--after N] [--since-size M] [--check] -o OUT\n"
-    "  Writes the reports with index > N (all without --after) to the new file OUT,\n"
-    "  from one consistent snapshot: safe while sealtipd runs. The file carries the\n"
-    "  newest signed checkpoint and what is needed to check every entry against it.\n"
-    "  --since-size M  also carry the consistency proof from the reader's last\n"
-    "                  checkpoint (size M, see DIR/.sealtip-log) to the new one\n"
-    "  --check  also run PRAGMA integrity_check and fail if the database is damaged\n";
+    "usage: sealtip export --db DIR/reports.db [--after N] [--since-size M] [--check]\n"
+    "                      -o OUT\n";
+
+static const char export_help[] =
+    "\n"
+    "Writes the reports of sealtipd's database to the new export file OUT, from\n"
+    "one consistent snapshot: safe while sealtipd runs. The file carries the\n"
+    "newest signed checkpoint and what is needed to check every entry against it.\n"
+    "\n"
+    "      --db FILE        the server's reports.db (only read)\n"
+    "      --after N        only the reports with index > N (default: all)\n"
+    "      --since-size M   also carry the consistency proof from the reader's\n"
+    "                       last checkpoint (size M, see DIR/.sealtip-log)\n"
+    "      --check          also run PRAGMA integrity_check; fail if damaged\n"
+    "  -o, --output OUT     export file to write (never overwritten)\n"
+    "  -h, --help           show this help\n";
 
 int
 cmd_parse_after(const char *s, uint64_t *first_index)
@@ -108,27 +117,28 @@ cmd_export(int argc, char **argv)
 		case 'a':
 			if (cmd_parse_after(optarg, &first_index) == -1)
 				return tool_usage_error(
-				    export_usage, "--after: '%s' is not an index", optarg);
+				    export_usage, "export: --after: '%s' is not an index", optarg);
 			break;
 		case 's':
 			if (decimal_parse(optarg, INT64_MAX, &since_size) == -1)
 				return tool_usage_error(
-				    export_usage, "--since-size: '%s' is not a tree size", optarg);
+				    export_usage, "export: --since-size: '%s' is not a tree size", optarg);
 			break;
 		case 'c':
 			check = 1;
 			break;
 		case 'h':
 			fputs(export_usage, stdout);
+			fputs(export_help, stdout);
 			return TOOL_EXIT_OK;
 		default:
 			return tool_option_error(export_usage, "export", c, argv);
 		}
 	}
 	if (optind != argc)
-		return tool_usage_error(export_usage, "unexpected argument '%s'", argv[optind]);
+		return tool_usage_error(export_usage, "export: unexpected argument '%s'", argv[optind]);
 	if (db == NULL || out == NULL)
-		return tool_usage_error(export_usage, "--db and -o are required");
+		return tool_usage_error(export_usage, "export: --db and -o are required");
 	if (store_open(&s, db, 0, err, sizeof err) == -1) {
 		tool_error("%s: %s", db, err);
 		goto done;

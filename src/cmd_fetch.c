@@ -19,12 +19,21 @@
 #define FETCH_EXPORT_PATH "/api/v1/export"
 
 static const char fetch_usage[] =
-    "usage: sealtip fetch URL --token-file FILE [--after N] [--since-size M] -o OUT\n"
-    "  Gets the export file of the server at URL (http://HOST:PORT/) with the bearer\n"
-    "  token in FILE (first line), checks it while it streams, and writes the new\n"
-    "  file OUT. With --after N, only reports with index > N; with --since-size M,\n"
-    "  the file also proves its checkpoint extends the one of size M (the \"size\" in\n"
-    "  DIR/.sealtip-log of the folder it will be opened into).\n";
+    "usage: sealtip fetch URL --token-file FILE [--after N] [--since-size M] -o OUT\n";
+
+static const char fetch_help[] =
+    "\n"
+    "Gets the export file of the server at URL (http://HOST:PORT/) with its\n"
+    "export token, checks it while it streams, and writes the new file OUT (the\n"
+    "same file `sealtip export` writes on the server).\n"
+    "\n"
+    "      --token-file FILE  the bearer token, on FILE's first line\n"
+    "      --after N          only the reports with index > N (default: all)\n"
+    "      --since-size M     the file also proves its checkpoint extends the one\n"
+    "                         of size M (the \"size\" in DIR/.sealtip-log of the\n"
+    "                         folder it will be opened into)\n"
+    "  -o, --output OUT       export file to write (never overwritten)\n"
+    "  -h, --help             show this help\n";
 
 struct fetch_out {
 	struct fileio_atomic *f;
@@ -106,15 +115,16 @@ cmd_fetch(int argc, char **argv)
 		case 'a':
 			if (cmd_parse_after(optarg, &first_index) == -1)
 				return tool_usage_error(
-				    fetch_usage, "--after: '%s' is not an index", optarg);
+				    fetch_usage, "fetch: --after: '%s' is not an index", optarg);
 			break;
 		case 's':
 			if (decimal_parse(optarg, INT64_MAX, &since_size) == -1)
 				return tool_usage_error(
-				    fetch_usage, "--since-size: '%s' is not a tree size", optarg);
+				    fetch_usage, "fetch: --since-size: '%s' is not a tree size", optarg);
 			break;
 		case 'h':
 			fputs(fetch_usage, stdout);
+			fputs(fetch_help, stdout);
 			return TOOL_EXIT_OK;
 		default:
 			return tool_option_error(fetch_usage, "fetch", ch, argv);
@@ -123,11 +133,11 @@ cmd_fetch(int argc, char **argv)
 	if (optind < argc)
 		url_s = argv[optind++];
 	if (optind != argc)
-		return tool_usage_error(fetch_usage, "unexpected argument '%s'", argv[optind]);
+		return tool_usage_error(fetch_usage, "fetch: unexpected argument '%s'", argv[optind]);
 	if (url_s == NULL || token_file == NULL || out == NULL)
-		return tool_usage_error(fetch_usage, "URL, --token-file and -o are required");
+		return tool_usage_error(fetch_usage, "fetch: URL, --token-file and -o are required");
 	if (httpclient_url_parse(url_s, &u) == -1)
-		return tool_usage_error(fetch_usage, "'%s' is not an http://HOST:PORT/ URL", url_s);
+		return tool_usage_error(fetch_usage, "fetch: '%s' is not an http://HOST:PORT/ URL", url_s);
 	/* A base URL gets the export path; a full one is used as given. */
 	base_len = strlen(u.base);
 	if (base_len >= strlen(FETCH_EXPORT_PATH) &&

@@ -35,21 +35,30 @@
 
 static const char open_usage[] =
     "usage: sealtip open -k FILE.key [--passphrase-file FILE] [--labels FILE.json]\n"
-    "                    [--verifier-key KEY | --verifier-key-file FILE] -o DIR INPUT...\n"
+    "                    [--verifier-key KEY | --verifier-key-file FILE]\n"
+    "                    -o DIR INPUT...\n";
+
+static const char open_help[] =
+    "\n"
+    "Decrypts envelopes and export files (sealtip export, fetch) on the offline\n"
+    "machine. An envelope opens into DIR/<its name without .env>/, each report of\n"
+    "an export file into DIR/report-<index, 6 digits>/ (report-000042):\n"
+    "report.txt, report.json, files/. A report appears whole or not at all;\n"
+    "interrupted (^C, SIGTERM), open removes the one being written and dies of\n"
+    "the signal.\n"
+    "\n"
     "  -k, --key FILE.key        investigator secret key\n"
-    "      --verifier-key KEY    the log's published verifier key <name>+<id>+<key>: an\n"
-    "                            export's checkpoint must be signed by it (else the key\n"
-    "                            remembered in DIR/.sealtip-log, else the file's own,\n"
-    "                            trusted on first use with a warning)\n"
+    "      --passphrase-file F   read the key's passphrase from F (else asked on\n"
+    "                            the terminal)\n"
+    "      --verifier-key KEY    the log's published verifier key <name>+<id>+<key>:\n"
+    "                            an export's checkpoint must be signed by it (else\n"
+    "                            the key remembered in DIR/.sealtip-log, else the\n"
+    "                            file's own, trusted on first use with a warning)\n"
     "      --verifier-key-file F the same, from the first line of F\n"
-    "      --passphrase-file F   read the key's passphrase from F (else asked on the terminal)\n"
-    "      --labels FILE.json    question labels in another language (web/i18n/*.json)\n"
+    "      --labels FILE.json    question labels in another language\n"
+    "                            (web/i18n/*.json)\n"
     "  -o, --output DIR          folder for the reports (created if missing)\n"
-    "An envelope opens into DIR/<its name without .env>/, each report of an export\n"
-    "file (sealtip export, fetch) into DIR/report-<index, 6 digits>/ (report-000042):\n"
-    "report.txt, report.json, files/.\n"
-    "A report appears whole or not at all; interrupted (^C, SIGTERM), open removes the\n"
-    "one being written and dies of the signal.\n";
+    "  -h, --help                show this help\n";
 
 /* Large reads let the envelope reader open whole chunks in place. */
 #define OPEN_READ_BYTES (1u << 20)
@@ -1050,18 +1059,19 @@ cmd_open(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(open_usage, stdout);
+			fputs(open_help, stdout);
 			return TOOL_EXIT_OK;
 		default:
 			return tool_option_error(open_usage, "open", c, argv);
 		}
 	}
 	if (key == NULL || outdir == NULL || optind == argc)
-		return tool_usage_error(open_usage, "%s is required", key == NULL ? "-k FILE.key" :
+		return tool_usage_error(open_usage, "open: %s is required", key == NULL ? "-k FILE.key" :
 		    outdir == NULL ? "-o DIR" : "at least one INPUT");
 
 	if (verifier_key != NULL && verifier_key_file != NULL)
 		return tool_usage_error(
-		    open_usage, "--verifier-key and --verifier-key-file exclude each other");
+		    open_usage, "open: --verifier-key and --verifier-key-file exclude each other");
 	if (verifier_key_file != NULL) {
 		if (fileio_read_all(verifier_key_file, 4096, &keytext, &keytext_len) == -1) {
 			tool_error("%s: cannot read: %s", verifier_key_file, fileio_read_error(errno));
@@ -1084,7 +1094,7 @@ cmd_open(int argc, char **argv)
 	if (verifier_key != NULL &&
 	    note_verifier_parse(&verifier, verifier_key, strlen(verifier_key)) != NOTE_OK)
 		return tool_usage_error(
-		    open_usage, "'%s' is not a verifier key (<name>+<id>+<key>)", verifier_key);
+		    open_usage, "open: '%s' is not a verifier key (<name>+<id>+<key>)", verifier_key);
 
 	if (formdef_load_builtin(&def) == -1) {
 		tool_error("built-in form definition is damaged");

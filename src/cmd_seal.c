@@ -25,13 +25,22 @@
 
 static const char seal_usage[] =
     "usage: sealtip seal -r FILE.pub [-r FILE.pub]... [--form ID] [--lang LANG]\n"
-    "                    [--field NAME=VALUE]... [--file PATH]... -o OUT\n"
+    "                    [--field NAME=VALUE]... [--file PATH]... -o OUT\n";
+
+static const char seal_help[] =
+    "\n"
+    "Seals a report (answers and attachments) to the investigators' public keys,\n"
+    "as the page does, into the new envelope file OUT; `sealtip submit` sends it.\n"
+    "The answers' names are the questions of web/form.json.\n"
+    "\n"
     "  -r, --recipient FILE.pub  investigator public key (1 to 16)\n"
     "      --form ID             form id (default: the built-in form's)\n"
     "      --lang LANG           language tag of the answers (default: en)\n"
     "      --field NAME=VALUE    an answer; repeat a NAME for several values\n"
-    "      --file PATH           attach a file (its name, size and sha256 go in the manifest)\n"
-    "  -o, --output OUT          envelope to write (never overwritten)\n";
+    "      --file PATH           attach a file (its name, size and sha256 go in\n"
+    "                            the manifest)\n"
+    "  -o, --output OUT          envelope to write (never overwritten)\n"
+    "  -h, --help                show this help\n";
 
 #define SEAL_READ_BYTES 65536
 
@@ -177,7 +186,7 @@ add_field(json_t *fields, const char *arg, int position)
 
 	field_label(arg, eq != NULL ? (size_t)(eq - arg) : 0, position, label, sizeof label);
 	if (eq == NULL || eq == arg)
-		return tool_usage_error(seal_usage, "%s: wants NAME=VALUE", label), -2;
+		return tool_usage_error(seal_usage, "seal: %s: wants NAME=VALUE", label), -2;
 	if ((name = strndup(arg, (size_t)(eq - arg))) == NULL) {
 		tool_error("%s: out of memory", label);
 		return -1;
@@ -285,7 +294,7 @@ cmd_seal(int argc, char **argv)
 		switch (c) {
 		case 'r':
 			if (nrecip == ENVELOPE_MAX_RECIPIENTS) {
-				rc = tool_usage_error(seal_usage, "at most %d recipients",
+				rc = tool_usage_error(seal_usage, "seal: at most %d recipients",
 				    ENVELOPE_MAX_RECIPIENTS);
 				goto out;
 			}
@@ -307,7 +316,7 @@ cmd_seal(int argc, char **argv)
 			break;
 		case 'a':
 			if (ninputs == MANIFEST_MAX_FILES) {
-				rc = tool_usage_error(seal_usage, "at most %d files", MANIFEST_MAX_FILES);
+				rc = tool_usage_error(seal_usage, "seal: at most %d files", MANIFEST_MAX_FILES);
 				goto out;
 			}
 			inputs[ninputs].path = optarg;
@@ -319,6 +328,7 @@ cmd_seal(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(seal_usage, stdout);
+			fputs(seal_help, stdout);
 			rc = TOOL_EXIT_OK;
 			goto out;
 		default:
@@ -328,20 +338,20 @@ cmd_seal(int argc, char **argv)
 	}
 	if (optind != argc) {
 		/* Not quoted back: an unquoted answer split by the shell lands here. */
-		rc = tool_usage_error(seal_usage, "%d unexpected argument%s (an answer with "
+		rc = tool_usage_error(seal_usage, "seal: %d unexpected argument%s (an answer with "
 		    "spaces needs quotes: --field \"NAME=VALUE\")", argc - optind,
 		    argc - optind == 1 ? "" : "s");
 		goto out;
 	}
 	if (nrecip == 0 || output == NULL) {
-		rc = tool_usage_error(seal_usage, "%s is required",
+		rc = tool_usage_error(seal_usage, "seal: %s is required",
 		    nrecip == 0 ? "-r FILE.pub" : "-o OUT");
 		goto out;
 	}
 	/* Before the work, which could be long: the rename would fail after it. */
 	if (base_name(output)[0] == '\0' || strcmp(base_name(output), ".") == 0 ||
 	    strcmp(base_name(output), "..") == 0) {
-		rc = tool_usage_error(seal_usage, "-o %s: not a file name", output);
+		rc = tool_usage_error(seal_usage, "seal: -o %s: not a file name", output);
 		goto out;
 	}
 	if (form == NULL) {

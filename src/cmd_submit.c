@@ -27,14 +27,20 @@
 #define SUBMIT_HEADERS_MAX 256
 
 static const char submit_usage[] =
-    "usage: sealtip submit URL ENVELOPE [-o RECEIPT]\n"
-    "  Sends the envelope file ENVELOPE (made by `sealtip seal`) to the server at URL\n"
-    "  (http://HOST:PORT/), solving its proof of work first, and writes the receipt\n"
-    "  (JSON) to the new file RECEIPT, or to standard output. The receipt is checked\n"
-    "  as the page checks it: its leaf_hash is ENVELOPE's, and its inclusion proof\n"
-    "  verifies against a checkpoint signed with the log key the server announces.\n"
-    "  If it does not check out, or RECEIPT cannot be written, the server's answer\n"
-    "  goes to standard output and the exit status is 1.\n";
+    "usage: sealtip submit URL ENVELOPE [-o RECEIPT]\n";
+
+static const char submit_help[] =
+    "\n"
+    "Sends the envelope file ENVELOPE (made by `sealtip seal`) to the server at\n"
+    "URL (http://HOST:PORT/), solving its proof of work first. The receipt is\n"
+    "checked as the page checks it: its leaf_hash is ENVELOPE's, and its\n"
+    "inclusion proof verifies against a checkpoint signed with the log key the\n"
+    "server announces. If it does not check out, or RECEIPT cannot be written,\n"
+    "the server's answer goes to standard output and the exit status is 1.\n"
+    "\n"
+    "  -o, --output RECEIPT  write the receipt (JSON) to this new file\n"
+    "                        (default: standard output)\n"
+    "  -h, --help            show this help\n";
 
 static const struct option submit_options[] = {
     {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -275,6 +281,7 @@ cmd_submit(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(submit_usage, stdout);
+			fputs(submit_help, stdout);
 			return TOOL_EXIT_OK;
 		default:
 			return tool_option_error(submit_usage, "submit", ch, argv);
@@ -285,12 +292,12 @@ cmd_submit(int argc, char **argv)
 	if (optind < argc)
 		envelope = argv[optind++];
 	if (optind != argc)
-		return tool_usage_error(submit_usage, "unexpected argument '%s'", argv[optind]);
+		return tool_usage_error(submit_usage, "submit: unexpected argument '%s'", argv[optind]);
 	if (url_s == NULL || envelope == NULL)
-		return tool_usage_error(submit_usage, "URL and ENVELOPE are required");
+		return tool_usage_error(submit_usage, "submit: URL and ENVELOPE are required");
 	if (httpclient_url_parse(url_s, &u) == -1)
 		return tool_usage_error(
-		    submit_usage, "'%s' is not an http://HOST:PORT/ URL", url_s);
+		    submit_usage, "submit: '%s' is not an http://HOST:PORT/ URL", url_s);
 	if (out != NULL && faccessat(AT_FDCWD, out, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		tool_error("%s: already exists; not overwriting it", out);
 		return TOOL_EXIT_FAIL;

@@ -263,13 +263,13 @@ no_seal_output() {
 		not grep -q "500 USD" "$WORK/stderr"
 }
 run 2 "$SEALTIP" seal -r inv.pub --field "paid 500 USD" -o refused.env &&
-	check "no NAME" grep -qx "sealtip: --field #1: wants NAME=VALUE" "$WORK/stderr"
+	check "no NAME" grep -qx "sealtip: seal: --field #1: wants NAME=VALUE" "$WORK/stderr"
 check "no NAME: nothing" no_seal_output
 run 1 "$SEALTIP" seal -r inv.pub --field what=x --field "$(printf 'what=paid 500 USD \351')" -o refused.env &&
 	one_line && check "not UTF-8 named by NAME" grep -qx "sealtip: --field what: the answer is not valid UTF-8" "$WORK/stderr"
 check "not UTF-8: nothing" no_seal_output
 run 2 "$SEALTIP" seal -r inv.pub --field what=paid 500 USD -o refused.env &&
-	check "unquoted answer" grep -q "^sealtip: 2 unexpected arguments (an answer with spaces needs quotes" "$WORK/stderr"
+	check "unquoted answer" grep -q "^sealtip: seal: 2 unexpected arguments (an answer with spaces needs quotes" "$WORK/stderr"
 check "unquoted: nothing" no_seal_output
 run 1 "$SEALTIP" seal -r inv.pub --field what=x --file no-such.jpg -o refused.env && one_line &&
 	check "missing file named" grep -q "no-such.jpg" "$WORK/stderr"
@@ -314,7 +314,7 @@ run 0 "$SEALTIP" seal -r inv.pub "${answers[@]}" -o answers256.env
 run 0 "$SEALTIP" open -k inv.key -o answers256 answers256.env
 check "256 answers open" grep -qF '"seen":["1","2",' answers256/answers256/report.json
 run 2 "$SEALTIP" seal -r inv.pub --field what=x -o adir/ &&
-	usage_line "sealtip: -o adir/: not a file name"
+	usage_line "sealtip: seal: -o adir/: not a file name"
 check "-o a folder: nothing in it" test -z "$(ls -A adir)"
 # The output's own failure names the output and the reason.
 head -c 3000000 /dev/urandom > big.bin

@@ -129,7 +129,7 @@ test('fetch: sealtip fetch gets the same file; a wrong token fails and writes no
     ['submit', 'http://127.0.0.1:65536/', path.join(dir, 'good.token')]]) {
     const r = h.runTool(args);
     assert.strictEqual(r.status, 2, args.join(' '));
-    assert.match(r.stderr, /^sealtip: 'http:\/\/127\.0\.0\.1:\d+\/' is not an http:\/\/HOST:PORT\/ URL\n/);
+    assert.match(r.stderr, new RegExp(`^sealtip: ${args[0]}: 'http://127\\.0\\.0\\.1:\\d+/' is not an http://HOST:PORT/ URL\n`));
   }
   assert.strictEqual(h.runTool(['export', '--db', srv.db]).status, 2);
   assert.strictEqual(h.runTool(['export', '--db', srv.db, '--since-size', '-1', '-o', path.join(dir, 's.bin')]).status, 2);

@@ -211,8 +211,8 @@ test('pow: sealtip submit solves, posts and keeps the receipt; its failures writ
     [['submit', srv.url, envFile, '-o', receiptFile], 1, /^sealtip: .*receipt\.json: already exists; not overwriting it\n$/],
     [['submit', srv.url, path.join(dir, 'missing.env'), '-o', path.join(dir, 'r1')], 1, /^sealtip: .*missing\.env: No such file or directory\n$/],
     [['submit', srv.url, bad, '-o', path.join(dir, 'r2')], 1, /^sealtip: http:\/\/127\.0\.0\.1:\d+: the server answered 422: .+\n$/],
-    [['submit', srv.url], 2, /^sealtip: URL and ENVELOPE are required\n/],
-    [['submit', 'ftp://x', envFile], 2, /^sealtip: 'ftp:\/\/x' is not an http:\/\/HOST:PORT\/ URL\n/],
+    [['submit', srv.url], 2, /^sealtip: submit: URL and ENVELOPE are required\n/],
+    [['submit', 'ftp://x', envFile], 2, /^sealtip: submit: 'ftp:\/\/x' is not an http:\/\/HOST:PORT\/ URL\n/],
   ];
   for (const [args, status, re] of cases) {
     const f = h.runTool(args);
