@@ -20,6 +20,7 @@
  * one that store.c would refuse, and must never create or migrate anything. */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,7 +55,7 @@ static const char audit_usage[] =
     "                           (recommended; without it the key stored in the\n"
     "                           database is used, which proves much less)\n"
     "  --verifier-key-file FILE the same, from the first line of FILE\n"
-    "  --recipient FILE.pub     an investigator key of the deployment; with these,\n"
+    "  -r, --recipient FILE.pub an investigator key of the deployment; with these,\n"
     "                           every envelope must name only these keys\n"
     "  --checkpoint FILE        a signed checkpoint or a receipt (JSON with a\n"
     "                           \"checkpoint\" key) kept earlier: the database must\n"
@@ -68,10 +69,11 @@ static const char audit_usage[] =
     "                           Created when missing, replaced only when all passed\n"
     "  --checkpoint FILE        also: consistent with the live log, a receipt's entry\n"
     "                           still included\n"
-    "  --recipient FILE.pub     the server must hand out exactly these keys to seal to\n"
+    "  -r, --recipient FILE.pub the server must hand out exactly these keys to seal to\n"
     "  --web-manifest FILE      the sha256sum list of the built page (make writes\n"
     "                           build/web.manifest): every file must be served as built\n"
     "  Without a key or a state, the server's own key is trusted on first use.\n"
+    "  -h, --help               show this help\n"
     "exit status: 0 every check passed, 1 a check failed (the first is named), 2 usage\n";
 
 #define AUDIT_MAX_GIVEN 1024
@@ -1244,6 +1246,18 @@ audit_recipient(struct audit *a, const char *file)
 	return 0;
 }
 
+static const struct option audit_options[] = {
+	{ "url", required_argument, NULL, 'u' },
+	{ "state", required_argument, NULL, 's' },
+	{ "web-manifest", required_argument, NULL, 'w' },
+	{ "verifier-key", required_argument, NULL, 'k' },
+	{ "verifier-key-file", required_argument, NULL, 'f' },
+	{ "checkpoint", required_argument, NULL, 'c' },
+	{ "recipient", required_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int
 cmd_audit(int argc, char **argv)
 {
@@ -1253,7 +1267,7 @@ cmd_audit(int argc, char **argv)
 	const char **given = NULL, **pubs = NULL;
 	char keybuf[NOTE_VERIFIER_KEY_MAX + 1];
 	size_t ngiven = 0, npubs = 0, i;
-	int rc = TOOL_EXIT_FAIL;
+	int ch, rc = TOOL_EXIT_FAIL;
 
 	memset(&a, 0, sizeof a);
 	if ((given = calloc((size_t)argc, sizeof *given)) == NULL ||
@@ -1261,54 +1275,60 @@ cmd_audit(int argc, char **argv)
 		tool_error("out of memory");
 		goto done;
 	}
-	for (i = 1; i < (size_t)argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+	tool_options_begin();
+	while ((ch = tool_getopt(argc, argv, ":r:h", audit_options)) != -1) {
+		switch (ch) {
+		case 'u':
+			online.url = optarg;
+			break;
+		case 's':
+			online.state = optarg;
+			break;
+		case 'w':
+			online.web_manifest = optarg;
+			break;
+		case 'k':
+			given_key = optarg;
+			break;
+		case 'f':
+			key_file = optarg;
+			break;
+		case 'c':
+			given[ngiven++] = optarg;
+			break;
+		case 'r':
+			pubs[npubs++] = optarg;
+			break;
+		case 'h':
 			fputs(audit_usage, stdout);
 			rc = TOOL_EXIT_OK;
 			goto done;
-		} else if (argv[i][0] != '-') {
-			if (a.input != NULL) {
-				rc = tool_usage_error(audit_usage, "one INPUT only");
-				goto done;
-			}
-			a.input = argv[i];
-		} else if (i + 1 >= (size_t)argc) {
-			rc = tool_usage_error(audit_usage, "%s needs a value", argv[i]);
-			goto done;
-		} else if (strcmp(argv[i], "--url") == 0) {
-			online.url = argv[++i];
-		} else if (strcmp(argv[i], "--state") == 0) {
-			online.state = argv[++i];
-		} else if (strcmp(argv[i], "--web-manifest") == 0) {
-			online.web_manifest = argv[++i];
-		} else if (strcmp(argv[i], "--verifier-key") == 0) {
-			given_key = argv[++i];
-		} else if (strcmp(argv[i], "--verifier-key-file") == 0) {
-			key_file = argv[++i];
-		} else if (strcmp(argv[i], "--checkpoint") == 0) {
-			given[ngiven++] = argv[++i];
-		} else if (strcmp(argv[i], "--recipient") == 0 || strcmp(argv[i], "-r") == 0) {
-			pubs[npubs++] = argv[++i];
-		} else {
-			rc = tool_usage_error(audit_usage, "unknown argument '%s'", argv[i]);
+		default:
+			rc = tool_option_error(audit_usage, "audit", ch, argv);
 			goto done;
 		}
 	}
+	if (argc - optind > 1) {
+		rc = tool_usage_error(audit_usage, "audit: one INPUT only");
+		goto done;
+	}
+	if (optind < argc)
+		a.input = argv[optind];
 	if ((a.input == NULL) == (online.url == NULL)) {
-		rc = tool_usage_error(audit_usage, "give INPUT or --url URL (one of them)");
+		rc = tool_usage_error(audit_usage, "audit: give INPUT or --url URL (one of them)");
 		goto done;
 	}
 	if (online.url == NULL && (online.state != NULL || online.web_manifest != NULL)) {
-		rc = tool_usage_error(audit_usage, "--state and --web-manifest need --url");
+		rc = tool_usage_error(audit_usage, "audit: --state and --web-manifest need --url");
 		goto done;
 	}
 	if (given_key != NULL && key_file != NULL) {
 		rc = tool_usage_error(
-		    audit_usage, "--verifier-key and --verifier-key-file exclude each other");
+		    audit_usage, "audit: --verifier-key and --verifier-key-file exclude each other");
 		goto done;
 	}
 	if (ngiven > AUDIT_MAX_GIVEN || npubs > AUDIT_GIVEN_KEY_IDS_MAX) {
-		rc = tool_usage_error(audit_usage, "too many --checkpoint or --recipient options");
+		rc = tool_usage_error(audit_usage, "audit: too many --checkpoint or --recipient options");
 		goto done;
 	}
 	if (key_file != NULL) {
@@ -1324,7 +1344,7 @@ cmd_audit(int argc, char **argv)
 	}
 	if (given_key != NULL && note_verifier_parse(&a.key, given_key, strlen(given_key)) != 0) {
 		rc = tool_usage_error(
-		    audit_usage, "'%s' is not a verifier key (<name>+<id>+<key>)", given_key);
+		    audit_usage, "audit: '%s' is not a verifier key (<name>+<id>+<key>)", given_key);
 		goto done;
 	}
 	if (online.url != NULL) {

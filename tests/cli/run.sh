@@ -75,7 +75,7 @@ usage_line() {
 		{ fail "wanted '$1', got: $err"; return 1; }
 }
 begin option-errors; f0=$failed
-for c in keygen fingerprint seal open export fetch submit; do
+for c in keygen fingerprint seal open export fetch submit audit; do
 	run 2 "$SEALTIP" $c --bogus && usage_line "sealtip: $c: unknown option --bogus"
 	run 2 "$SEALTIP" $c -Z && usage_line "sealtip: $c: unknown option -Z"
 	run 2 "$SEALTIP" $c --help=x && usage_line "sealtip: $c: --help takes no value"
@@ -94,6 +94,9 @@ run 2 "$SEALTIP" seal -r "$VECTORS/alice.pub" --form "" -o typo.env && usage_lin
 run 2 "$SEALTIP" seal -r "$VECTORS/alice.pub" --field "" -o typo.env && usage_line "sealtip: seal: --field needs a value"
 run 2 "$SEALTIP" open -k "" -o empty-out inv.env && usage_line "sealtip: open: -k needs a value"
 run 2 "$SEALTIP" keygen --unprotected -o "" && usage_line "sealtip: keygen: -o needs a value"
+run 2 "$SEALTIP" audit --state= --url http://127.0.0.1:9 && usage_line "sealtip: audit: --state needs a value"
+run 2 "$SEALTIP" audit x.db -r && usage_line "sealtip: audit: -r needs a value"
+run 2 "$SEALTIP" audit x.db y.db && usage_line "sealtip: audit: one INPUT only"
 check "nothing from empty values" test ! -e f.bin -a ! -e e.bin -a ! -e typo.env -a ! -e empty-out
 # A mistyped option never shows the answer it carried.
 run 2 "$SEALTIP" seal -r "$VECTORS/alice.pub" --fild="what=paid 500 USD to Officer K" -o typo.env &&
