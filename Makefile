@@ -122,15 +122,16 @@ $(FAIL_FSYNC): tests/tools/fail_dir_fsync.c
 	@echo '  CC    $@'
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -o $@ $<
 
-# Preloaded by the integration tests: a ^C at the first write into a folder.
-SIGNAL_ON_WRITE = $(BUILD)/tools/signal_on_write.so
-$(SIGNAL_ON_WRITE): tests/tools/signal_on_write.c
+# Preloaded by the CLI and integration tests: a ^C at a chosen moment.
+SIGNAL_INJECT = $(BUILD)/tools/signal_inject.so
+$(SIGNAL_INJECT): tests/tools/signal_inject.c
 	@mkdir -p $(@D)
 	@echo '  CC    $@'
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -o $@ $<
 
-cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC)
+cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC) $(SIGNAL_INJECT)
 	@SEALTIP=$(BUILD)/sealtip VECTOR_TOOL=$(BUILD)/tools/vector_tool FAIL_FSYNC=$(FAIL_FSYNC) \
+		SIGNAL_INJECT=$(SIGNAL_INJECT) \
 		bash tests/cli/run.sh
 
 # The served page: web/ plus libsodium.js from node_modules (pinned by
@@ -149,7 +150,7 @@ $(BUILD)/web/.built: $(WEB_SRC) package-lock.json
 	@touch $@
 
 # Integration tests: the real sealtipd on a random loopback port (node's test runner).
-integration: all $(FAIL_FSYNC) $(SIGNAL_ON_WRITE)
+integration: all $(FAIL_FSYNC) $(SIGNAL_INJECT)
 	@SEALTIP_BUILD=$(BUILD) node --test tests/integration/
 
 # JS unit tests of the page's crypto (node's test runner): vectors, and
@@ -170,7 +171,7 @@ VALGRIND = valgrind -q --error-exitcode=97 --leak-check=full \
            --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
            --suppressions=$(abspath tests/valgrind.supp)
 VALGRIND_DIR = $(BUILD)/valgrind
-valgrind: $(UNIT_TESTS) $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC)
+valgrind: $(UNIT_TESTS) $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC) $(SIGNAL_INJECT)
 	@UNIT_RUNNER="$(VALGRIND)" sh tests/run-unit.sh $(filter-out %/test_sandbox,$(UNIT_TESTS))
 	@rm -rf $(VALGRIND_DIR) && mkdir -p $(VALGRIND_DIR)/logs
 	@for p in sealtip tools/vector_tool; do \
@@ -178,7 +179,7 @@ valgrind: $(UNIT_TESTS) $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC
 		    "$(VALGRIND)" "$(abspath $(VALGRIND_DIR))" "$(abspath $(BUILD))/$$p" \
 		    >$(VALGRIND_DIR)/$${p#tools/}; chmod +x $(VALGRIND_DIR)/$${p#tools/}; done
 	@SEALTIP=$(VALGRIND_DIR)/sealtip VECTOR_TOOL=$(VALGRIND_DIR)/vector_tool FAIL_FSYNC=$(FAIL_FSYNC) \
-		bash tests/cli/run.sh
+		SIGNAL_INJECT=$(SIGNAL_INJECT) bash tests/cli/run.sh
 	@if grep -l . $(VALGRIND_DIR)/logs/*.log; then \
 		cat $(VALGRIND_DIR)/logs/*.log; echo "valgrind: errors in the CLI runs above"; exit 1; \
 	else echo "valgrind: CLI runs clean ($$(ls $(VALGRIND_DIR)/logs | wc -l) processes)"; fi

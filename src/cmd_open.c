@@ -189,6 +189,7 @@ sink_file_end(void *ctx, size_t index, int sha256_ok)
 			r->write_errno = ENOMEM;
 			return -1;
 		}
+		sodium_memzero(r->current.name, strlen(r->current.name));
 		free(r->current.name);
 		r->current.name = marked;
 		r->mismatches++;
@@ -268,7 +269,10 @@ report_release(struct open_report *r)
 	if (r->manifest_raw != NULL)
 		sodium_free(r->manifest_raw);
 	r->manifest_raw = NULL;
-	free(r->results);
+	if (r->results != NULL) {
+		sodium_memzero(r->results, (r->nfiles + 1) * sizeof *r->results);
+		free(r->results);
+	}
 	r->results = NULL;
 }
 
@@ -391,8 +395,9 @@ fail:
 
 /* Moves a finished report into place, never replacing anything, and syncs
  * DIR so that the move survives a crash. Returns 0; 1 when it was kept but an
- * attachment did not match (said on stderr); or -1 with errno, nothing of it
- * left, for the caller to say (what else it undoes decides the words). */
+ * attachment did not match (for report_say_mismatches, once nothing can take
+ * it back); or -1 with errno, nothing of it left, for the caller to say (what
+ * else it undoes decides the words). */
 static int
 report_commit(struct open_report *r, const struct open_job *job)
 {
@@ -408,18 +413,22 @@ report_commit(struct open_report *r, const struct open_job *job)
 		errno = err;
 		goto fail;
 	}
-	if (r->mismatches > 0) {
-		tool_error("%s: %d attachment%s did not match the manifest's sha256; kept in "
-		    "%s/%s, marked %s", r->label, r->mismatches, r->mismatches == 1 ? "" : "s",
-		    job->outdir, r->name, OPEN_UNVERIFIED_SUFFIX);
-		return 1;
-	}
-	return 0;
+	return r->mismatches > 0 ? 1 : 0;
 fail:
 	err = errno;
 	report_abort(r);
 	errno = err;
 	return -1;
+}
+
+/* For a report kept with attachments that did not match: says where. */
+static void
+report_say_mismatches(const struct open_report *r, const struct open_job *job, const char *label)
+{
+	if (r->mismatches > 0)
+		tool_error("%s: %d attachment%s did not match the manifest's sha256; kept in "
+		    "%s/%s, marked %s", label, r->mismatches, r->mismatches == 1 ? "" : "s",
+		    job->outdir, r->name, OPEN_UNVERIFIED_SUFFIX);
 }
 
 /* DIR/<name> for a single envelope: its file name without .env, made safe. */
@@ -521,12 +530,21 @@ open_envelope(struct open_job *job, const char *input, struct input_stream *in)
 	}
 	if (report_end(&r, job->def) == -1)
 		return 1;
-	if ((rc = report_commit(&r, job)) == -1)
+	/* A signal that came while the report was finished (the relay drained,
+	 * every file synced) still means "keep nothing of it". */
+	if (interrupt_poll() != 0) {
+		tool_error("%s: interrupted; nothing of it was kept", input);
+		report_abort(&r);
+		return 1;
+	}
+	if ((rc = report_commit(&r, job)) == -1) {
 		tool_error("%s: cannot move the report into %s/%s: %s", input, job->outdir, r.name,
 		    strerror(errno));
-	else
-		printf("%s: opened into %s/%s (%zu attachment%s)\n", input, job->outdir, r.name,
-		    r.nfiles, r.nfiles == 1 ? "" : "s");
+		return 1;
+	}
+	report_say_mismatches(&r, job, input);
+	printf("%s: opened into %s/%s (%zu attachment%s)\n", input, job->outdir, r.name,
+	    r.nfiles, r.nfiles == 1 ? "" : "s");
 	return rc == 0 ? 0 : 1;
 }
 
@@ -607,7 +625,9 @@ out:
 	return rc;
 }
 
-/* Replaces DIR/.sealtip-log atomically: temp file, fsync, rename. */
+/* Replaces DIR/.sealtip-log atomically: temp file, fsync, rename. Returns 0;
+ * -1 with errno, the old state still in place; or -2 with errno when the new
+ * one was renamed in but DIR could not be synced (it may not last). */
 static int
 log_state_save(const struct open_job *job, const struct log_state *st)
 {
@@ -626,23 +646,22 @@ log_state_save(const struct open_job *job, const struct log_state *st)
 	    st->key, (unsigned long long)st->size, b64, last);
 	snprintf(tmp, sizeof tmp, "%s.%08x", OPEN_LOG_STATE, randombytes_random());
 	if (fileio_atomic_open(&f, job->outdirfd, tmp, 0600) == -1)
-		goto fail;
+		return -1;
 	if (fileio_atomic_write(&f, text, (size_t)len) == -1) {
 		fileio_atomic_abort(&f);
-		goto fail;
+		return -1;
 	}
 	if (fileio_atomic_commit(&f) == -1)
-		goto fail;
+		return -1;
 	if (renameat(job->outdirfd, tmp, job->outdirfd, OPEN_LOG_STATE) == -1) {
+		len = errno;
 		(void)unlinkat(job->outdirfd, tmp, 0);
-		goto fail;
+		errno = len;
+		return -1;
 	}
 	if (fileio_sync_dir(job->outdirfd) == -1)
-		goto fail;
+		return -2;
 	return 0;
-fail:
-	tool_error("%s/%s: cannot write: %s", job->outdir, OPEN_LOG_STATE, strerror(errno));
-	return -1;
 }
 
 /* An export file: every entry into DIR/report-<index>. Reports are kept only
@@ -780,6 +799,17 @@ export_entry_end(void *ctx, const struct exportfile_entry *e)
 	return 0;
 }
 
+/* Removes the first n reports export_commit moved into place. */
+static void
+export_take_back(struct export_open *x, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		(void)fileio_remove_tree(x->job->outdirfd, x->done[i].name);
+	(void)fileio_sync_dir(x->job->outdirfd);
+}
+
 /* Moves the export's reports into place, all or none: when one cannot be
  * (a full or failing disk), those already moved are taken back, so that DIR
  * and its .sealtip-log never claim a report that is not there. Returns 0
@@ -787,7 +817,7 @@ export_entry_end(void *ctx, const struct exportfile_entry *e)
 static int
 export_commit(struct export_open *x)
 {
-	size_t i, j;
+	size_t i;
 	int rc, err;
 
 	for (i = 0; i < x->ndone; i++) {
@@ -802,9 +832,7 @@ export_commit(struct export_open *x)
 	return 0;
 fail:
 	err = errno;
-	for (j = 0; j < i; j++)
-		(void)fileio_remove_tree(x->job->outdirfd, x->done[j].name);
-	(void)fileio_sync_dir(x->job->outdirfd);
+	export_take_back(x, i);
 	tool_error("%s: cannot move the report into %s/%s: %s; no report from it was kept",
 	    x->label, x->job->outdir, x->done[i].name, strerror(err));
 	return -1;
@@ -840,11 +868,49 @@ export_gap_warning(const struct export_open *x, const struct exportfile_summary 
 	    st->have_last ? "" : " and this folder has opened no export before", after);
 }
 
+/* After the reports were moved into place: DIR/.sealtip-log remembers the
+ * export's checkpoint and last index. When that cannot be saved, the reports
+ * are taken back and the old state restored as well as can be: DIR never
+ * holds a report its .sealtip-log does not count, and a lost state would
+ * trust the next file's key and size afresh. Returns 0, or -1 after saying
+ * so in one line. */
+static int
+export_remember(struct export_open *x, const struct log_state *old,
+    const struct exportfile_log *log, const struct exportfile_summary *sum)
+{
+	struct log_state next = *old;
+	int rc, err;
+
+	if (log->note_len == 0)
+		return 0; /* an empty log: nothing to remember, nothing opened */
+	next.present = 1;
+	snprintf(next.key, sizeof next.key, "%s", log->verifier_key);
+	next.size = log->tree_size;
+	memcpy(next.root, log->checkpoint.root, sizeof next.root);
+	if (sum->count > 0 && (!next.have_last || next.last < sum->first_index + sum->count - 1)) {
+		next.have_last = 1;
+		next.last = sum->first_index + sum->count - 1;
+	}
+	if ((rc = log_state_save(x->job, &next)) == 0)
+		return 0;
+	err = errno;
+	export_take_back(x, x->ndone);
+	if (rc == -2) {
+		if (old->present)
+			(void)log_state_save(x->job, old);
+		else if (unlinkat(x->job->outdirfd, OPEN_LOG_STATE, 0) == 0)
+			(void)fileio_sync_dir(x->job->outdirfd);
+	}
+	tool_error("%s: cannot save %s/%s: %s; no report from it was kept", x->input,
+	    x->job->outdir, OPEN_LOG_STATE, strerror(err));
+	return -1;
+}
+
 /* One export file. Returns the number of failures. */
 static int
 open_export(struct open_job *job, const char *input, struct input_stream *in)
 {
-	struct log_state state, next;
+	struct log_state state;
 	struct export_open x = { .job = job, .input = input, .state = &state };
 	const struct exportfile_sink sink = { export_entry_begin, export_entry_data,
 		export_entry_end, &x, export_header };
@@ -886,7 +952,16 @@ open_export(struct open_job *job, const char *input, struct input_stream *in)
 	}
 	if (x.current_active)
 		report_abort(&x.current);
+	/* A signal that came while the last reports were finished still means
+	 * "keep nothing of it". */
+	if (status == ST_OK && interrupt_poll() != 0) {
+		tool_error("%s: interrupted; no report from it was kept", input);
+		status = ST_ERR_CALLBACK;
+	}
 	if (status == ST_OK && export_commit(&x) == -1)
+		status = ST_ERR_CALLBACK;
+	if (status == ST_OK && export_remember(&x, &state, exportfile_reader_log(reader),
+	    &summary) == -1)
 		status = ST_ERR_CALLBACK;
 	for (i = 0; i < x.ndone; i++)
 		report_abort(&x.done[i]); /* those not moved into place: nothing to keep */
@@ -899,6 +974,11 @@ open_export(struct open_job *job, const char *input, struct input_stream *in)
 			    "the key the operator published.\n",
 			    input, job->outdir, log->verifier_key);
 		export_gap_warning(&x, &summary);
+		for (i = 0; i < x.ndone; i++) {
+			snprintf(x.label, sizeof x.label, "%s: entry %llu", input,
+			    (unsigned long long)x.done[i].entry);
+			report_say_mismatches(&x.done[i], job, x.label);
+		}
 		if (x.opened > 0)
 			printf("%s: opened %llu report%s, indexes %llu to %llu, into %s\n", input,
 			    (unsigned long long)x.opened, x.opened == 1 ? "" : "s",
@@ -910,21 +990,6 @@ open_export(struct open_job *job, const char *input, struct input_stream *in)
 		printf("%s: log verified: checkpoint of %llu entries signed by %s\n", input,
 		    (unsigned long long)summary.tree_size,
 		    log->note_len > 0 ? log->verifier_key : "nobody (empty log)");
-		next = state;
-		if (log->note_len > 0) {
-			next.present = 1;
-			snprintf(next.key, sizeof next.key, "%s", log->verifier_key);
-			next.size = log->tree_size;
-			memcpy(next.root, log->checkpoint.root, sizeof next.root);
-			if (summary.count > 0 &&
-			    (!next.have_last ||
-				next.last < summary.first_index + summary.count - 1)) {
-				next.have_last = 1;
-				next.last = summary.first_index + summary.count - 1;
-			}
-			if (log_state_save(job, &next) == -1)
-				x.failures++;
-		}
 	}
 out:
 	free(x.done);

@@ -11,6 +11,17 @@
 
 #include "fileio.h"
 
+/* Names come from reporters' file names: wiped like the rest of a report. */
+static void
+free_name(char **name)
+{
+	if (*name != NULL) {
+		sodium_memzero(*name, strlen(*name));
+		free(*name);
+	}
+	*name = NULL;
+}
+
 static int
 read_fd_all(int fd, size_t max, unsigned char *(*alloc)(size_t), void (*release)(void *),
     unsigned char **out, size_t *len)
@@ -126,8 +137,7 @@ fileio_atomic_open(struct fileio_atomic *f, int dirfd, const char *name, mode_t 
 	if (f->fd == -1) {
 		int saved = errno;
 
-		free(f->name);
-		f->name = NULL;
+		free_name(&f->name);
 		f->tmp_name[0] = '\0';
 		errno = saved;
 		return -1;
@@ -192,8 +202,7 @@ atomic_commit(struct fileio_atomic *f, int durable)
 		errno = saved;
 		goto fail;
 	}
-	free(f->name);
-	f->name = NULL;
+	free_name(&f->name);
 	return 0;
 fail:
 	saved = errno;
@@ -225,8 +234,7 @@ fileio_atomic_abort(struct fileio_atomic *f)
 	if (f->tmp_name[0] != '\0')
 		unlinkat(f->dirfd, f->tmp_name, 0);
 	f->tmp_name[0] = '\0';
-	free(f->name);
-	f->name = NULL;
+	free_name(&f->name);
 	errno = saved;
 }
 

@@ -2,6 +2,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -81,6 +82,8 @@ interrupt_reraise(void)
 
 	if (signo == 0)
 		return;
+	/* What was said of reports kept must not die in stdout's buffer. */
+	fflush(stdout);
 	signal(signo, SIG_DFL);
 	raise(signo);
 	pthread_sigmask(SIG_SETMASK, &interrupt_unblocked, NULL);

@@ -5,6 +5,7 @@ set -u
 SEALTIP=${SEALTIP:-build/sealtip}
 VECTOR_TOOL=${VECTOR_TOOL:-build/tools/vector_tool}
 FAIL_FSYNC=${FAIL_FSYNC:-build/tools/fail_dir_fsync.so} # tests/tools/fail_dir_fsync.c
+SIGNAL_INJECT=${SIGNAL_INJECT:-build/tools/signal_inject.so} # tests/tools/signal_inject.c
 VECTORS=tests/vectors/shared
 ALICE_SK=8a9ef0faef18e6f895bc42f2bb507fff605878d9c63ce7e182036e0abb2b01ab
 BOB_SK=b8b5e22b85bbd9b61882098c42032d825ea342e6ad32281e9a735fb09e9691ea
@@ -13,6 +14,7 @@ CAROL_SK=600df81cf37d8c7517a6d27e4b56b134619796b383ecc391fe6388d3866167eb
 case "$SEALTIP" in /*) ;; *) SEALTIP=$PWD/$SEALTIP ;; esac
 case "$VECTOR_TOOL" in /*) ;; *) VECTOR_TOOL=$PWD/$VECTOR_TOOL ;; esac
 case "$FAIL_FSYNC" in /*) ;; *) FAIL_FSYNC=$PWD/$FAIL_FSYNC ;; esac
+case "$SIGNAL_INJECT" in /*) ;; *) SIGNAL_INJECT=$PWD/$SIGNAL_INJECT ;; esac
 VECTORS=$PWD/$VECTORS
 
 EXPORTS=$PWD/tests/fuzz/corpus/fuzz_exportfile # export files v2 of the vectors (make-seeds.sh)
@@ -411,6 +413,33 @@ check "no temp output left" test -z "$(ls -A sealing)"
 rm -f huge.bin
 finish_case $f0
 
+# A ^C after the whole input was read, while the report is finished (the
+# relay drained, files synced) and not yet moved into place: nothing of it
+# is kept either (tests/tools/signal_inject.c raises it at end of input).
+at_end_of() {
+	local file=$1; shift
+	LD_PRELOAD=$SIGNAL_INJECT SEALTIP_TEST_SIGNAL_EOF_FILE=$file \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
+}
+begin interrupted-at-the-end; f0=$failed
+head -c 3000000 /dev/urandom > end.bin
+"$SEALTIP" seal -r inv.pub --field what=x --file end.bin -o end-large.env
+"$SEALTIP" seal -r inv.pub --field what=x -o end-small.env
+for env in end-large.env end-small.env; do
+	run 130 at_end_of "$PWD/$env" "$SEALTIP" open -k inv.key -o end-out $env && one_line &&
+		check "$env: says so" grep -qx "sealtip: $env: interrupted; nothing of it was kept" "$WORK/stderr"
+	check "$env: nothing left, not even DIR" test ! -e end-out
+done
+run 130 at_end_of "$EXPORTS/one" "$SEALTIP" open -k alice.key -o end-out "$EXPORTS/one" && one_line &&
+	check "export: says so" grep -qx "sealtip: $EXPORTS/one: interrupted; no report from it was kept" "$WORK/stderr"
+check "export: nothing left, no .sealtip-log" test ! -e end-out
+# A report kept before the signal is said on stdout all the same.
+run 130 at_end_of "$PWD/end-large.env" "$SEALTIP" open -k inv.key -o end-out end-small.env end-large.env &&
+	check "the first one's line" test "$out" = "end-small.env: opened into end-out/end-small (0 attachments)"
+check "the first one kept, only it" test "$(ls -A end-out)" = end-small
+rm -f end.bin
+finish_case $f0
+
 begin pipes-and-folders; f0=$failed
 # An export through a pipe is still an export (its magic is read, not peeked).
 # (Process substitution, not `cat |`: run must count in this shell.)
@@ -670,6 +699,17 @@ check "open: the folder it made is gone" test ! -e frailnew
 run 1 failing_fsync frail "$SEALTIP" open -k alice.key -o frail "$EXPORTS/one" && one_line &&
 	check "export said" grep -qx "sealtip: $EXPORTS/one: entry 0: cannot move the report into frail/report-000000: Input/output error; no report from it was kept" "$WORK/stderr"
 check "export: nothing, no .sealtip-log" test -z "$(ls -A frail)"
+# .sealtip-log renamed in but not made durable after the report's rename:
+# the report is taken back and the state put back as it was (none here).
+SEALTIP_TEST_FAIL_FSYNC_AFTER=1 run 1 failing_fsync frail "$SEALTIP" open -k alice.key -o frail "$EXPORTS/one" &&
+	one_line && check "state said" grep -qx "sealtip: $EXPORTS/one: cannot save frail/.sealtip-log: Input/output error; no report from it was kept" "$WORK/stderr"
+check "state: nothing" test -z "$(ls -A frail)"
+# With a state from before, that state is what stays, byte for byte.
+mkdir kept && "$SEALTIP" open -k alice.key -o kept "$EXPORTS/one" >/dev/null 2>&1
+before=$(tree_sum kept)
+SEALTIP_TEST_FAIL_FSYNC_AFTER=1 run 1 failing_fsync kept "$SEALTIP" open -k alice.key -o kept "$EXPORTS/three-after-4" &&
+	check "newer state said" grep -qx "sealtip: $EXPORTS/three-after-4: cannot save kept/.sealtip-log: Input/output error; no report from it was kept" "$WORK/stderr"
+check "old state and reports as they were" test "$(tree_sum kept)" = "$before"
 # The fault touches only that folder: the same commands work beside it.
 run 0 failing_fsync elsewhere "$SEALTIP" keygen --unprotected -o frail/k
 run 0 failing_fsync elsewhere "$SEALTIP" open -k inv.key -o frail unsynced.env

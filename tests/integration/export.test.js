@@ -138,7 +138,7 @@ test('fetch: sealtip fetch gets the same file; a wrong token fails and writes no
   assert.strictEqual(h.runTool(['export', '--db', path.join(dir, 'none.db'), '-o', path.join(dir, 'n.bin')]).status, 1);
 });
 
-// A ^C while `sealtip export` writes (tests/tools/signal_on_write.c raises
+// A ^C while `sealtip export` writes (tests/tools/signal_inject.c raises
 // it at the first write into the folder): the temp file is removed and
 // export dies of the signal, as a shell expects.
 test('export: interrupted while writing, it leaves nothing and dies of the signal', async (t) => {
@@ -148,7 +148,7 @@ test('export: interrupted while writing, it leaves nothing and dies of the signa
   const outDir = h.tmpdir('sealtip-export-intr-');
   const out = path.join(outDir, 'all.bin');
   const env = Object.assign({}, process.env, {
-    LD_PRELOAD: path.join(h.BUILD, 'tools', 'signal_on_write.so'),
+    LD_PRELOAD: path.join(h.BUILD, 'tools', 'signal_inject.so'),
     SEALTIP_TEST_SIGNAL_WRITE_DIR: outDir,
     ASAN_OPTIONS: [process.env.ASAN_OPTIONS, 'verify_asan_link_order=0'].filter(Boolean).join(':'),
   });

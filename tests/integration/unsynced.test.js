@@ -7,7 +7,9 @@ import test from 'node:test';
 import assert from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import * as h from './helpers.js';
+import { padmeLength } from '../../web/envelope.js';
 
 const TOKEN = 'unsynced-folder-export-token';
 const FAIL_FSYNC = path.join(h.BUILD, 'tools', 'fail_dir_fsync.so');
@@ -93,4 +95,51 @@ test('unsynced folder: export, fetch, submit, audit and open of an export keep n
   assert.strictEqual(r.status, 0, r.stderr);
   assert.deepStrictEqual(fs.readdirSync(frail).sort(),
     ['.sealtip-log', 'report-000000', 'report-000001', 'report-000002', 'report-000003']);
+});
+
+// An envelope whose one attachment ("hello") does not match its manifest's
+// sha256, sealed to pub by build/tools/vector_tool from a payload made here.
+function mismatchedEnvelope(pub) {
+  const data = Buffer.from('hello');
+  const manifest = Buffer.from(JSON.stringify({ v: 1, form: 'bribery-report/1', lang: 'en', fields: { what: 'x' },
+    files: [{ name: 'a.txt', type: 'text/plain', size: data.length, sha256: '0'.repeat(64) }] }));
+  const prefix = Buffer.alloc(4);
+  prefix.writeUInt32LE(manifest.length);
+  const unpadded = 4 + manifest.length + data.length;
+  const payload = Buffer.concat([prefix, manifest, data, Buffer.alloc(padmeLength(unpadded) - unpadded)]);
+  const r = spawnSync(path.join(h.BUILD, 'tools', 'vector_tool'), ['seal-payload', pub], { input: payload });
+  assert.strictEqual(r.status, 0, String(r.stderr));
+  return r.stdout;
+}
+
+// The line that says a report was kept with an attachment marked .UNVERIFIED
+// comes only once every report of the export is in place: when a later one
+// cannot be moved, the first is taken back, and no line says it was kept.
+test('unsynced folder: no report of an export is said kept before all of them are', async (t) => {
+  const dir = h.tmpdir('sealtip-unsynced-');
+  assert.strictEqual(h.runTool(['keygen', '--unprotected', '-o', path.join(dir, 'inv')]).status, 0);
+  const pub = path.join(dir, 'inv.pub');
+  const key = path.join(dir, 'inv.key');
+  const srv = await h.startServer({ recipients: [pub] });
+  t.after(() => srv.stop());
+  assert.strictEqual((await h.post(srv, mismatchedEnvelope(pub))).status, 201);
+  const good = path.join(dir, 'good.env');
+  assert.strictEqual(h.runTool(['seal', '-r', pub, '--field', 'what=fine', '-o', good]).status, 0);
+  assert.strictEqual((await h.post(srv, fs.readFileSync(good))).status, 201);
+  const all = path.join(dir, 'all.bin');
+  assert.strictEqual(h.runTool(['export', '--db', srv.db, '-o', all]).status, 0);
+  const warning = `sealtip: warning: ${key} is not protected by a passphrase\n`;
+
+  const frail = path.join(dir, 'frail');
+  fs.mkdirSync(frail);
+  let r = withFailingFsync(frail, ['open', '-k', key, '-o', frail, all], 1);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '', warning +
+    `sealtip: ${all}: entry 1: cannot move the report into ${frail}/report-000001: Input/output error; no report from it was kept\n`]);
+  assert.deepStrictEqual(fs.readdirSync(frail), []);
+
+  r = h.runTool(['open', '-k', key, '-o', frail, all], { encoding: 'utf8' });
+  assert.strictEqual(r.status, 1);
+  assert.match(r.stderr, new RegExp(`^sealtip: ${all}: entry 0: 1 attachment did not match the manifest's sha256; ` +
+    `kept in ${frail}/report-000000, marked \\.UNVERIFIED$`, 'm'));
+  assert.ok(fs.existsSync(path.join(frail, 'report-000000', 'files', '01-a.txt.UNVERIFIED')));
 });
