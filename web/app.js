@@ -6,7 +6,7 @@
 import { parsePublicKeyFile, keyId, fingerprint, envelopeLength, padmeLength, encodeManifest } from './envelope.js';
 import { sealForUpload } from './seal.js';
 import { loadLanguages, loadStrings, chooseLanguage, translate, hasString, applyStrings } from './i18n.js';
-import { renderForm, readAnswers, missingRequired, setError, fieldElementId } from './form.js';
+import { renderForm, readAnswers, missingRequired, tooLong, setError, fieldElementId } from './form.js';
 import { postEnvelope, proveWork } from './upload.js';
 import { verifyReceipt, receiptFile, openReceiptFile, checkStillOnRecord, ReceiptError } from './receipt.js';
 
@@ -62,6 +62,11 @@ function clearFieldErrors() {
 
 function megabytes(bytes) {
   return t('ui.megabytes', { n: (bytes / (1024 * 1024)).toFixed(bytes < 1024 * 1024 ? 2 : 1) });
+}
+
+// A file's size as people read it: a small file is not "0.00 MB".
+function fileSize(bytes) {
+  return bytes < 1024 * 1024 ? t('ui.kilobytes', { n: Math.ceil(bytes / 1024) }) : megabytes(bytes);
 }
 
 async function fetchOk(url) {
@@ -145,13 +150,13 @@ function renderKeys() {
 function addFiles(fileList) {
   clearError('files');
   const max = page.definition.files.max_count;
+  const left = [];
   for (const file of fileList) {
-    if (page.files.length >= max) {
-      showFieldError('files', 'ui.error_too_many_files', { max });
-      break;
-    }
-    page.files.push(file);
+    if (page.files.length >= max) left.push(file.name);
+    else page.files.push(file);
   }
+  // Which ones were not added, by name: the person chose them.
+  if (left.length > 0) showFieldError('files', 'ui.error_too_many_files', { max, names: left.join(', ') });
   forgetEnvelope();
   renderFileList();
 }
@@ -163,8 +168,12 @@ function clearError(controlId) {
 function renderFileList() {
   $('file-list').replaceChildren(...page.files.map((file, index) => {
     const item = document.createElement('li');
+    // <bdi>: a name with right-to-left controls ("invoice\u202Egpj.exe")
+    // cannot reorder the size after it, nor pass an .exe for a .jpg.
     const name = document.createElement('span');
-    name.textContent = `${file.name} (${megabytes(file.size)})`;
+    const bidiIsolated = document.createElement('bdi');
+    bidiIsolated.textContent = file.name;
+    name.append(bidiIsolated, ` (${fileSize(file.size)})`);
     const remove = document.createElement('button');
     remove.type = 'button';
     remove.className = 'remove';
@@ -172,6 +181,7 @@ function renderFileList() {
     remove.setAttribute('aria-label', t('ui.files_remove_named', { name: file.name }));
     remove.addEventListener('click', () => {
       page.files.splice(index, 1);
+      clearError('files'); // what it said was about the list before
       forgetEnvelope();
       renderFileList();
       $('files').focus();
@@ -254,8 +264,10 @@ async function onSubmit(event) {
     const specific = `ui.error_required_${fieldId}`;
     showFieldError(fieldElementId(fieldId), hasString(page.strings, specific) ? specific : 'ui.error_required');
   }
-  if (missing.length > 0) {
-    $(fieldElementId(missing[0])).focus();
+  const long = tooLong(page.definition, answers);
+  for (const { id, length, max } of long) showFieldError(fieldElementId(id), 'ui.error_too_long', { length, max });
+  if (missing.length > 0 || long.length > 0) {
+    $(fieldElementId(missing.length > 0 ? missing[0] : long[0].id)).focus();
     return;
   }
   const maxBytes = page.config.limits.max_report_bytes;
@@ -263,6 +275,17 @@ async function onSubmit(event) {
     showFieldError('files', 'ui.error_too_large', { max: megabytes(maxBytes) });
     $('files').focus();
     return;
+  }
+  // A file deleted or moved since it was chosen: named now, not as a
+  // browser's English message in the middle of encrypting.
+  for (const file of page.files) {
+    try {
+      await file.slice(0, 1).arrayBuffer();
+    } catch {
+      showFieldError('files', 'ui.error_file_unreadable', { name: file.name });
+      $('files').focus();
+      return;
+    }
   }
   setBusy(true);
   $('progress').hidden = false;
@@ -294,11 +317,36 @@ async function send() {
   try {
     page.receipt = await proveAndPost();
   } catch (error) {
-    const reason = error.code === 'network' ? 'ui.reason_network' : 'ui.reason_server';
-    fail('ui.upload_failed', { reason: t(reason, { code: error.code }) }, true);
+    if (error.code === 'no_answer') {
+      fail('ui.upload_unknown', {}, true);
+      return;
+    }
+    const { reason, retry } = failureReason(error);
+    fail('ui.upload_failed', { reason: t(reason, { code: error.code }) }, retry);
     return;
   }
   showReceipt();
+}
+
+// What a refusal means for the person, and whether sending the same
+// envelope again can help (docs/api.md, "Errors").
+const SERVER_BUSY = new Set(['busy', 'shutting_down', 'pow_busy', 'http_502', 'http_503', 'http_504']);
+const SERVER_CANNOT_STORE = new Set(['quota_full', 'disk_full', 'storage_failed']);
+
+function failureReason(error) {
+  if (error.code === 'network') return { reason: 'ui.reason_network', retry: true };
+  if (SERVER_BUSY.has(error.code)) return { reason: 'ui.reason_busy', retry: true };
+  if (SERVER_CANNOT_STORE.has(error.code)) return { reason: 'ui.reason_storage', retry: true };
+  if (error.status === 429) return { reason: 'ui.reason_pow', retry: true };
+  if (error.status === 413) return { reason: 'ui.reason_too_large', retry: false };
+  if (error.status === 422) return { reason: 'ui.reason_refused', retry: false };
+  return { reason: 'ui.reason_server', retry: true };
+}
+
+// How long to wait for an answer: a few times the server's own idle timeout.
+function answerMs() {
+  const seconds = page.config.limits.timeout_seconds;
+  return Math.max(10, 4 * (Number.isSafeInteger(seconds) && seconds > 0 ? seconds : 30)) * 1000;
 }
 
 // The anti-spam proof of work, then the upload. A 429 (the challenge expired
@@ -307,13 +355,13 @@ async function send() {
 async function proveAndPost() {
   for (let attempt = 0; ; attempt++) {
     showProgress('ui.status_pow', 0, 1);
-    const pow = await proveWork(page.envelope.leafHash, (percent) => showProgress('ui.status_pow', percent, 100));
+    const pow = await proveWork(page.envelope.leafHash, (percent) => showProgress('ui.status_pow', percent, 100), answerMs());
     showProgress('ui.status_uploading', 0, 1);
     try {
       return await postEnvelope(page.envelope.blob, (loaded, total) => {
         showProgress('ui.status_uploading', loaded, total);
         if (loaded === total) say('progress-status', 'ui.status_storing');
-      }, pow);
+      }, pow, answerMs());
     } catch (error) {
       if (error.status !== 429 || attempt > 0) throw error;
     }
@@ -506,10 +554,30 @@ async function start() {
     }
   });
 
+  $('start-retry').addEventListener('click', connect);
+  await connect();
+}
+
+// Encryption and the server's keys and limits. The form can be typed into
+// meanwhile, so a failure offers "try again" here, not a reload that would
+// lose what was typed.
+async function connect() {
+  $('start-retry').hidden = true;
+  say('startup', 'ui.loading');
   try {
-    page.sodiumReady = loadSodium();
-    page.sodiumReady.catch(() => {}); // reported below; the check view says it again
-    const [sodium, config] = await Promise.all([page.sodiumReady, fetchJson('api/v1/config')]);
+    if (!page.sodiumReady) {
+      page.sodiumReady = loadSodium();
+      // Reported below; the check view says it again. A script that did
+      // not load is asked for again by the next try.
+      page.sodiumReady.catch(() => { page.sodiumReady = null; });
+    }
+    let config;
+    let sodium;
+    try {
+      [sodium, config] = await Promise.all([page.sodiumReady, fetchJson('api/v1/config')]);
+    } catch {
+      throw new Error(t('ui.reason_network'));
+    }
     // Checked now, not at Send: after typing a report is too late to learn
     // that the page cannot tell whether it fits.
     const maxBytes = config && config.limits && config.limits.max_report_bytes;
@@ -524,6 +592,7 @@ async function start() {
     page.sodium = sodium;
   } catch (error) {
     say('startup', 'ui.start_failed', { reason: error.message });
+    $('start-retry').hidden = false;
     return;
   }
   renderKeys();

@@ -35,7 +35,8 @@ function renderTextField(field) {
   });
   if (field.type === 'text') control.type = 'text';
   if (field.type === 'textarea') control.rows = field.id === 'what' ? 8 : 4;
-  if (field.max_length) control.maxLength = field.max_length;
+  // No maxlength: a long answer pasted in would be cut without a word.
+  // tooLong finds it at Send, and the person shortens it.
   if (field.required) control.setAttribute('aria-required', 'true');
   const [hint, error] = hintAndError(field);
   return element('div', { class: 'field' }, [label, hint, control, error]);
@@ -84,6 +85,14 @@ export function readAnswers(definition, form) {
     }
   }
   return answers;
+}
+
+// Text answers over their field's max_length -> [{id, length, max}],
+// counted as maxlength counts (UTF-16 code units).
+export function tooLong(definition, answers) {
+  return definition.fields.filter((field) => field.max_length && typeof answers[field.id] === 'string' &&
+    answers[field.id].length > field.max_length)
+    .map((field) => ({ id: field.id, length: answers[field.id].length, max: field.max_length }));
 }
 
 // Required fields left empty -> [field id].

@@ -3,7 +3,9 @@
 // upload is retried with the same envelope: nothing is typed or encrypted again.
 
 export class UploadError extends Error {
-  // code: the server's error code, or 'network' when no answer came.
+  // code: the server's error code; 'network' when the connection failed
+  // before the whole report was sent; 'no_answer' when it was all sent and
+  // no answer came (it may have been stored: nobody can tell).
   constructor(code, message, status = 0) {
     super(message);
     this.name = 'UploadError';
@@ -16,9 +18,19 @@ export class UploadError extends Error {
 // 201 answer and its exact text (what the saved receipt holds).
 // XMLHttpRequest rather than fetch: only it reports upload progress.
 // pow: the Sealtip-Pow header value, or null when the server asks none.
-export function postEnvelope(envelope, onProgress = () => {}, pow = null) {
+// answerMs: how long to wait for the answer once everything was sent; a
+// server that stores reports answers in well under a second, so a page
+// still waiting after this is told no_answer instead of waiting for ever.
+export function postEnvelope(envelope, onProgress = () => {}, pow = null, answerMs = 120000) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
+    let sent = false;
+    let timer = null;
+    const failed = () => {
+      clearTimeout(timer);
+      reject(sent ? new UploadError('no_answer', 'no answer came after the report was sent')
+        : new UploadError('network', 'the connection failed'));
+    };
     request.open('POST', 'api/v1/reports');
     request.setRequestHeader('Content-Type', 'application/octet-stream');
     if (pow) request.setRequestHeader('Sealtip-Pow', pow);
@@ -26,11 +38,16 @@ export function postEnvelope(envelope, onProgress = () => {}, pow = null) {
     request.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded, event.total);
     };
-    request.upload.onload = () => onProgress(envelope.size, envelope.size);
-    request.onerror = () => reject(new UploadError('network', 'the connection failed'));
-    request.ontimeout = request.onerror;
-    request.onabort = request.onerror;
+    request.upload.onload = () => {
+      sent = true;
+      timer = setTimeout(() => request.abort(), answerMs);
+      onProgress(envelope.size, envelope.size);
+    };
+    request.onerror = failed;
+    request.ontimeout = failed;
+    request.onabort = failed;
     request.onload = () => {
+      clearTimeout(timer);
       let body = null;
       try {
         body = JSON.parse(request.responseText);
@@ -63,16 +80,26 @@ function toHex(bytes) {
 // Sealtip-Pow header value, or null when the server asks for none.
 // leafHash: base64 of the envelope's log leaf hash. onProgress(percent):
 // tries made against the 2^bits expected, held below 100 until found.
-export async function proveWork(leafHash, onProgress = () => {}) {
+// answerMs: how long to wait for the challenge before calling it a network
+// failure.
+export async function proveWork(leafHash, onProgress = () => {}, answerMs = 120000) {
   let answer;
+  let response;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), answerMs);
   try {
-    const response = await fetch('api/v1/challenge', { cache: 'no-store', credentials: 'omit' });
-    answer = await response.json();
-    if (!response.ok || typeof answer.challenge !== 'string' || !Number.isInteger(answer.bits)) {
-      throw new Error(answer && answer.error ? answer.error : `HTTP ${response.status}`);
-    }
+    response = await fetch('api/v1/challenge', { cache: 'no-store', credentials: 'omit', signal: abort.signal });
+    answer = await response.json().catch(() => null); // a proxy's HTML error page
   } catch (error) {
     throw new UploadError('network', error.message);
+  } finally {
+    clearTimeout(timer);
+  }
+  // The server's own refusal (busy, stopping) is said as such, not as a
+  // broken connection.
+  if (!response.ok || !answer || typeof answer.challenge !== 'string' || !Number.isInteger(answer.bits)) {
+    const code = answer && typeof answer.error === 'string' ? answer.error : `http_${response.status}`;
+    throw new UploadError(code, `the challenge was refused (HTTP ${response.status})`, response.status);
   }
   // The server's own format (docs/api.md: 42 bytes, base64url; at most 32
   // bits): anything else would fail deep in atob or spin the worker forever.

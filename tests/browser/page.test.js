@@ -169,7 +169,7 @@ test('a second 429 is shown, with the text kept and nothing stored', async (t) =
   await page.waitForSelector('#failure:not([hidden])');
   assert.strictEqual(posts, 2, 'one automatic retry, not more');
   assert.strictEqual(await page.textContent('#failure-text'), STRINGS.en.ui.upload_failed.replace('{reason}',
-    STRINGS.en.ui.reason_server.replace('{code}', 'pow_missing')));
+    STRINGS.en.ui.reason_pow));
   assert.strictEqual(await page.inputValue('#field-what'), 'A fee for a birth certificate.');
   seen.check({ allow: /HTTP 429 for .*\/api\/v1\/reports|status of 429/ });
   assert.strictEqual(h.exportAndOpen(server).length, 0);

@@ -1,0 +1,217 @@
+// What the page says when something goes wrong, in real Chromium against
+// the real server: an answer that never comes, each kind of refusal, a
+// start that failed, an answer too long, files it cannot take. In every
+// case what was typed stays, and "try again" is offered only where sending
+// the same envelope again can help.
+import test from 'node:test';
+import assert from 'node:assert';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import * as h from './helpers.js';
+
+const STRINGS = {
+  en: JSON.parse(fs.readFileSync(path.join(h.ROOT, 'web', 'i18n', 'en.json'), 'utf8')),
+  km: JSON.parse(fs.readFileSync(path.join(h.ROOT, 'web', 'i18n', 'km.json'), 'utf8')),
+};
+
+// The page's own words with {name} filled in, as i18n.translate does.
+function words(lang, key, values = {}) {
+  return STRINGS[lang].ui[key].replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+}
+
+function refusedWith(lang, reason) {
+  return words(lang, 'upload_failed', { reason: words(lang, reason) });
+}
+
+// A proxy in front of the real server, on its own loopback port, that
+// passes everything through; while dropAnswers is set, a report POST still
+// reaches the server (which stores it) but its answer never comes back.
+async function answerDroppingProxy(t, server) {
+  const proxy = { dropAnswers: true, posts: 0 };
+  const target = new URL(server.url);
+  const listener = http.createServer((request, response) => {
+    const drop = proxy.dropAnswers && request.method === 'POST' && request.url === '/api/v1/reports';
+    if (request.method === 'POST') proxy.posts++;
+    const upstream = http.request({ host: target.hostname, port: target.port, method: request.method,
+      path: request.url, headers: request.headers }, (answer) => {
+      if (drop) {
+        answer.resume(); // stored; the page hears nothing
+        return;
+      }
+      response.writeHead(answer.statusCode, answer.headers);
+      answer.pipe(response);
+    });
+    upstream.on('error', () => response.destroy());
+    request.pipe(upstream);
+  });
+  await new Promise((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    listener.closeAllConnections();
+    listener.close();
+  });
+  proxy.url = `http://127.0.0.1:${listener.address().port}`;
+  return proxy;
+}
+
+async function newPage(t, server) {
+  const context = await h.launch(t);
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, server.url);
+  await h.openPage(page, server);
+  return { page, seen };
+}
+
+test('no answer after the report was sent: said as perhaps stored, and sending again is safe', async (t) => {
+  // --timeout 2: the page waits 4 x 2 s, at least 10 s, for the answer.
+  const server = await h.startPageServer(t, { timeout: 2 });
+  const proxy = await answerDroppingProxy(t, server);
+  const { page, seen } = await newPage(t, { ...server, url: proxy.url });
+  const what = 'The officer at the border asked for 200 USD.';
+  await page.fill('#field-what', what);
+  await page.click('#send');
+  await page.waitForSelector('#failure:not([hidden])', { timeout: 60000 });
+  assert.strictEqual(await page.textContent('#failure-text'), words('en', 'upload_unknown'));
+  assert.strictEqual(await page.isVisible('#retry'), true);
+  assert.strictEqual(await page.inputValue('#field-what'), what);
+  assert.strictEqual(h.exportAndOpen(server).length, 1, 'it was stored');
+
+  proxy.dropAnswers = false;
+  await page.click('#retry');
+  await page.waitForSelector('#receipt:not([hidden])');
+  assert.strictEqual(proxy.posts, 2);
+  // Twice, as the page said it might be: the same envelope, one leaf hash.
+  const reports = h.exportAndOpen(server);
+  assert.strictEqual(reports.length, 2);
+  assert.deepStrictEqual(reports.map((r) => r.manifest.fields.what), [what, what]);
+  seen.check({ allow: /net::ERR_ABORTED/ });
+});
+
+test('each refusal is said for what it means; "try again" only where it can help', async (t) => {
+  const server = await h.startPageServer(t);
+  const { page } = await newPage(t, server);
+  const cases = [
+    [503, 'busy', 'reason_busy', true],
+    [503, 'shutting_down', 'reason_busy', true],
+    [502, null, 'reason_busy', true],
+    [507, 'quota_full', 'reason_storage', true],
+    [500, 'storage_failed', 'reason_storage', true],
+    [413, 'too_large', 'reason_too_large', false],
+    [422, 'unknown_recipient', 'reason_refused', false],
+  ];
+  await page.fill('#field-what', 'A fee for a passport.');
+  for (const [status, code, reason, retry] of cases) {
+    await page.route('**/api/v1/reports', (route) => (code === null
+      ? route.fulfill({ status, contentType: 'text/html', body: '<h1>Bad Gateway</h1>' })
+      : route.fulfill({ status, json: { error: code, message: 'refused by the test' } })));
+    await page.click('#send');
+    await page.waitForSelector('#failure:not([hidden])');
+    assert.strictEqual(await page.textContent('#failure-text'), refusedWith('en', reason), `${status} ${code}`);
+    assert.strictEqual(await page.isVisible('#retry'), retry, `${status} ${code}: retry`);
+    assert.strictEqual(await page.evaluate(() => document.activeElement.id), retry ? 'retry' : 'send');
+    assert.strictEqual(await page.inputValue('#field-what'), 'A fee for a passport.');
+    await page.unroute('**/api/v1/reports');
+  }
+  // In Khmer, in Khmer words: no server code in English.
+  await page.selectOption('#language', 'km');
+  await page.waitForFunction(() => document.documentElement.lang === 'km');
+  await page.route('**/api/v1/reports', (route) => route.fulfill({ status: 503, json: { error: 'busy', message: 'x' } }));
+  await page.click('#send');
+  await page.waitForFunction((text) => document.getElementById('failure-text').textContent === text,
+    refusedWith('km', 'reason_busy'));
+  assert.doesNotMatch(await page.textContent('#failure-text'), /busy/);
+  // The challenge refused by a busy server is said as busy, not as a cut line.
+  await page.unroute('**/api/v1/reports');
+  await page.route('**/api/v1/challenge', (route) => route.fulfill({ status: 503, json: { error: 'pow_busy', message: 'x' } }));
+  await page.click('#retry');
+  await page.waitForFunction((text) => document.getElementById('failure-text').textContent === text,
+    refusedWith('km', 'reason_busy'));
+  await page.unroute('**/api/v1/challenge');
+  await page.click('#retry');
+  await page.waitForSelector('#receipt:not([hidden])');
+  assert.strictEqual(h.exportAndOpen(server).length, 1);
+});
+
+test('a start that failed offers "try again", which keeps what was typed', async (t) => {
+  const server = await h.startPageServer(t);
+  const context = await h.launch(t);
+  const page = context.pages()[0] || await context.newPage();
+  let configs = 0;
+  await page.route('**/api/v1/config', (route) => (++configs === 1 ? route.abort('connectionreset') : route.continue()));
+  await page.goto(server.url + '/');
+  await page.waitForSelector('#start-retry:not([hidden])');
+  assert.strictEqual(await page.textContent('#startup'),
+    words('en', 'start_failed', { reason: words('en', 'reason_network') }));
+  assert.strictEqual(await page.isDisabled('#send'), true);
+  await page.fill('#field-what', 'Typed while the page could not start.');
+  await page.click('#start-retry');
+  await page.waitForSelector('#send:not([disabled])');
+  assert.strictEqual(await page.isHidden('#start-retry'), true);
+  assert.strictEqual(await page.isHidden('#startup'), true);
+  assert.strictEqual(await page.inputValue('#field-what'), 'Typed while the page could not start.');
+  await page.click('#send');
+  await page.waitForSelector('#receipt:not([hidden])');
+  assert.strictEqual(configs, 2);
+  assert.strictEqual(h.exportAndOpen(server)[0].manifest.fields.what, 'Typed while the page could not start.');
+});
+
+test('an answer longer than its question allows is refused at Send, whole, never cut', async (t) => {
+  const server = await h.startPageServer(t);
+  const { page, seen } = await newPage(t, server);
+  const long = 'line of a long account\n'.repeat(900); // 20,700 characters, the limit is 20,000
+  await page.fill('#field-what', long);
+  assert.strictEqual((await page.inputValue('#field-what')).length, long.length, 'nothing cut while typing');
+  await page.click('#send');
+  await page.waitForSelector('#field-what-error:not([hidden])');
+  assert.strictEqual(await page.textContent('#field-what-error'), words('en', 'error_too_long', { length: long.length, max: 20000 }));
+  assert.strictEqual(await page.getAttribute('#field-what', 'aria-invalid'), 'true');
+  assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'field-what');
+  assert.strictEqual(seen.requests.filter((request) => request.method() === 'POST').length, 0);
+  await page.fill('#field-what', long.slice(0, 20000));
+  await page.click('#send');
+  await page.waitForSelector('#receipt:not([hidden])');
+  assert.strictEqual(h.exportAndOpen(server)[0].manifest.fields.what, long.slice(0, 20000));
+});
+
+test('files: those not added are named and announced; a name cannot reorder its line; sizes read as sizes', async (t) => {
+  const server = await h.startPageServer(t);
+  const { page } = await newPage(t, server);
+  const files = Array.from({ length: 22 }, (_, i) => ({ name: `photo-${i + 1}.jpg`, mimeType: 'image/jpeg', buffer: Buffer.from(`photo ${i}`) }));
+  await page.setInputFiles('#files', files);
+  assert.strictEqual(await page.locator('#file-list li').count(), 20);
+  assert.strictEqual(await page.textContent('#files-error'), words('en', 'error_too_many_files', { max: 20, names: 'photo-21.jpg, photo-22.jpg' }));
+  assert.strictEqual(await page.getAttribute('#files-error', 'role'), 'alert');
+  // The list changed: what the error said no longer holds.
+  await page.click('#file-list li:first-child button.remove');
+  assert.strictEqual(await page.isHidden('#files-error'), true);
+  for (let i = 0; i < 19; i++) await page.click('#file-list li:first-child button.remove');
+
+  const spoof = 'invoice\u202Egpj.exe';
+  await page.setInputFiles('#files', [
+    { name: spoof, mimeType: 'application/octet-stream', buffer: Buffer.alloc(10) },
+    { name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(3 * 1024 * 1024) },
+  ]);
+  assert.deepStrictEqual(await page.$$eval('#file-list li bdi', (names) => names.map((name) => name.textContent)), [spoof, 'big.bin']);
+  const sizes = await page.$$eval('#file-list li span', (spans) => spans.map((span) => span.textContent));
+  assert.deepStrictEqual(sizes, [`${spoof} (1 KB)`, 'big.bin (3.0 MB)']);
+});
+
+test('a file deleted since it was chosen is named at Send, and nothing is sent', async (t) => {
+  const server = await h.startPageServer(t);
+  const { page, seen } = await newPage(t, server);
+  const dir = h.tmpdir();
+  const gone = path.join(dir, 'receipt-scan.jpg');
+  fs.writeFileSync(gone, 'a scan of the receipt the officer wrote');
+  await page.setInputFiles('#files', gone);
+  fs.rmSync(gone);
+  await page.fill('#field-what', 'A fee for a permit.');
+  await page.click('#send');
+  await page.waitForSelector('#files-error:not([hidden])');
+  assert.strictEqual(await page.textContent('#files-error'), words('en', 'error_file_unreadable', { name: 'receipt-scan.jpg' }));
+  assert.strictEqual(seen.requests.filter((request) => request.method() === 'POST').length, 0);
+  // Removed, the report goes without it.
+  await page.click('#file-list li:first-child button.remove');
+  await page.click('#send');
+  await page.waitForSelector('#receipt:not([hidden])');
+  assert.deepStrictEqual(h.exportAndOpen(server)[0].manifest.files, []);
+});
