@@ -634,7 +634,7 @@ log_state_save(const struct open_job *job, const struct log_state *st)
 	struct fileio_atomic f;
 	char text[OPEN_LOG_STATE_MAX], b64[sodium_base64_ENCODED_LEN(TLOG_HASH_BYTES,
 	    sodium_base64_VARIANT_ORIGINAL)], tmp[64], last[24];
-	int len;
+	int len, err;
 
 	sodium_bin2base64(b64, sizeof b64, st->root, sizeof st->root,
 	    sodium_base64_VARIANT_ORIGINAL);
@@ -654,9 +654,9 @@ log_state_save(const struct open_job *job, const struct log_state *st)
 	if (fileio_atomic_commit(&f) == -1)
 		return -1;
 	if (renameat(job->outdirfd, tmp, job->outdirfd, OPEN_LOG_STATE) == -1) {
-		len = errno;
+		err = errno;
 		(void)unlinkat(job->outdirfd, tmp, 0);
-		errno = len;
+		errno = err;
 		return -1;
 	}
 	if (fileio_sync_dir(job->outdirfd) == -1)
