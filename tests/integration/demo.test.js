@@ -25,8 +25,10 @@ function freePort() {
 
 // Starts src/demo.sh in cwd; resolves with its output once the server listens.
 async function startDemo(cwd, listen) {
+  // BUILD as make run leaves it: cwd/build is the build under test (make
+  // exports its own BUILD, e.g. build/asan, to the tests' environment).
   const child = spawn('sh', [path.join(h.ROOT, 'src', 'demo.sh')], {
-    cwd, env: Object.assign({}, process.env, { LISTEN: listen }), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd, env: Object.assign({}, process.env, { LISTEN: listen, BUILD: 'build' }), stdio: ['ignore', 'pipe', 'pipe'],
   });
   const demo = { child, out: '', err: '' };
   child.stdout.on('data', (b) => { demo.out += b; });
