@@ -276,18 +276,19 @@ async function onSubmit(event) {
     $('files').focus();
     return;
   }
+  setBusy(true); // from here on: a second press must not start a second send
   // A file deleted or moved since it was chosen: named now, not as a
   // browser's English message in the middle of encrypting.
   for (const file of page.files) {
     try {
       await file.slice(0, 1).arrayBuffer();
     } catch {
+      setBusy(false);
       showFieldError('files', 'ui.error_file_unreadable', { name: file.name });
       $('files').focus();
       return;
     }
   }
-  setBusy(true);
   $('progress').hidden = false;
   $('slow-note').hidden = typeof WebAssembly !== 'undefined';
   try {
