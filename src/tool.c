@@ -47,6 +47,8 @@ tool_put_name(FILE *out, const char *name)
 
 /* "sealtip: " + the text + newline on stderr, as one line: the text quotes
  * names and paths, which may hold a newline that would forge a second one. */
+static void tool_say(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static void
 tool_say(const char *fmt, va_list ap)
 {
