@@ -210,22 +210,32 @@ open_web(const char *web, const char **shown)
 	return fd;
 }
 
-/* The database remembers the verifier key (log key and origin) it was first
- * started with: a replaced key or a changed origin would fork the log. A
- * database without one records lk's when record is set. */
+/* The log key for this data folder into lk (freed by the caller, whatever
+ * the outcome). The database remembers the verifier key (log key and origin)
+ * it was first started with: a log that has begun needs that key back,
+ * never a new one, so log.key is made only when the database has none, and a
+ * replaced key or a changed origin, which would fork the log, is refused. A
+ * database without one records lk's when record is set; store NULL: no
+ * database yet. Returns 0, or -1 after saying why on stderr. */
 static int
-check_log_identity(struct store *store, const struct logkey *lk, int record)
+log_key_load(struct logkey *lk, struct store *store, const struct config *cfg, int datafd,
+    int record, int *created)
 {
-	char known[NOTE_VERIFIER_KEY_MAX];
-	int rc;
+	char known[NOTE_VERIFIER_KEY_MAX], err[512];
+	int rc = 0;
 
-	if ((rc = store_meta_get(store, "log_verifier_key", known, sizeof known)) == -1) {
+	if (store != NULL &&
+	    (rc = store_meta_get(store, "log_verifier_key", known, sizeof known)) == -1) {
 		fprintf(stderr, "sealtipd: cannot read the database's log key: %s\n",
 		    store_errmsg(store));
 		return -1;
 	}
+	if (logkey_load(lk, datafd, cfg->origin, rc == 0, created, err, sizeof err) == -1) {
+		fprintf(stderr, "sealtipd: %s: %s\n", cfg->data_dir, err);
+		return -1;
+	}
 	if (rc == 0) {
-		if (record && store_meta_add(store, "log_verifier_key", lk->vkey) == -1) {
+		if (store != NULL && record && store_meta_add(store, "log_verifier_key", lk->vkey) == -1) {
 			fprintf(stderr, "sealtipd: cannot record the log key: %s\n",
 			    store_errmsg(store));
 			return -1;
@@ -307,9 +317,10 @@ print_verifier_key(const struct config *cfg)
 {
 	struct store *store = NULL;
 	struct logkey lk;
-	char err[512], known[NOTE_VERIFIER_KEY_MAX], *db_path = NULL;
-	int datafd = -1, created, have = 0, loaded = 0, rc = 1;
+	char err[512], *db_path = NULL;
+	int datafd = -1, created, rc = 1;
 
+	memset(&lk, 0, sizeof lk);
 	if (run_as_user(cfg) == -1)
 		return 1;
 	if (mkdir(cfg->data_dir, 0700) == -1 && errno != EEXIST) {
@@ -324,28 +335,17 @@ print_verifier_key(const struct config *cfg)
 		db_path = NULL;
 		goto out;
 	}
-	if (faccessat(datafd, SEALTIPD_DB_NAME, F_OK, 0) == 0) {
-		if (store_open(&store, db_path, 0, err, sizeof err) == -1) {
-			fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
-			goto out;
-		}
-		if ((have = store_meta_get(store, "log_verifier_key", known, sizeof known)) == -1) {
-			fprintf(stderr, "sealtipd: %s: %s\n", db_path, store_errmsg(store));
-			goto out;
-		}
-	}
-	if (logkey_load(&lk, datafd, cfg->origin, have == 0, &created, err, sizeof err) == -1) {
-		fprintf(stderr, "sealtipd: %s: %s\n", cfg->data_dir, err);
+	if (faccessat(datafd, SEALTIPD_DB_NAME, F_OK, 0) == 0 &&
+	    store_open(&store, db_path, 0, err, sizeof err) == -1) {
+		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
 		goto out;
 	}
-	loaded = 1;
-	if (store != NULL && check_log_identity(store, &lk, 0) == -1)
+	if (log_key_load(&lk, store, cfg, datafd, 0, &created) == -1)
 		goto out;
 	printf("%s\n", lk.vkey);
 	rc = 0;
 out:
-	if (loaded)
-		logkey_free(&lk);
+	logkey_free(&lk);
 	store_close(store);
 	free(db_path);
 	close(datafd);
@@ -445,19 +445,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
 		goto done;
 	}
-	/* A log that has begun needs its own key back, never a new one. */
-	if ((rc = store_meta_get(store, "log_verifier_key", err, sizeof err)) == -1) {
-		fprintf(stderr, "sealtipd: %s: %s\n", db_path, store_errmsg(store));
+	if (log_key_load(&logkey, store, &cfg, app.datafd, 1, &key_created) == -1)
 		goto done;
-	}
-	if (logkey_load(&logkey, app.datafd, cfg.origin, rc == 0, &key_created, err, sizeof err) ==
-	    -1) {
-		fprintf(stderr, "sealtipd: %s: %s\n", cfg.data_dir, err);
-		goto done;
-	}
 	app.logkey = &logkey;
-	if (check_log_identity(store, &logkey, 1) == -1)
-		goto done;
 	for (i = 0; i < cfg.threads && i < HTTP_LOG_READERS_MAX; i++) {
 		if (store_open(&app.log_readers[i], db_path, 0, err, sizeof err) == -1) {
 			fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
