@@ -1334,15 +1334,15 @@ cmd_audit(int argc, char **argv)
 	if (key_file != NULL) {
 		if (audit_read_line(key_file, keybuf, sizeof keybuf) == -1)
 			goto done;
+		given_key = keybuf;
+	}
+	if (given_key != NULL && note_verifier_parse(&a.key, given_key, strlen(given_key)) != 0) {
 		/* What a file holds is bad input, not a usage error. */
-		if (note_verifier_parse(&a.key, keybuf, strlen(keybuf)) != 0) {
+		if (key_file != NULL) {
 			tool_error("audit: %s: not a verifier key (<name>+<id>+<key>) on its first line",
 			    key_file);
 			goto done;
 		}
-		given_key = keybuf;
-	}
-	if (given_key != NULL && note_verifier_parse(&a.key, given_key, strlen(given_key)) != 0) {
 		rc = tool_usage_error(
 		    audit_usage, "audit: '%s' is not a verifier key (<name>+<id>+<key>)", given_key);
 		goto done;

@@ -1147,19 +1147,19 @@ cmd_open(int argc, char **argv)
 		    keytext_len < sizeof keyline ? (int)keytext_len : 0, (const char *)keytext);
 		free(keytext);
 		keytext = NULL;
+		verifier_key = keyline; /* empty when too long: refused below */
+	}
+	if (verifier_key != NULL &&
+	    note_verifier_parse(&verifier, verifier_key, strlen(verifier_key)) != NOTE_OK) {
 		/* What a file holds is bad input, not a usage error. */
-		if (keytext_len >= sizeof keyline ||
-		    note_verifier_parse(&verifier, keyline, strlen(keyline)) != NOTE_OK) {
+		if (verifier_key_file != NULL) {
 			tool_error("%s: not a verifier key (<name>+<id>+<key>) on its first line",
 			    verifier_key_file);
 			return TOOL_EXIT_FAIL;
 		}
-		verifier_key = keyline;
-	}
-	if (verifier_key != NULL &&
-	    note_verifier_parse(&verifier, verifier_key, strlen(verifier_key)) != NOTE_OK)
 		return tool_usage_error(
 		    open_usage, "open: '%s' is not a verifier key (<name>+<id>+<key>)", verifier_key);
+	}
 
 	if (formdef_load_builtin(&def) == -1) {
 		tool_error("built-in form definition is damaged");
