@@ -356,13 +356,15 @@ report_feed(struct open_report *r, const unsigned char *buf, size_t len)
 	return r->status;
 }
 
-/* The envelope is complete: checks it all, writes report.txt. Returns 0, or
- * -1 after printing one line and removing the report. */
+/* The envelope is complete: checks it all, writes report.txt. Returns 0; -1
+ * after printing one line and removing the report when the envelope is at
+ * fault; -2 the same when this machine is (its output could not be written),
+ * which opening the envelope again may cure. */
 static int
 report_end(struct open_report *r, const struct formdef *def)
 {
 	uint64_t payload_len;
-	int status = r->status;
+	int status = r->status, rc = -1;
 
 	if (status == ST_OK)
 		status = envelope_open_final(r->envelope, &payload_len);
@@ -372,7 +374,7 @@ report_end(struct open_report *r, const struct formdef *def)
 		status = payload_reader_finish(r->payload);
 	if (status == ST_ERR_CALLBACK) {
 		tool_error("%s: cannot write the report: %s", r->label, strerror(r->write_errno));
-		goto fail;
+		goto fail_here;
 	}
 	if (status != ST_OK) {
 		tool_error("%s: %s", r->label, status_message(status));
@@ -380,17 +382,19 @@ report_end(struct open_report *r, const struct formdef *def)
 	}
 	if (write_report_text(r, def) == -1) {
 		tool_error("%s: cannot write report.txt: %s", r->label, strerror(r->write_errno));
-		goto fail;
+		goto fail_here;
 	}
 	if (fileio_sync_dir(r->filesfd) == -1 || fileio_sync_dir(r->tmpdirfd) == -1) {
 		tool_error("%s: cannot write the report: %s", r->label, strerror(errno));
-		goto fail;
+		goto fail_here;
 	}
 	report_release(r);
 	return 0;
+fail_here:
+	rc = -2;
 fail:
 	report_abort(r);
-	return -1;
+	return rc;
 }
 
 /* Moves a finished report into place, never replacing anything, and syncs
@@ -528,7 +532,7 @@ open_envelope(struct open_job *job, const char *input, struct input_stream *in)
 		report_abort(&r);
 		return 1;
 	}
-	if (report_end(&r, job->def) == -1)
+	if (report_end(&r, job->def) != 0)
 		return 1;
 	/* A signal that came while the report was finished (the relay drained,
 	 * every file synced) still means "keep nothing of it". */
@@ -677,6 +681,9 @@ struct export_open {
 	size_t ndone, done_cap;
 	int failures;
 	uint64_t first_opened, last_opened, opened;
+	uint64_t already;       /* entries skipped: opened into DIR before */
+	int halted;             /* a report could not be written here: */
+	uint64_t halted_at;     /* from this entry on, none is opened */
 	struct log_state *state;
 	const char *trusted_key; /* NULL: none given or remembered */
 	char refused[512];       /* why the header callback stopped the reader */
@@ -742,19 +749,45 @@ export_consistent(struct export_open *x, const struct exportfile_log *log,
 	return -1;
 }
 
+/* A report of the export could not be written on this machine (a full disk,
+ * say): the later entries are not opened, so that .sealtip-log's "last" can
+ * stop just before it and a later run, of this file or of the next export,
+ * opens it then. The file is still read to its end, so that the reports
+ * before it are kept once the whole file checked out. */
+static void
+export_halt(struct export_open *x, uint64_t index)
+{
+	x->halted = 1;
+	x->halted_at = index;
+	x->failures++;
+}
+
 static int
 export_entry_begin(void *ctx, const struct exportfile_entry *e)
 {
 	struct export_open *x = ctx;
 	char name[64];
 
+	x->current_active = 0;
+	if (x->halted)
+		return 0;
 	snprintf(name, sizeof name, "report-%06llu", (unsigned long long)e->index);
 	snprintf(x->label, sizeof x->label, "%s: entry %llu", x->input,
 	    (unsigned long long)e->index);
-	x->current_active = report_begin(&x->current, x->job, name, x->label, e->size) == 0;
+	/* Counted in .sealtip-log and there: an earlier export of this same log
+	 * put it there (a file that does not extend that log keeps nothing), so
+	 * an overlapping export, or this one opened again, leaves it as it is. */
+	if (x->state->have_last && e->index <= x->state->last &&
+	    faccessat(x->job->outdirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		x->already++;
+		return 0;
+	}
+	if (report_begin(&x->current, x->job, name, x->label, e->size) == -1) {
+		export_halt(x, e->index);
+		return 0;
+	}
+	x->current_active = 1;
 	x->current.entry = e->index;
-	if (!x->current_active)
-		x->failures++;
 	return 0;
 }
 
@@ -775,12 +808,18 @@ export_entry_end(void *ctx, const struct exportfile_entry *e)
 {
 	struct export_open *x = ctx;
 	struct open_report *bigger;
+	int rc;
 
 	if (!x->current_active)
 		return 0;
 	x->current_active = 0;
-	if (report_end(&x->current, x->job->def) == -1) {
-		x->failures++;
+	/* An entry that does not open (another investigator's, say) is said and
+	 * counted; one that could not be written stops the opening here. */
+	if ((rc = report_end(&x->current, x->job->def)) != 0) {
+		if (rc == -2)
+			export_halt(x, e->index);
+		else
+			x->failures++;
 		return 0;
 	}
 	if (x->ndone == x->done_cap) {
@@ -879,6 +918,9 @@ export_remember(struct export_open *x, const struct log_state *old,
     const struct exportfile_log *log, const struct exportfile_summary *sum)
 {
 	struct log_state next = *old;
+	/* One past the last entry DIR now holds or never will (a report that
+	 * did not open counts: opening it again cannot help). */
+	uint64_t end = x->halted ? x->halted_at : sum->first_index + sum->count;
 	int rc, err;
 
 	if (log->note_len == 0)
@@ -887,9 +929,11 @@ export_remember(struct export_open *x, const struct log_state *old,
 	snprintf(next.key, sizeof next.key, "%s", log->verifier_key);
 	next.size = log->tree_size;
 	memcpy(next.root, log->checkpoint.root, sizeof next.root);
-	if (sum->count > 0 && (!next.have_last || next.last < sum->first_index + sum->count - 1)) {
+	/* Not when the file's first entry was not opened: that would also
+	 * count the indexes before the file, which DIR may never have had. */
+	if (end > sum->first_index && (!next.have_last || next.last < end - 1)) {
 		next.have_last = 1;
-		next.last = sum->first_index + sum->count - 1;
+		next.last = end - 1;
 	}
 	if ((rc = log_state_save(x->job, &next)) == 0)
 		return 0;
@@ -906,6 +950,23 @@ export_remember(struct export_open *x, const struct log_state *old,
 	return -1;
 }
 
+/* After a halt: what was left unopened, and the way to open it. */
+static void
+export_halt_say(const struct export_open *x, const struct exportfile_summary *sum)
+{
+	uint64_t last = sum->first_index + sum->count - 1;
+	char rest[96] = "";
+
+	if (last == x->halted_at + 1)
+		snprintf(rest, sizeof rest, ", so entry %llu was not opened", (unsigned long long)last);
+	else if (last > x->halted_at)
+		snprintf(rest, sizeof rest, ", so entries %llu to %llu were not opened",
+		    (unsigned long long)x->halted_at + 1, (unsigned long long)last);
+	tool_error("%s: entry %llu could not be written into %s%s; open the file again once "
+		   "that is fixed (the reports already there stay as they are)",
+	    x->input, (unsigned long long)x->halted_at, x->job->outdir, rest);
+}
+
 /* One export file. Returns the number of failures. */
 static int
 open_export(struct open_job *job, const char *input, struct input_stream *in)
@@ -917,6 +978,7 @@ open_export(struct open_job *job, const char *input, struct input_stream *in)
 	struct exportfile_reader *reader = NULL;
 	struct exportfile_summary summary;
 	const struct exportfile_log *log;
+	char already[48] = "";
 	size_t i;
 	int status;
 
@@ -979,14 +1041,20 @@ open_export(struct open_job *job, const char *input, struct input_stream *in)
 			    (unsigned long long)x.done[i].entry);
 			report_say_mismatches(&x.done[i], job, x.label);
 		}
+		if (x.halted)
+			export_halt_say(&x, &summary);
+		if (x.already > 0)
+			snprintf(already, sizeof already, "; %llu already there",
+			    (unsigned long long)x.already);
 		if (x.opened > 0)
-			printf("%s: opened %llu report%s, indexes %llu to %llu, into %s\n", input,
+			printf("%s: opened %llu report%s, indexes %llu to %llu, into %s%s\n", input,
 			    (unsigned long long)x.opened, x.opened == 1 ? "" : "s",
 			    (unsigned long long)x.first_opened,
-			    (unsigned long long)x.last_opened, job->outdir);
+			    (unsigned long long)x.last_opened, job->outdir, already);
 		else
-			printf("%s: no report opened (%llu entr%s)\n", input,
-			    (unsigned long long)summary.count, summary.count == 1 ? "y" : "ies");
+			printf("%s: no report opened (%llu entr%s%s)\n", input,
+			    (unsigned long long)summary.count, summary.count == 1 ? "y" : "ies",
+			    already);
 		printf("%s: log verified: checkpoint of %llu entries signed by %s\n", input,
 		    (unsigned long long)summary.tree_size,
 		    log->note_len > 0 ? log->verifier_key : "nobody (empty log)");
