@@ -156,6 +156,38 @@ done:
 	return rc;
 }
 
+/* The value of response header name, trimmed, in place: its start, with its
+ * length in *vlen; NULL when absent. */
+static const char *
+httpclient_find_header(const struct httpclient *c, const char *name, size_t *vlen)
+{
+	const char *line, *colon, *end;
+	size_t nlen = strlen(name);
+
+	if (c->headers == NULL)
+		return NULL;
+	line = strstr(c->headers, "\r\n");
+	while (line != NULL && line[2] != '\0' && line[2] != '\r') {
+		line += 2;
+		end = strstr(line, "\r\n");
+		if (end == NULL)
+			break;
+		colon = memchr(line, ':', (size_t)(end - line));
+		if (colon != NULL && (size_t)(colon - line) == nlen &&
+		    strncasecmp(line, name, nlen) == 0) {
+			colon++;
+			while (*colon == ' ' || *colon == '\t')
+				colon++;
+			*vlen = (size_t)(end - colon);
+			while (*vlen > 0 && (colon[*vlen - 1] == ' ' || colon[*vlen - 1] == '\t'))
+				(*vlen)--;
+			return colon;
+		}
+		line = end;
+	}
+	return NULL;
+}
+
 /* quiet: after a failed send, where a missing answer is not the error to
  * report. */
 static int
@@ -163,6 +195,7 @@ httpclient_read_headers(struct httpclient *c, int quiet)
 {
 	size_t have = 0;
 	char *end;
+	size_t coding_len;
 	ssize_t n;
 
 	if ((c->headers = malloc(HTTPCLIENT_HEADER_MAX + 1)) == NULL) {
@@ -207,6 +240,14 @@ httpclient_read_headers(struct httpclient *c, int quiet)
 	c->body = (unsigned char *)end + 4;
 	c->body_have = have - (size_t)(end + 4 - c->headers);
 	end[2] = '\0'; /* headers end at the blank line */
+	/* Asked as HTTP/1.0, a server must not frame the body in chunks; one
+	 * that does would have its framing taken for the body. */
+	if (httpclient_find_header(c, "Transfer-Encoding", &coding_len) != NULL) {
+		if (!quiet)
+			tool_error("%s: the response comes with Transfer-Encoding, which an "
+				   "HTTP/1.0 request does not allow", c->shown);
+		return -1;
+	}
 	return 0;
 }
 
@@ -235,7 +276,7 @@ httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const cha
 		tool_error("out of memory");
 		goto done;
 	}
-	snprintf(req, req_size, "%s %s%s HTTP/1.1\r\nHost: %s%s%s:%s\r\n%s%sConnection: close\r\n\r\n",
+	snprintf(req, req_size, "%s %s%s HTTP/1.0\r\nHost: %s%s%s:%s\r\n%s%sConnection: close\r\n\r\n",
 	    method, u->base, path, v6 ? "[" : "", u->host, v6 ? "]" : "", u->port, headers, length);
 	if ((c->fd = httpclient_dial(u)) == -1)
 		goto done;
@@ -277,35 +318,14 @@ done:
 const char *
 httpclient_header(const struct httpclient *c, const char *name, char *out, size_t outlen)
 {
-	const char *line, *colon, *end;
-	size_t nlen = strlen(name), vlen;
+	const char *value;
+	size_t vlen;
 
-	if (c->headers == NULL)
+	if ((value = httpclient_find_header(c, name, &vlen)) == NULL || vlen >= outlen)
 		return NULL;
-	line = strstr(c->headers, "\r\n");
-	while (line != NULL && line[2] != '\0' && line[2] != '\r') {
-		line += 2;
-		end = strstr(line, "\r\n");
-		if (end == NULL)
-			break;
-		colon = memchr(line, ':', (size_t)(end - line));
-		if (colon != NULL && (size_t)(colon - line) == nlen &&
-		    strncasecmp(line, name, nlen) == 0) {
-			colon++;
-			while (*colon == ' ' || *colon == '\t')
-				colon++;
-			vlen = (size_t)(end - colon);
-			while (vlen > 0 && (colon[vlen - 1] == ' ' || colon[vlen - 1] == '\t'))
-				vlen--;
-			if (vlen >= outlen)
-				return NULL;
-			memcpy(out, colon, vlen);
-			out[vlen] = '\0';
-			return out;
-		}
-		line = end;
-	}
-	return NULL;
+	memcpy(out, value, vlen);
+	out[vlen] = '\0';
+	return out;
 }
 
 int
@@ -313,8 +333,7 @@ httpclient_content_length(const struct httpclient *c, uint64_t *len)
 {
 	char value[64];
 
-	if (httpclient_header(c, "Transfer-Encoding", value, sizeof value) != NULL ||
-	    httpclient_header(c, "Content-Length", value, sizeof value) == NULL)
+	if (httpclient_header(c, "Content-Length", value, sizeof value) == NULL)
 		return -1;
 	return decimal_parse(value, UINT64_MAX, len) == -1 ? -1 : 0;
 }

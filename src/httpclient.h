@@ -1,6 +1,6 @@
-/* The plain HTTP/1.1 client of `sealtip fetch`, `submit` and `audit --url`:
- * one request per connection (Connection: close), bounded response headers,
- * no redirects, no TLS. It talks to a loopback server, or to an onion
+/* The plain HTTP client of `sealtip fetch`, `submit` and `audit --url`:
+ * one HTTP/1.0 request per connection (Connection: close), so that no answer
+ * comes in chunks; bounded response headers, no redirects, no TLS. It talks to a loopback server, or to an onion
  * service through a local port forward (docs/export.md). Every failure is
  * printed as one line with tool_error, naming the URL. */
 #ifndef SEALTIP_HTTPCLIENT_H
@@ -51,8 +51,8 @@ int httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const
 const char *httpclient_header(const struct httpclient *c, const char *name, char *out,
     size_t outlen);
 
-/* The response's Content-Length: 0, or -1 when absent, chunked or not a
- * number (a response this client cannot bound). */
+/* The response's Content-Length: 0, or -1 when absent or not a number (a
+ * response this client cannot bound). */
 int httpclient_content_length(const struct httpclient *c, uint64_t *len);
 
 /* Reads up to len body bytes: the count, 0 when the server closed, -1 on a

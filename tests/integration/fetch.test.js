@@ -22,11 +22,12 @@ function fetch(args, started = () => {}) {
   });
 }
 
-// A server on a loopback port answering each request with answer(n) (n
-// counts from 0); a folder with a token file. -> {url, dir, token}
+// A server on a loopback port answering each request with answer(n,
+// request) (n counts from 0; the request's first bytes); a folder with a
+// token file. -> {url, dir, token}
 async function fakeServer(t, prefix, answer) {
   let n = 0;
-  const server = net.createServer((sock) => sock.once('data', () => sock.end(answer(n++))));
+  const server = net.createServer((sock) => sock.once('data', (d) => sock.end(answer(n++, d.toString('latin1')))));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
   const dir = h.tmpdir(prefix);
@@ -103,4 +104,17 @@ test('fetch: a status line that is not exactly HTTP/1.x NNN is not an answer', a
     assert.deepStrictEqual([r.code, r.stderr], [1, `sealtip: ${url}: not an HTTP response\n`], line);
     assert.deepStrictEqual(fs.readdirSync(dir), ['token'], line);
   }
+});
+
+test('fetch: asks HTTP/1.0; an answer in chunks all the same is refused, not misread', async (t) => {
+  const requests = [];
+  const { url, dir, token } = await fakeServer(t, 'sealtip-fetch-chunked-', (n, request) => {
+    requests.push(request.split('\r\n')[0]);
+    return 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n';
+  });
+  const r = await fetch([url, '--token-file', token, '-o', path.join(dir, 'out.bin')]);
+  assert.deepStrictEqual([r.code, r.stderr], [1,
+    `sealtip: ${url}: the response comes with Transfer-Encoding, which an HTTP/1.0 request does not allow\n`]);
+  assert.deepStrictEqual(fs.readdirSync(dir), ['token']);
+  assert.deepStrictEqual(requests, ['GET /api/v1/export HTTP/1.0']);
 });

@@ -22,9 +22,12 @@ function submit(args) {
   });
 }
 
-// Forwards every request to srv; change(method, url, body) may rewrite an answer.
-async function proxy(t, srv, change) {
+// Forwards every request to srv; change(method, url, body) may rewrite an
+// answer. With sized false, the answers go without Content-Length, as many
+// proxies send them: in chunks to an HTTP/1.1 request, to the close to 1.0.
+async function proxy(t, srv, change, { sized = true, seen = [] } = {}) {
   const server = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url} HTTP/${req.httpVersion}`);
     const parts = [];
     req.on('data', (d) => parts.push(d));
     req.on('end', () => {
@@ -33,7 +36,8 @@ async function proxy(t, srv, change) {
         answer.on('data', (d) => got.push(d));
         answer.on('end', () => {
           const body = change(req.method, req.url, Buffer.concat(got));
-          const headers = { ...answer.headers, 'content-length': body.length };
+          const { 'content-length': _length, ...rest } = answer.headers;
+          const headers = sized ? { ...rest, 'content-length': body.length } : rest;
           res.writeHead(answer.statusCode, headers);
           res.end(body);
         });
@@ -99,4 +103,19 @@ test('submit: a receipt that does not check out is refused; the answer goes to s
       assert.strictEqual(typeof JSON.parse(r.stdout).index, 'number', name + ': the answer on stdout');
     }
   }
+});
+
+test('submit: asks HTTP/1.0, so an answer without a length comes whole, not in chunks', async (t) => {
+  const srv = await h.startServer({});
+  t.after(() => srv.stop());
+  const dir = h.tmpdir('sealtip-submit-unsized-');
+  const env = path.join(dir, 'basic.env');
+  fs.writeFileSync(env, h.vector('basic'));
+  const seen = [];
+  const url = await proxy(t, srv, (method, target, body) => body, { sized: false, seen });
+  const receipt = path.join(dir, 'receipt.json');
+  const r = await submit([url, env, '-o', receipt]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(JSON.parse(fs.readFileSync(receipt, 'utf8')).index, 0);
+  assert.deepStrictEqual(seen, ['GET /api/v1/config HTTP/1.0', 'GET /api/v1/challenge HTTP/1.0', 'POST /api/v1/reports HTTP/1.0']);
 });
