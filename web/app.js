@@ -30,7 +30,7 @@ const page = {
   config: null,
   recipients: [], // {boxPk, keyId, fingerprint, computed}, checked by checkRecipients
   files: [], // File objects, in the order shown
-  envelope: null, // {blob, leafHash (base64)} sealed and not yet accepted
+  envelope: null, // {blob, leafHash (base64), pow (proveWork's, while unspent)} sealed and not yet accepted
   receipt: null, // {receipt, text} once the server stored the report
   receiptFile: null, // what "Save the receipt" writes (receipt.js receiptFile)
   mainView: null, // while the check view shows: which main sections were hidden
@@ -350,20 +350,43 @@ function answerMs() {
   return Math.max(10, 4 * (Number.isSafeInteger(seconds) && seconds > 0 ? seconds : 30)) * 1000;
 }
 
+// Refusals the server gives before it spends a proof of work, so that the
+// same proof is good for the next try (code -> status): the quota and the
+// upload slot are checked before the proof (src/http_reports.c,
+// upload_begin), and a full spent set records nothing (src/pow_gate.c,
+// spend). Any other refusal, a cut connection or no answer may come after
+// the proof was spent.
+const POW_UNSPENT = new Map([['busy', 503], ['quota_full', 507], ['pow_busy', 503]]);
+// A kept proof is sent again only with this much of its challenge's validity
+// left, for the request to reach the server; a 429 pow_expired would still
+// get a new one.
+const POW_REUSE_MARGIN_MS = 10000;
+
+// The envelope's kept proof of work while its challenge is fresh, else a new
+// one (the challenge asked for only now, right before sending).
+async function proofFor(envelope) {
+  if (envelope.pow && Date.now() + POW_REUSE_MARGIN_MS < envelope.pow.expiresAt) return envelope.pow;
+  envelope.pow = null;
+  showProgress('ui.status_pow', 0, 1);
+  envelope.pow = await proveWork(envelope.leafHash, (percent) => showProgress('ui.status_pow', percent, 100), answerMs());
+  return envelope.pow;
+}
+
 // The anti-spam proof of work, then the upload. A 429 (the challenge expired
 // while the page waited, or the server restarted meanwhile) gets one new
 // challenge and one more try, without asking the person.
 async function proveAndPost() {
+  const envelope = page.envelope;
   for (let attempt = 0; ; attempt++) {
-    showProgress('ui.status_pow', 0, 1);
-    const pow = await proveWork(page.envelope.leafHash, (percent) => showProgress('ui.status_pow', percent, 100), answerMs());
+    const pow = await proofFor(envelope);
     showProgress('ui.status_uploading', 0, 1);
     try {
-      return await postEnvelope(page.envelope.blob, (loaded, total) => {
+      return await postEnvelope(envelope.blob, (loaded, total) => {
         showProgress('ui.status_uploading', loaded, total);
         if (loaded === total) say('progress-status', 'ui.status_storing');
-      }, pow, answerMs());
+      }, pow && pow.header, answerMs());
     } catch (error) {
+      if (POW_UNSPENT.get(error.code) !== error.status) envelope.pow = null;
       if (error.status !== 429 || attempt > 0) throw error;
     }
   }

@@ -76,8 +76,9 @@ function toHex(bytes) {
 }
 
 // The proof of work for an envelope (docs/api.md, "Proof of work"): asks
-// for a challenge, solves it in a Web Worker, and resolves with the
-// Sealtip-Pow header value, or null when the server asks for none.
+// for a challenge, solves it in a Web Worker, and resolves with
+// {header: the Sealtip-Pow value, expiresAt: when its challenge ends, in
+// Date.now() milliseconds}, or null when the server asks for none.
 // leafHash: base64 of the envelope's log leaf hash. onProgress(percent):
 // tries made against the 2^bits expected, held below 100 until found.
 // answerMs: how long to wait for the challenge before calling it a network
@@ -87,6 +88,11 @@ export async function proveWork(leafHash, onProgress = () => {}, answerMs = 1200
   let response;
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), answerMs);
+  // The challenge's end counted from before it was asked, on this device's
+  // clock: never later than the server's own, however far apart the two
+  // clocks are (unless one is set meanwhile: then a 429 gets a new one).
+  // Date.now(), not performance.now(), which some phones stop while asleep.
+  const asked = Date.now();
   try {
     response = await fetch('api/v1/challenge', { cache: 'no-store', credentials: 'omit', signal: abort.signal });
     answer = await response.json().catch(() => null); // a proxy's HTML error page
@@ -132,5 +138,6 @@ export async function proveWork(leafHash, onProgress = () => {}, answerMs = 1200
     worker.postMessage({ challenge, leaf, bits: answer.bits });
   });
   onProgress(100);
-  return `challenge=${answer.challenge}; leaf=${toHex(leaf)}; nonce=${nonce}`;
+  const ttl = Number.isSafeInteger(answer.expires_in) && answer.expires_in > 0 ? answer.expires_in : 0;
+  return { header: `challenge=${answer.challenge}; leaf=${toHex(leaf)}; nonce=${nonce}`, expiresAt: asked + ttl * 1000 };
 }
