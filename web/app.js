@@ -7,7 +7,7 @@ import { parsePublicKeyFile, keyId, fingerprint, envelopeLength, padmeLength, en
 import { sealForUpload } from './seal.js';
 import { loadLanguages, loadStrings, chooseLanguage, translate, hasString, applyStrings } from './i18n.js';
 import { renderForm, readAnswers, missingRequired, tooLong, setError, fieldElementId } from './form.js';
-import { postEnvelope, proveWork } from './upload.js';
+import { postEnvelope, proveWork, UploadError } from './upload.js';
 import { verifyReceipt, receiptFile, openReceiptFile, checkStillOnRecord, ReceiptError } from './receipt.js';
 
 // libsodium.js's JavaScript fallback (no WebAssembly: Tor Browser "Safer")
@@ -35,6 +35,7 @@ const page = {
   receiptFile: null, // what "Save the receipt" writes (receipt.js receiptFile)
   mainView: null, // while the check view shows: which main sections were hidden
   busy: false,
+  waiting: null, // {cancel} while a refused send waits out Retry-After
   languageSwitches: 0,
   messages: new Map(), // element id -> [key, values]: re-said on a language switch
   fieldErrors: new Map(), // control id -> [key, values]
@@ -202,7 +203,7 @@ function setUpDropzone() {
   zone.addEventListener('drop', (event) => {
     event.preventDefault();
     zone.classList.remove('over');
-    if (!page.busy && event.dataTransfer) addFiles(event.dataTransfer.files);
+    if ((!page.busy || page.waiting) && event.dataTransfer) addFiles(event.dataTransfer.files);
   });
   // A file dropped beside the zone must not make the browser open it (and
   // leave the page with the report in it).
@@ -303,9 +304,11 @@ async function onSubmit(event) {
 
 // Something changed after sealing: the sealed envelope no longer says what
 // is on screen, so "try again" must not send it (a photo removed after a
-// failed upload would go anyway); Send seals afresh.
+// failed upload would go anyway); Send seals afresh. Nor may a send waiting
+// to try again by itself.
 function forgetEnvelope() {
-  if (page.busy) return;
+  if (page.waiting) page.waiting.cancel();
+  else if (page.busy) return;
   page.envelope = null;
   $('retry').hidden = true;
 }
@@ -318,6 +321,11 @@ async function send() {
   try {
     page.receipt = await proveAndPost();
   } catch (error) {
+    if (error.code === 'cancelled') {
+      // The person is typing: the message must not take the focus away.
+      fail('ui.upload_stopped', {}, false, false);
+      return;
+    }
     if (error.code === 'no_answer') {
       fail('ui.upload_unknown', {}, true);
       return;
@@ -361,6 +369,10 @@ const POW_UNSPENT = new Map([['busy', 503], ['quota_full', 507], ['pow_busy', 50
 // left, for the request to reach the server; a 429 pow_expired would still
 // get a new one.
 const POW_REUSE_MARGIN_MS = 10000;
+// Retry-After is waited for by itself at most this many times per press of
+// a send button, and only when it asks for 1..60 seconds.
+const AUTO_RETRIES = 3;
+const RETRY_AFTER_MAX = 60;
 
 // The envelope's kept proof of work while its challenge is fresh, else a new
 // one (the challenge asked for only now, right before sending).
@@ -374,10 +386,13 @@ async function proofFor(envelope) {
 
 // The anti-spam proof of work, then the upload. A 429 (the challenge expired
 // while the page waited, or the server restarted meanwhile) gets one new
-// challenge and one more try, without asking the person.
+// challenge and one more try, without asking the person. A 503 with a short
+// Retry-After (busy: every upload slot taken) is waited out, then the same
+// envelope goes again, at most AUTO_RETRIES times.
 async function proveAndPost() {
   const envelope = page.envelope;
-  for (let attempt = 0; ; attempt++) {
+  let powRetried = false;
+  for (let waits = 0; ;) {
     const pow = await proofFor(envelope);
     showProgress('ui.status_uploading', 0, 1);
     try {
@@ -387,20 +402,66 @@ async function proveAndPost() {
       }, pow && pow.header, answerMs());
     } catch (error) {
       if (POW_UNSPENT.get(error.code) !== error.status) envelope.pow = null;
-      if (error.status !== 429 || attempt > 0) throw error;
+      if (error.status === 429 && !powRetried) {
+        powRetried = true;
+        continue;
+      }
+      const seconds = error.status === 503 ? error.retryAfter : null;
+      if (seconds === null || seconds < 1 || seconds > RETRY_AFTER_MAX || waits >= AUTO_RETRIES) throw error;
+      waits++;
+      await waitToRetry(seconds);
     }
   }
 }
 
+// A countdown of Retry-After seconds. The form is open meanwhile (Send
+// aside): a change to it drops the envelope (forgetEnvelope), and with it
+// this send, which then ends with 'cancelled'.
+function waitToRetry(seconds) {
+  return new Promise((resolve, reject) => {
+    let left = seconds;
+    const end = () => {
+      clearInterval(timer);
+      page.waiting = null;
+      $('waiting').hidden = true;
+      page.messages.delete('wait-status');
+      $('send').disabled = false;
+    };
+    const timer = setInterval(() => {
+      if (--left > 0) {
+        say('wait-status', 'ui.status_busy_wait', { seconds: left });
+        return;
+      }
+      end();
+      setBusy(true);
+      $('progress').hidden = false;
+      resolve();
+    }, 1000);
+    page.waiting = {
+      cancel: () => {
+        end();
+        setBusy(false);
+        reject(new UploadError('cancelled', 'the report changed while the page waited to send it again'));
+      },
+    };
+    say('wait-status', 'ui.status_busy_wait', { seconds: left });
+    $('progress').hidden = true;
+    $('waiting').hidden = false;
+    $('send').disabled = true;
+    $('controls').disabled = false;
+    $('report').setAttribute('aria-busy', 'false');
+  });
+}
+
 // Keeps everything typed and the sealed envelope; "try again" resends it,
 // unless something is changed first (forgetEnvelope).
-function fail(key, values, canRetry = false) {
+function fail(key, values, canRetry = false, moveFocus = true) {
   setBusy(false);
   $('progress').hidden = true;
   $('failure').hidden = false;
   $('retry').hidden = !canRetry;
   say('failure-text', key, values);
-  (canRetry ? $('retry') : $('send')).focus();
+  if (moveFocus) (canRetry ? $('retry') : $('send')).focus();
 }
 
 function showReceipt() {
@@ -470,7 +531,7 @@ function hasUnsentInput() {
 
 // ------------------------------------------------ check my report ----
 
-const MAIN_SECTIONS = ['safety', 'report', 'progress', 'failure', 'receipt', 'next', 'check-link', 'keys'];
+const MAIN_SECTIONS = ['safety', 'report', 'progress', 'waiting', 'failure', 'receipt', 'next', 'check-link', 'keys'];
 
 function showCheckView() {
   if (page.busy || page.mainView) return;

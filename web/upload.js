@@ -6,12 +6,22 @@ export class UploadError extends Error {
   // code: the server's error code; 'network' when the connection failed
   // before the whole report was sent; 'no_answer' when it was all sent and
   // no answer came (it may have been stored: nobody can tell).
-  constructor(code, message, status = 0) {
+  // retryAfter: the answer's Retry-After in seconds, or null.
+  constructor(code, message, status = 0, retryAfter = null) {
     super(message);
     this.name = 'UploadError';
     this.code = code;
     this.status = status;
+    this.retryAfter = retryAfter;
   }
+}
+
+// Retry-After as delay-seconds only (RFC 9110, section 10.2.3): the other
+// form, an HTTP-date, would be read against this device's clock, which need
+// not agree with the server's.
+function retryAfterSeconds(value) {
+  const text = value === null ? '' : value.trim();
+  return /^[0-9]{1,9}$/.test(text) ? Number(text) : null;
 }
 
 // POSTs the envelope Blob to /api/v1/reports -> {receipt, text}: the parsed
@@ -58,7 +68,8 @@ export function postEnvelope(envelope, onProgress = () => {}, pow = null, answer
         resolve({ receipt: body, text: request.responseText });
       } else {
         const code = body && typeof body.error === 'string' ? body.error : `http_${request.status}`;
-        reject(new UploadError(code, body && body.message ? body.message : `HTTP ${request.status}`, request.status));
+        reject(new UploadError(code, body && body.message ? body.message : `HTTP ${request.status}`, request.status,
+          retryAfterSeconds(request.getResponseHeader('Retry-After'))));
       }
     };
     request.send(envelope);
