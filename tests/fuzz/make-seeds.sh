@@ -12,7 +12,7 @@ pass="correct horse battery staple" # FUZZ_PASSPHRASE in fuzz_keyfile.c
 
 cc -std=c17 -D_GNU_SOURCE -O1 -Icrypto -o "$tmp/seedgen" tests/fuzz/seedgen.c \
 	crypto/exportfile.c crypto/keyfile.c crypto/status.c crypto/sha256.c crypto/envelope.c \
-	crypto/padme.c crypto/note.c crypto/tlog.c $(pkg-config --cflags --libs libsodium)
+	crypto/padme.c crypto/note.c crypto/tlog.c crypto/utf8.c $(pkg-config --cflags --libs libsodium)
 
 for t in fuzz_envelope fuzz_payload fuzz_keyfile fuzz_exportfile fuzz_config fuzz_request \
 	fuzz_note; do
