@@ -16,7 +16,7 @@
 # (make fuzz), regress.sh (make fuzz-regress), make-seeds.sh (the corpora).
 
 FUZZ_ALL      = fuzz_envelope fuzz_payload fuzz_keyfile fuzz_exportfile fuzz_config \
-                fuzz_request fuzz_note fuzz_pow fuzz_jsonbuf
+                fuzz_request fuzz_note fuzz_pow fuzz_jsonbuf fuzz_httpclient
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SECONDS ?= 600
 FUZZ_DIR      = $(BUILD)/fuzz

@@ -1,13 +1,16 @@
 #!/bin/sh
 # Regenerates the seed corpora in tests/fuzz/corpus/ from the test vectors,
 # fresh key files and hand-written inputs. Run from the repository root after
-# `make` (it uses build/sealtip). Key files are random, so a run changes them:
+# `make` (it uses build/sealtip, and build/sealtipd for the answers of
+# fuzz_httpclient). Key files are random, so a run changes them:
 # commit the result only when the seeds themselves needed to change.
 set -eu
 out=tests/fuzz/corpus
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+srv=""
+trap '[ -z "$srv" ] || kill "$srv" 2>/dev/null; rm -rf "$tmp"' EXIT
 sealtip=${SEALTIP:-build/sealtip}
+sealtipd=${SEALTIPD:-build/sealtipd}
 pass="correct horse battery staple" # FUZZ_PASSPHRASE in fuzz_keyfile.c
 
 cc -std=c17 -D_GNU_SOURCE -O1 -Icrypto -o "$tmp/seedgen" tests/fuzz/seedgen.c \
@@ -15,7 +18,7 @@ cc -std=c17 -D_GNU_SOURCE -O1 -Icrypto -o "$tmp/seedgen" tests/fuzz/seedgen.c \
 	crypto/padme.c crypto/note.c crypto/tlog.c crypto/utf8.c $(pkg-config --cflags --libs libsodium)
 
 for t in fuzz_envelope fuzz_payload fuzz_keyfile fuzz_exportfile fuzz_config fuzz_request \
-	fuzz_note; do
+	fuzz_note fuzz_httpclient; do
 	rm -rf "${out:?}/$t"
 	mkdir -p "$out/$t"
 done
@@ -173,6 +176,134 @@ printf 'other.example/log\n5\n%s\n' "$root" >"$tmp/cpother"
 cp "$tmp/cp0" "$n/text-checkpoint"
 cp "$tmp/cpext" "$n/text-checkpoint-extension"
 "$tmp/seedgen" vkey "$name" "$seed" >"$n/verifier-key"
+
+# fuzz_httpclient: records of a control byte and what the server answers,
+# joined by "@@next@@" (the format: tests/fuzz/fuzz_httpclient.c). The
+# control byte is call | after << 2 | limit << 4: call 0 GET, 1 POST from
+# memory, 2 POST from a descriptor, 3 httpclient_get; after 0 read_all, 1
+# read loop, 2 report_error, 3 nothing; limit an index into the harness's
+# limits[] (10: 100 bytes, 13: 4096, 15: 65536).
+# First the real answers of sealtipd, asked as httpclient asks (HTTP/1.0,
+# Connection: close): at most one upload at a time, so that a second one
+# meanwhile gets 503 busy, and 1 KiB envelopes at most, for a 413.
+hc=$out/fuzz_httpclient
+d=$tmp/sealtipd
+mkdir -p "$d/web"
+printf '<!doctype html><title>sealtip</title>\n' >"$d/web/index.html"
+(umask 077 && printf 'fuzz-export-token-0123456789abcdef\n' >"$d/token")
+"$sealtipd" --data "$d/data" --recipient $v/shared/alice.pub --recipient $v/shared/bob.pub \
+	--listen 127.0.0.1:0 --web "$d/web" --pow-bits 0 --max-uploads 1 --max-report-bytes 1024 \
+	--export-token-file "$d/token" --timeout 5 >"$d/out" 2>"$d/err" &
+srv=$!
+port=""
+for i in $(seq 1 100); do
+	port=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$d/out")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+[ -n "$port" ] || { cat "$d/err" >&2; echo "make-seeds: sealtipd did not start" >&2; exit 1; }
+python3 - "$port" "$hc" $v/shared/basic.env <<'EOF'
+import socket, sys, time
+port, out, env = int(sys.argv[1]), sys.argv[2], open(sys.argv[3], 'rb').read()
+
+def request(method, path, headers='', body=None, length=None):
+    if body is not None or method == 'POST':
+        headers += 'Content-Length: %d\r\n' % (len(body) if length is None else length)
+    return ('%s %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n'
+            % (method, path, port, headers)).encode()
+
+def answer(s):
+    s.settimeout(10)
+    got = b''
+    while True:
+        b = s.recv(65536)
+        if not b:
+            return got
+        got += b
+
+def ask(req):
+    with socket.create_connection(('127.0.0.1', port)) as s:
+        s.sendall(req)
+        return answer(s)
+
+def seed(name, *records):
+    with open('%s/%s' % (out, name), 'wb') as f:
+        f.write(b'@@next@@'.join(bytes([ctl]) + a for ctl, a in records))
+
+post = request('POST', '/api/v1/reports', 'Content-Type: application/octet-stream\r\n', env) + env
+config = ask(request('GET', '/api/v1/config'))
+receipt = ask(post)
+# One upload under way (half its body sent), then another: 503 busy.
+with socket.create_connection(('127.0.0.1', port)) as first:
+    first.sendall(post[:len(post) - 100])
+    time.sleep(0.5)
+    busy = ask(post)
+    first.sendall(post[len(post) - 100:])
+    second_receipt = answer(first)
+# The headers alone: the 413 comes before the body, and a body the server
+# never reads would reset the connection under its answer.
+too_large = ask(request('POST', '/api/v1/reports', 'Content-Type: application/octet-stream\r\n',
+                        length=2000))
+export = ask(request('GET', '/api/v1/export?after=0',
+                     'Authorization: Bearer fuzz-export-token-0123456789abcdef\r\n'
+                     'Accept: application/octet-stream\r\n'))
+checkpoint = ask(request('GET', '/api/v1/log/checkpoint'))
+not_found = ask(request('GET', '/api/nothing'))
+for name, a in (('busy', busy), ('too_large', too_large), ('export', export),
+                ('receipt', receipt), ('second_receipt', second_receipt)):
+    want = {'busy': b' 503 ', 'too_large': b' 413 ', 'export': b' 200 ',
+            'receipt': b' 201 ', 'second_receipt': b' 201 '}[name]
+    if a[8:13] != want:
+        sys.exit('make-seeds: sealtipd answered %r to the %s request' % (a[:40], name))
+seed('config-get', (0xF3, config))
+seed('config-read-all-too-small', (0xA0, config))
+seed('receipt-201-post-fd', (0xF2, receipt))
+seed('receipt-201-post-memory-read-loop', (0x75, second_receipt))
+seed('busy-503-retry-after', (0xF9, busy))
+seed('too-large-413', (0xFA, too_large))
+seed('export-read-loop', (0xA4, export))
+seed('export-read-all', (0xF0, export))
+seed('checkpoint-get', (0xD3, checkpoint))
+seed('not-found-404-get', (0x03, not_found))
+# What submit asks, in its order: config, then the upload, refused then taken.
+seed('flow-submit', (0xF3, config), (0xF9, busy), (0xF2, receipt))
+EOF
+kill "$srv"
+wait "$srv" || true
+srv=""
+# Then by hand, what sealtipd never sends.
+ok='HTTP/1.1 200 OK\r\n'
+printf "\\000${ok}Content-Length: 5\\r\\n" >"$hc/no-blank-line"
+printf "\\000${ok}Content-Length: 5\\n\\nhello" >"$hc/lf-only"
+: >"$hc/empty"
+printf '\000' >"$hc/closed-at-once"
+{ printf "\\000${ok}X-Pad: "; head -c 17000 /dev/zero | tr '\0' a; printf '\r\n\r\nbody'; } \
+	>"$hc/header-too-long"
+# A header block of exactly HTTPCLIENT_HEADER_MAX bytes, blank line included.
+{ printf "\\360${ok}X-Pad: "; head -c $((16384 - 17 - 7 - 4)) /dev/zero | tr '\0' a
+	printf '\r\n\r\nbody'; } >"$hc/header-at-limit"
+printf "\\000${ok}X: a\\000b\\r\\nContent-Length: 1\\r\\n\\r\\nz" >"$hc/nul-in-header"
+printf "\\000${ok}Content-Length: -1\\r\\n\\r\\nbody" >"$hc/content-length-negative"
+printf "\\000${ok}Content-Length: 18446744073709551616\\r\\n\\r\\nbody" >"$hc/content-length-overflow"
+printf "\\004${ok}Content-Length: 18446744073709551615\\r\\n\\r\\nbody" >"$hc/content-length-max"
+printf "\\000${ok}Content-Length: 0004\\r\\n\\r\\nbody" >"$hc/content-length-leading-zeros"
+printf "\\000${ok}Content-Length: 4, 4\\r\\n\\r\\nbody" >"$hc/content-length-list"
+printf "\\000${ok}content-length:\\t 4 \\t\\r\\n\\r\\nbody" >"$hc/content-length-blanks"
+printf "\\000${ok}Content-Length: 3\\r\\nContent-Length: 9\\r\\n\\r\\nbodybody" >"$hc/content-length-twice"
+printf "\\244${ok}Content-Length: 100\\r\\n\\r\\ncut short" >"$hc/content-length-cut"
+printf "\\244${ok}Content-Length: 3\\r\\n\\r\\nmore than three" >"$hc/content-length-short"
+printf "\\000${ok}Transfer-Encoding: chunked\\r\\n\\r\\n5\\r\\nhello\\r\\n0\\r\\n\\r\\n" >"$hc/chunked"
+printf "\\001${ok}transfer-encoding:identity\\r\\nContent-Length: 2\\r\\n\\r\\nhi" >"$hc/transfer-encoding-lower"
+printf '\000HTTP/1.12000 OK\r\n\r\n' >"$hc/status-run-on"
+printf '\000HTTP/2 200\r\n\r\n' >"$hc/status-http2"
+printf '\003HTTP/1.0 099 Low\r\n\r\n' >"$hc/status-099"
+printf '\003HTTP/1.0 999\r\n\r\nlast' >"$hc/status-999-no-reason"
+printf '\000HTTP/1.1 20x OK\r\n\r\n' >"$hc/status-not-digits"
+printf '\000HTTP/1.1 200 OK\r\n\r\n' >"$hc/no-headers-no-body"
+printf '\240HTTP/1.0 200 OK\r\n\r\n%0200d' 0 >"$hc/unsized-larger-than-max"
+printf '\012HTTP/1.1 500 Internal\r\nContent-Type: application/json\r\n\r\n{"message":"\\u0000\\n\\ud800 forged\\nline"}' \
+	>"$hc/error-json-hostile-message"
+printf '\012HTTP/1.1 429 Too Many\r\n\r\n[1,2' >"$hc/error-not-json"
 
 # fuzz_pow: its four seeds (two header values, two raw challenges) are
 # written by hand once and kept: nothing here regenerates or removes them.
