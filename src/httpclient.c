@@ -166,8 +166,12 @@ httpclient_find_header(const struct httpclient *c, const char *name, size_t *vle
 
 	if (c->headers == NULL)
 		return NULL;
+	/* The block ends at the CRLF of its last line (read_headers cut it
+	 * there), so the NUL alone ends the walk: stopping at a line that
+	 * begins with CR as well hid every header after it, Transfer-Encoding
+	 * and Content-Length too. */
 	line = strstr(c->headers, "\r\n");
-	while (line != NULL && line[2] != '\0' && line[2] != '\r') {
+	while (line != NULL && line[2] != '\0') {
 		line += 2;
 		end = strstr(line, "\r\n");
 		if (end == NULL)
