@@ -41,18 +41,25 @@ export function postEnvelope(envelope, onProgress = () => {}, pow = null, answer
       reject(sent ? new UploadError('no_answer', 'no answer came after the report was sent')
         : new UploadError('network', 'the connection failed'));
     };
-    request.open('POST', 'api/v1/reports');
-    request.setRequestHeader('Content-Type', 'application/octet-stream');
-    if (pow) request.setRequestHeader('Sealtip-Pow', pow);
-    request.withCredentials = false;
-    request.upload.onprogress = (event) => {
-      if (event.lengthComputable) onProgress(event.loaded, event.total);
-    };
-    request.upload.onload = () => {
+    const allSent = () => {
+      if (sent) return;
       sent = true;
       timer = setTimeout(() => request.abort(), answerMs);
       onProgress(envelope.size, envelope.size);
     };
+    request.open('POST', 'api/v1/reports');
+    request.setRequestHeader('Content-Type', 'application/octet-stream');
+    if (pow) request.setRequestHeader('Sealtip-Pow', pow);
+    request.withCredentials = false;
+    // Firefox, and so Tor Browser, fires the upload's load only once the
+    // answer begins (XMLHttpRequestMainThread::OnStartRequest): its last
+    // progress event is the first to say that everything was sent.
+    request.upload.onprogress = (event) => {
+      if (!event.lengthComputable) return;
+      if (event.loaded >= event.total) allSent();
+      else onProgress(event.loaded, event.total);
+    };
+    request.upload.onload = allSent;
     request.onerror = failed;
     request.ontimeout = failed;
     request.onabort = failed;
