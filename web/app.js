@@ -30,12 +30,13 @@ const page = {
   config: null,
   recipients: [], // {boxPk, keyId, fingerprint, computed}, checked by checkRecipients
   files: [], // File objects, in the order shown
-  envelope: null, // {blob, leafHash (base64), pow (proveWork's, while unspent)} sealed and not yet accepted
+  envelope: null, // {blob, leafHash (base64), pow (proveWork's, while unspent), mayBeStored} sealed and not yet accepted
   receipt: null, // {receipt, text} once the server stored the report
   receiptFile: null, // what "Save the receipt" writes (receipt.js receiptFile)
   mainView: null, // while the check view shows: which main sections were hidden
   busy: false,
   waiting: null, // {cancel} while a refused send waits out Retry-After
+  stopper: null, // an AbortController while a send can be stopped (the Stop button)
   languageSwitches: 0,
   messages: new Map(), // element id -> [key, values]: re-said on a language switch
   fieldErrors: new Map(), // control id -> [key, values]
@@ -228,6 +229,21 @@ function setBusy(busy) {
   $('check-open').disabled = busy;
 }
 
+// The Stop button, from the first step of encrypting to the server's answer,
+// the countdown included: a person who sees the wrong photo going (one that
+// names them) must be able to stop it without closing the page and losing
+// what they typed. -> the AbortSignal that every step of the send heeds.
+function startStoppable() {
+  page.stopper = new AbortController();
+  $('stop').hidden = false;
+  return page.stopper.signal;
+}
+
+function endStoppable() {
+  page.stopper = null;
+  $('stop').hidden = true;
+}
+
 // ------------------------------------------------------------- sending ----
 
 // The exact envelope size before any work, from the manifest with a
@@ -243,14 +259,22 @@ function plannedEnvelopeBytes(answers) {
   return envelopeLength(padmeLength(4 + manifest.length + fileBytes), page.recipients.length);
 }
 
-async function seal(answers) {
-  return sealForUpload(page.sodium, {
+// Sealing runs on this thread, one step at a time with an await between
+// steps, so a Stop is heard at the next step: sealReport wipes its keys and
+// throws what the progress callback throws.
+async function seal(answers, signal) {
+  const envelope = await sealForUpload(page.sodium, {
     recipients: page.recipients.map((recipient) => recipient.boxPk),
     form: page.definition.id,
     lang: page.strings.lang,
     fields: answers,
     files: page.files,
-  }, ({ phase, done, total }) => showProgress(phase === 'hashing' ? 'ui.status_hashing' : 'ui.status_sealing', done, total));
+  }, ({ phase, done, total }) => {
+    if (signal.aborted) throw new UploadError('stopped', 'stopped while encrypting');
+    showProgress(phase === 'hashing' ? 'ui.status_hashing' : 'ui.status_sealing', done, total);
+  });
+  if (signal.aborted) throw new UploadError('stopped', 'stopped while encrypting');
+  return envelope;
 }
 
 async function onSubmit(event) {
@@ -292,14 +316,16 @@ async function onSubmit(event) {
   }
   $('progress').hidden = false;
   $('slow-note').hidden = typeof WebAssembly !== 'undefined';
+  const signal = startStoppable();
   try {
     page.envelope = null;
-    page.envelope = await seal(answers);
+    page.envelope = await seal(answers, signal);
   } catch (error) {
-    fail('ui.seal_failed', { reason: error.message });
+    if (error.code === 'stopped') stopped(false);
+    else fail('ui.seal_failed', { reason: error.message });
     return;
   }
-  await send();
+  await send(signal);
 }
 
 // Something changed after sealing: the sealed envelope no longer says what
@@ -313,20 +339,27 @@ function forgetEnvelope() {
   $('retry').hidden = true;
 }
 
-async function send() {
+// signal: the Stop button's, when Send made one already for the sealing.
+async function send(signal = null) {
   if (!page.envelope) return;
+  const stop = signal || startStoppable();
   setBusy(true);
   $('failure').hidden = true;
   $('progress').hidden = false;
   try {
-    page.receipt = await proveAndPost();
+    page.receipt = await proveAndPost(stop);
   } catch (error) {
     if (error.code === 'cancelled') {
       // The person is typing: the message must not take the focus away.
       fail('ui.upload_stopped', {}, false, false);
       return;
     }
+    if (error.code === 'stopped' || error.code === 'stopped_sent') {
+      stopped(error.code === 'stopped_sent');
+      return;
+    }
     if (error.code === 'no_answer') {
+      page.envelope.mayBeStored = true;
       fail('ui.upload_unknown', {}, true);
       return;
     }
@@ -335,6 +368,22 @@ async function send() {
     return;
   }
   showReceipt();
+}
+
+// The Stop button was pressed. Before the whole envelope was sent nothing
+// is stored (sealtipd keeps only a body of its full Content-Length), so the
+// envelope is dropped: Send seals afresh what is on screen, without the
+// wrong photo once it is removed. After, or when an earlier try of this
+// envelope got no answer, it may be stored: said so, and kept for "Try
+// sending again", as after no answer.
+function stopped(sent) {
+  if (sent || (page.envelope && page.envelope.mayBeStored)) {
+    page.envelope.mayBeStored = true;
+    fail('ui.stopped_maybe_stored', {}, true);
+    return;
+  }
+  page.envelope = null;
+  fail('ui.stopped_nothing_sent', {}, false);
 }
 
 // What a refusal means for the person, and whether sending the same
@@ -376,11 +425,11 @@ const RETRY_AFTER_MAX = 60;
 
 // The envelope's kept proof of work while its challenge is fresh, else a new
 // one (the challenge asked for only now, right before sending).
-async function proofFor(envelope) {
+async function proofFor(envelope, signal) {
   if (envelope.pow && Date.now() + POW_REUSE_MARGIN_MS < envelope.pow.expiresAt) return envelope.pow;
   envelope.pow = null;
   showProgress('ui.status_pow', 0, 1);
-  envelope.pow = await proveWork(envelope.leafHash, (percent) => showProgress('ui.status_pow', percent, 100), answerMs());
+  envelope.pow = await proveWork(envelope.leafHash, (percent) => showProgress('ui.status_pow', percent, 100), answerMs(), signal);
   return envelope.pow;
 }
 
@@ -389,17 +438,17 @@ async function proofFor(envelope) {
 // challenge and one more try, without asking the person. A 503 with a short
 // Retry-After (busy: every upload slot taken) is waited out, then the same
 // envelope goes again, at most AUTO_RETRIES times.
-async function proveAndPost() {
+async function proveAndPost(signal) {
   const envelope = page.envelope;
   let powRetried = false;
   for (let waits = 0; ;) {
-    const pow = await proofFor(envelope);
+    const pow = await proofFor(envelope, signal);
     showProgress('ui.status_uploading', 0, 1);
     try {
       return await postEnvelope(envelope.blob, (loaded, total) => {
         showProgress('ui.status_uploading', loaded, total);
         if (loaded === total) say('progress-status', 'ui.status_storing');
-      }, pow && pow.header, answerMs());
+      }, pow && pow.header, answerMs(), signal);
     } catch (error) {
       if (POW_UNSPENT.get(error.code) !== error.status) envelope.pow = null;
       if (error.status === 429 && !powRetried) {
@@ -409,19 +458,29 @@ async function proveAndPost() {
       const seconds = error.status === 503 ? error.retryAfter : null;
       if (seconds === null || seconds < 1 || seconds > RETRY_AFTER_MAX || waits >= AUTO_RETRIES) throw error;
       waits++;
-      await waitToRetry(seconds);
+      await waitToRetry(seconds, signal);
     }
   }
 }
 
 // A countdown of Retry-After seconds. The form is open meanwhile (Send
 // aside): a change to it drops the envelope (forgetEnvelope), and with it
-// this send, which then ends with 'cancelled'.
-function waitToRetry(seconds) {
+// this send, which then ends with 'cancelled'; the Stop button (signal)
+// ends it with 'stopped'.
+function waitToRetry(seconds, signal) {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new UploadError('stopped', 'stopped before sending again'));
+      return;
+    }
     let left = seconds;
+    const stop = () => {
+      end();
+      reject(new UploadError('stopped', 'stopped before sending again'));
+    };
     const end = () => {
       clearInterval(timer);
+      signal.removeEventListener('abort', stop);
       page.waiting = null;
       $('waiting').hidden = true;
       page.messages.delete('wait-status');
@@ -444,6 +503,7 @@ function waitToRetry(seconds) {
         reject(new UploadError('cancelled', 'the report changed while the page waited to send it again'));
       },
     };
+    signal.addEventListener('abort', stop);
     say('wait-status', 'ui.status_busy_wait', { seconds: left });
     $('progress').hidden = true;
     $('waiting').hidden = false;
@@ -457,6 +517,7 @@ function waitToRetry(seconds) {
 // unless something is changed first (forgetEnvelope).
 function fail(key, values, canRetry = false, moveFocus = true) {
   setBusy(false);
+  endStoppable();
   $('progress').hidden = true;
   $('failure').hidden = false;
   $('retry').hidden = !canRetry;
@@ -488,6 +549,7 @@ function showReceipt() {
   $('receipt').hidden = false;
   $('receipt').focus();
   setBusy(false);
+  endStoppable();
 }
 
 // The receipt against what this page knows on its own: the leaf hash of the
@@ -627,7 +689,10 @@ async function start() {
     event.target.value = ''; // the list above is what will be sent
   });
   setUpDropzone();
-  $('retry').addEventListener('click', send);
+  $('retry').addEventListener('click', () => send());
+  $('stop').addEventListener('click', () => {
+    if (page.stopper) page.stopper.abort();
+  });
   $('save-receipt').addEventListener('click', saveReceipt);
   $('check-open').addEventListener('click', showCheckView);
   $('check-back').addEventListener('click', showMainView);

@@ -5,7 +5,10 @@
 export class UploadError extends Error {
   // code: the server's error code; 'network' when the connection failed
   // before the whole report was sent; 'no_answer' when it was all sent and
-  // no answer came (it may have been stored: nobody can tell).
+  // no answer came (it may have been stored: nobody can tell); 'stopped'
+  // when the person stopped it before the whole report was sent (the server
+  // stores nothing of a body cut short); 'stopped_sent' when they stopped it
+  // after, or too near the end to tell (it may have been stored).
   // retryAfter: the answer's Retry-After in seconds, or null.
   constructor(code, message, status = 0, retryAfter = null) {
     super(message);
@@ -24,6 +27,43 @@ function retryAfterSeconds(value) {
   return /^[0-9]{1,9}$/.test(text) ? Number(text) : null;
 }
 
+function stoppedError() {
+  return new UploadError('stopped', 'stopped before the report was all sent');
+}
+
+// A Stop may come after the last byte left this browser but before the page
+// heard so: the browser reports upload progress only now and then (Chromium
+// about every 100 ms, Firefox every 50 ms). So the whole body may have left
+// if what remained at the last report is no more than STOP_LAST_BYTES (a
+// stalled line can let a buffer's worth go at once), or could have gone in
+// STOP_LAG_MS at the fastest pace seen up to now: the whole upload's
+// average or the last second's.
+const STOP_LAST_BYTES = 1024 * 1024;
+const STOP_LAG_MS = 1000;
+
+// -> {update(loaded): at each progress report, mayHaveAllLeft()}. Exported
+// for the node tests. Date.now(), not performance.now(), which some phones
+// stop while asleep (and the upload may go on meanwhile).
+export function uploadProgress(total) {
+  const start = Date.now();
+  let loaded = 0;
+  const reports = [{ at: start, loaded: 0 }]; // the last one before the last second, and those since
+  return {
+    update(bytes) {
+      const at = Date.now();
+      loaded = bytes;
+      reports.push({ at, loaded });
+      while (reports.length > 2 && reports[1].at <= at - 1000) reports.shift();
+    },
+    mayHaveAllLeft() {
+      const now = Date.now();
+      const average = loaded / Math.max(1, now - start);
+      const lastSecond = (loaded - reports[0].loaded) / Math.max(1000, now - reports[0].at);
+      return total - loaded <= Math.max(STOP_LAST_BYTES, Math.max(average, lastSecond) * STOP_LAG_MS);
+    },
+  };
+}
+
 // POSTs the envelope Blob to /api/v1/reports -> {receipt, text}: the parsed
 // 201 answer and its exact text (what the saved receipt holds).
 // XMLHttpRequest rather than fetch: only it reports upload progress.
@@ -31,13 +71,34 @@ function retryAfterSeconds(value) {
 // answerMs: how long to wait for the answer once everything was sent; a
 // server that stores reports answers in well under a second, so a page
 // still waiting after this is told no_answer instead of waiting for ever.
-export function postEnvelope(envelope, onProgress = () => {}, pow = null, answerMs = 120000) {
+// signal: an AbortSignal, the Stop button's: the request is aborted.
+export function postEnvelope(envelope, onProgress = () => {}, pow = null, answerMs = 120000, signal = null) {
   return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) {
+      reject(stoppedError());
+      return;
+    }
     const request = new XMLHttpRequest();
+    const progress = uploadProgress(envelope.size);
     let sent = false;
+    let stopped = false;
     let timer = null;
-    const failed = () => {
+    const stop = () => {
+      stopped = true;
+      request.abort();
+    };
+    const end = () => {
       clearTimeout(timer);
+      if (signal) signal.removeEventListener('abort', stop);
+    };
+    const failed = () => {
+      end();
+      if (stopped) {
+        reject(sent || progress.mayHaveAllLeft()
+          ? new UploadError('stopped_sent', 'stopped after the report was sent, or too near the end to tell')
+          : stoppedError());
+        return;
+      }
       reject(sent ? new UploadError('no_answer', 'no answer came after the report was sent')
         : new UploadError('network', 'the connection failed'));
     };
@@ -56,6 +117,7 @@ export function postEnvelope(envelope, onProgress = () => {}, pow = null, answer
     // progress event is the first to say that everything was sent.
     request.upload.onprogress = (event) => {
       if (!event.lengthComputable) return;
+      progress.update(event.loaded);
       if (event.loaded >= event.total) allSent();
       else onProgress(event.loaded, event.total);
     };
@@ -64,7 +126,7 @@ export function postEnvelope(envelope, onProgress = () => {}, pow = null, answer
     request.ontimeout = failed;
     request.onabort = failed;
     request.onload = () => {
-      clearTimeout(timer);
+      end();
       let body = null;
       try {
         body = JSON.parse(request.responseText);
@@ -79,6 +141,7 @@ export function postEnvelope(envelope, onProgress = () => {}, pow = null, answer
           retryAfterSeconds(request.getResponseHeader('Retry-After'))));
       }
     };
+    if (signal) signal.addEventListener('abort', stop);
     request.send(envelope);
   });
 }
@@ -100,12 +163,16 @@ function toHex(bytes) {
 // leafHash: base64 of the envelope's log leaf hash. onProgress(percent):
 // tries made against the 2^bits expected, held below 100 until found.
 // answerMs: how long to wait for the challenge before calling it a network
-// failure.
-export async function proveWork(leafHash, onProgress = () => {}, answerMs = 120000) {
+// failure. signal: an AbortSignal, the Stop button's: the challenge request
+// is aborted, or the worker ended, and nothing is posted.
+export async function proveWork(leafHash, onProgress = () => {}, answerMs = 120000, signal = null) {
+  if (signal && signal.aborted) throw stoppedError();
   let answer;
   let response;
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), answerMs);
+  const stopAsking = () => abort.abort();
+  if (signal) signal.addEventListener('abort', stopAsking);
   // The challenge's end counted from before it was asked, on this device's
   // clock: never later than the server's own, however far apart the two
   // clocks are (unless one is set meanwhile: then a 429 gets a new one).
@@ -115,10 +182,12 @@ export async function proveWork(leafHash, onProgress = () => {}, answerMs = 1200
     response = await fetch('api/v1/challenge', { cache: 'no-store', credentials: 'omit', signal: abort.signal });
     answer = await response.json().catch(() => null); // a proxy's HTML error page
   } catch (error) {
-    throw new UploadError('network', error.message);
+    throw signal && signal.aborted ? stoppedError() : new UploadError('network', error.message);
   } finally {
     clearTimeout(timer);
+    if (signal) signal.removeEventListener('abort', stopAsking);
   }
+  if (signal && signal.aborted) throw stoppedError();
   // The server's own refusal (busy, stopping) is said as such, not as a
   // broken connection.
   if (!response.ok || !answer || typeof answer.challenge !== 'string' || !Number.isInteger(answer.bits)) {
@@ -142,17 +211,30 @@ export async function proveWork(leafHash, onProgress = () => {}, answerMs = 1200
       reject(new UploadError('pow_failed', error.message));
       return;
     }
+    // Ended, not left to finish: on a phone it would spend the battery for
+    // minutes on a proof nobody sends.
+    const end = () => {
+      worker.onmessage = null;
+      worker.onerror = null;
+      worker.terminate();
+      if (signal) signal.removeEventListener('abort', stop);
+    };
+    const stop = () => {
+      end();
+      reject(stoppedError());
+    };
     worker.onmessage = (event) => {
       const { tries, nonce: found, error } = event.data;
-      if (error || found) worker.terminate();
+      if (error || found) end();
       if (error) reject(new UploadError('pow_failed', error));
       else if (found) resolve(found);
       else onProgress(Math.min(99, Math.floor((tries / expected) * 100)));
     };
     worker.onerror = (event) => {
-      worker.terminate();
+      end();
       reject(new UploadError('pow_failed', event.message || 'the worker failed'));
     };
+    if (signal) signal.addEventListener('abort', stop);
     worker.postMessage({ challenge, leaf, bits: answer.bits });
   });
   onProgress(100);
