@@ -6,7 +6,6 @@
 import test from 'node:test';
 import assert from 'node:assert';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import * as h from './helpers.js';
@@ -42,8 +41,7 @@ function refusal(code, retryAfter, status = 503) {
 // server never sees.
 async function countingProxy(t, server, refuse = () => null) {
   const proxy = { challenges: 0, posts: [], refuse };
-  const target = new URL(server.url);
-  const listener = http.createServer((request, response) => {
+  proxy.url = await h.serveOnLoopback(t, (request, response) => {
     if (request.url === '/api/v1/challenge') proxy.challenges++;
     if (request.method === 'POST' && request.url === '/api/v1/reports') {
       proxy.posts.push(request.headers['sealtip-pow']);
@@ -59,20 +57,8 @@ async function countingProxy(t, server, refuse = () => null) {
         return;
       }
     }
-    const upstream = http.request({ host: target.hostname, port: target.port, method: request.method,
-      path: request.url, headers: request.headers }, (answer) => {
-      response.writeHead(answer.statusCode, answer.headers);
-      answer.pipe(response);
-    });
-    upstream.on('error', () => response.destroy());
-    request.pipe(upstream);
+    request.pipe(h.forward(server, request, response));
   });
-  await new Promise((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    listener.closeAllConnections();
-    listener.close();
-  });
-  proxy.url = `http://127.0.0.1:${listener.address().port}`;
   return proxy;
 }
 

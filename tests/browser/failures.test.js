@@ -6,7 +6,6 @@
 import test from 'node:test';
 import assert from 'node:assert';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import * as h from './helpers.js';
 
@@ -29,28 +28,14 @@ function refusedWith(lang, reason) {
 // reaches the server (which stores it) but its answer never comes back.
 async function answerDroppingProxy(t, server) {
   const proxy = { dropAnswers: true, posts: 0 };
-  const target = new URL(server.url);
-  const listener = http.createServer((request, response) => {
+  proxy.url = await h.serveOnLoopback(t, (request, response) => {
     const drop = proxy.dropAnswers && request.method === 'POST' && request.url === '/api/v1/reports';
     if (request.method === 'POST') proxy.posts++;
-    const upstream = http.request({ host: target.hostname, port: target.port, method: request.method,
-      path: request.url, headers: request.headers }, (answer) => {
-      if (drop) {
-        answer.resume(); // stored; the page hears nothing
-        return;
-      }
-      response.writeHead(answer.statusCode, answer.headers);
-      answer.pipe(response);
-    });
-    upstream.on('error', () => response.destroy());
-    request.pipe(upstream);
+    request.pipe(h.forward(server, request, response, (answer) => {
+      if (drop) answer.resume(); // stored; the page hears nothing
+      return drop;
+    }));
   });
-  await new Promise((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    listener.closeAllConnections();
-    listener.close();
-  });
-  proxy.url = `http://127.0.0.1:${listener.address().port}`;
   return proxy;
 }
 

@@ -4,6 +4,7 @@
 import assert from 'node:assert';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import {
@@ -139,4 +140,31 @@ export function exportAndOpen(server, { labels } = {}) {
 export function screenshotPath(name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return path.join(ARTIFACTS, name);
+}
+
+// Serves handler(request, response) on a free loopback port until the test
+// ends, for the tests' proxies in front of the real server. -> its URL.
+export async function serveOnLoopback(t, handler) {
+  const listener = http.createServer(handler);
+  await new Promise((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    listener.closeAllConnections();
+    listener.close();
+  });
+  return `http://127.0.0.1:${listener.address().port}`;
+}
+
+// The same request to the real server; its answer goes back to response
+// unless keep(answer) says the caller took it. -> the request to the server,
+// for the caller to send the body into.
+export function forward(server, request, response, keep = () => false) {
+  const target = new URL(server.url);
+  const upstream = http.request({ host: target.hostname, port: target.port, method: request.method,
+    path: request.url, headers: request.headers }, (answer) => {
+    if (keep(answer)) return;
+    response.writeHead(answer.statusCode, answer.headers);
+    answer.pipe(response);
+  });
+  upstream.on('error', () => response.destroy());
+  return upstream;
 }

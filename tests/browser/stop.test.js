@@ -7,7 +7,6 @@
 import test from 'node:test';
 import assert from 'node:assert';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import * as h from './helpers.js';
 import { exportDb, parseExport, sleep } from '../integration/helpers.js';
@@ -45,8 +44,7 @@ async function stopProxy(t, server) {
     challenges: 0, challengesCut: 0, posts: [], bodyBytes: 0, whole: 0, cut: 0, answersHeld: 0,
     slowBody: 0, holdChallenge: false, holdAnswer: false,
   };
-  const target = new URL(server.url);
-  const listener = http.createServer((request, response) => {
+  proxy.url = await h.serveOnLoopback(t, (request, response) => {
     const isPost = request.method === 'POST' && request.url === '/api/v1/reports';
     if (request.url === '/api/v1/challenge') {
       proxy.challenges++;
@@ -56,17 +54,12 @@ async function stopProxy(t, server) {
         return;
       }
     }
-    const upstream = http.request({ host: target.hostname, port: target.port, method: request.method,
-      path: request.url, headers: request.headers }, (answer) => {
-      if (isPost && proxy.holdAnswer) {
-        proxy.answersHeld++;
-        answer.resume();
-        return;
-      }
-      response.writeHead(answer.statusCode, answer.headers);
-      answer.pipe(response);
+    const upstream = h.forward(server, request, response, (answer) => {
+      if (!isPost || !proxy.holdAnswer) return false;
+      proxy.answersHeld++;
+      answer.resume();
+      return true;
     });
-    upstream.on('error', () => response.destroy());
     if (!isPost) {
       request.pipe(upstream);
       return;
@@ -91,12 +84,6 @@ async function stopProxy(t, server) {
       upstream.destroy();
     });
   });
-  await new Promise((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    listener.closeAllConnections();
-    listener.close();
-  });
-  proxy.url = `http://127.0.0.1:${listener.address().port}`;
   return proxy;
 }
 
