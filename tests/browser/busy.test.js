@@ -5,25 +5,9 @@
 // during the wait stops it. The requests are counted by a proxy in front.
 import test from 'node:test';
 import assert from 'node:assert';
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import * as h from './helpers.js';
 import { powHeader, sleep } from '../integration/helpers.js';
-
-const STRINGS = {
-  en: JSON.parse(fs.readFileSync(path.join(h.ROOT, 'web', 'i18n', 'en.json'), 'utf8')),
-  km: JSON.parse(fs.readFileSync(path.join(h.ROOT, 'web', 'i18n', 'km.json'), 'utf8')),
-};
-
-// The page's own words with {name} filled in, as i18n.translate does.
-function words(lang, key, values = {}) {
-  return STRINGS[lang].ui[key].replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
-}
-
-function refusedWith(lang, reason) {
-  return words(lang, 'upload_failed', { reason: words(lang, reason) });
-}
 
 // The 503 and 429 the tests cause are console errors in Chromium.
 const REFUSALS = /HTTP 50[37] for .*\/api\/v1\/reports|status of 50[37]/;
@@ -95,7 +79,7 @@ test('a busy server (503, Retry-After: 5): a countdown, then the same envelope a
   await page.fill('#field-what', what);
   await page.click('#send');
   await page.waitForSelector('#waiting:not([hidden])');
-  const countdown = [5, 4, 3, 2, 1].map((seconds) => words('en', 'status_busy_wait', { seconds }));
+  const countdown = [5, 4, 3, 2, 1].map((seconds) => h.words('en', 'status_busy_wait', { seconds }));
   assert.ok(countdown.includes(await page.textContent('#wait-status')), await page.textContent('#wait-status'));
   assert.strictEqual(await page.isVisible('#progress'), false);
   assert.strictEqual(await page.isVisible('#failure'), false);
@@ -128,9 +112,9 @@ test('busy four times (Retry-After: 1): three automatic tries, then the failure 
   await page.fill('#field-what', 'មន្ត្រីបានសុំលុយ ១០០ ដុល្លារ។');
   await page.click('#send');
   await page.waitForFunction((text) => document.getElementById('wait-status').textContent === text,
-    words('km', 'status_busy_wait', { seconds: 1 }));
+    h.words('km', 'status_busy_wait', { seconds: 1 }));
   await page.waitForSelector('#failure:not([hidden])', { timeout: 30000 });
-  assert.strictEqual(await page.textContent('#failure-text'), refusedWith('km', 'reason_busy'));
+  assert.strictEqual(await page.textContent('#failure-text'), h.refusedWith('km', 'reason_busy'));
   assert.strictEqual(await page.isVisible('#retry'), true);
   assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'retry');
   assert.strictEqual(await page.isVisible('#waiting'), false);
@@ -165,7 +149,7 @@ test('no Retry-After, one outside 1..60 s, or not a 503: no automatic retry; a p
     await page.waitForSelector('#failure:not([hidden])');
     const what = `${answer.body.error} ${answer.headers['Retry-After']}`;
     const reason = answer.status === 507 ? 'reason_storage' : 'reason_busy';
-    assert.strictEqual(await page.textContent('#failure-text'), refusedWith('en', reason), what);
+    assert.strictEqual(await page.textContent('#failure-text'), h.refusedWith('en', reason), what);
     assert.strictEqual(await page.isVisible('#retry'), true, what);
   }
   await sleep(1500);
@@ -229,7 +213,7 @@ test('a change to the form during the wait stops the automatic send; Send then s
   await page.focus('#field-what');
   await page.keyboard.type(' A Rolex.');
   assert.strictEqual(await page.isVisible('#waiting'), false);
-  assert.strictEqual(await page.textContent('#failure-text'), words('en', 'upload_stopped'));
+  assert.strictEqual(await page.textContent('#failure-text'), h.words('en', 'upload_stopped'));
   assert.strictEqual(await page.isVisible('#retry'), false);
   assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'field-what', 'typing goes on where it was');
   assert.strictEqual(await page.inputValue('#field-what'), 'The officer asked for a watch. A Rolex.');

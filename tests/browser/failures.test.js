@@ -9,20 +9,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as h from './helpers.js';
 
-const STRINGS = {
-  en: JSON.parse(fs.readFileSync(path.join(h.ROOT, 'web', 'i18n', 'en.json'), 'utf8')),
-  km: JSON.parse(fs.readFileSync(path.join(h.ROOT, 'web', 'i18n', 'km.json'), 'utf8')),
-};
-
-// The page's own words with {name} filled in, as i18n.translate does.
-function words(lang, key, values = {}) {
-  return STRINGS[lang].ui[key].replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
-}
-
-function refusedWith(lang, reason) {
-  return words(lang, 'upload_failed', { reason: words(lang, reason) });
-}
-
 // A proxy in front of the real server, on its own loopback port, that
 // passes everything through; while dropAnswers is set, a report POST still
 // reaches the server (which stores it) but its answer never comes back.
@@ -56,7 +42,7 @@ test('no answer after the report was sent: said as perhaps stored, and sending a
   await page.fill('#field-what', what);
   await page.click('#send');
   await page.waitForSelector('#failure:not([hidden])', { timeout: 60000 });
-  assert.strictEqual(await page.textContent('#failure-text'), words('en', 'upload_unknown'));
+  assert.strictEqual(await page.textContent('#failure-text'), h.words('en', 'upload_unknown'));
   assert.strictEqual(await page.isVisible('#retry'), true);
   assert.strictEqual(await page.inputValue('#field-what'), what);
   assert.strictEqual(h.exportAndOpen(server).length, 1, 'it was stored');
@@ -91,7 +77,7 @@ test('each refusal is said for what it means; "try again" only where it can help
       : route.fulfill({ status, json: { error: code, message: 'refused by the test' } })));
     await page.click('#send');
     await page.waitForSelector('#failure:not([hidden])');
-    assert.strictEqual(await page.textContent('#failure-text'), refusedWith('en', reason), `${status} ${code}`);
+    assert.strictEqual(await page.textContent('#failure-text'), h.refusedWith('en', reason), `${status} ${code}`);
     assert.strictEqual(await page.isVisible('#retry'), retry, `${status} ${code}: retry`);
     assert.strictEqual(await page.evaluate(() => document.activeElement.id), retry ? 'retry' : 'send');
     assert.strictEqual(await page.inputValue('#field-what'), 'A fee for a passport.');
@@ -105,7 +91,7 @@ test('each refusal is said for what it means; "try again" only where it can help
   await page.route('**/api/v1/reports', (route) => route.fulfill({ status: 503, json: { error: 'shutting_down', message: 'x' } }));
   await page.click('#send');
   await page.waitForFunction((text) => document.getElementById('failure-text').textContent === text,
-    refusedWith('km', 'reason_busy'));
+    h.refusedWith('km', 'reason_busy'));
   assert.doesNotMatch(await page.textContent('#failure-text'), /shutting_down|busy/);
   // The challenge refused by a busy server is said as busy, not as a cut line.
   await page.unroute('**/api/v1/reports');
@@ -116,7 +102,7 @@ test('each refusal is said for what it means; "try again" only where it can help
   });
   await page.click('#retry');
   await page.waitForSelector('#failure:not([hidden])');
-  assert.strictEqual(await page.textContent('#failure-text'), refusedWith('km', 'reason_busy'));
+  assert.strictEqual(await page.textContent('#failure-text'), h.refusedWith('km', 'reason_busy'));
   assert.strictEqual(challenges, 1);
   await page.unroute('**/api/v1/challenge');
   await page.click('#retry');
@@ -133,7 +119,7 @@ test('a start that failed offers "try again", which keeps what was typed', async
   await page.goto(server.url + '/');
   await page.waitForSelector('#start-retry:not([hidden])');
   assert.strictEqual(await page.textContent('#startup'),
-    words('en', 'start_failed', { reason: words('en', 'reason_network') }));
+    h.words('en', 'start_failed', { reason: h.words('en', 'reason_network') }));
   assert.strictEqual(await page.isDisabled('#send'), true);
   await page.fill('#field-what', 'Typed while the page could not start.');
   await page.click('#start-retry');
@@ -155,7 +141,7 @@ test('an answer longer than its question allows is refused at Send, whole, never
   assert.strictEqual((await page.inputValue('#field-what')).length, long.length, 'nothing cut while typing');
   await page.click('#send');
   await page.waitForSelector('#field-what-error:not([hidden])');
-  assert.strictEqual(await page.textContent('#field-what-error'), words('en', 'error_too_long', { length: long.length, max: 20000 }));
+  assert.strictEqual(await page.textContent('#field-what-error'), h.words('en', 'error_too_long', { length: long.length, max: 20000 }));
   assert.strictEqual(await page.getAttribute('#field-what', 'aria-invalid'), 'true');
   assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'field-what');
   assert.strictEqual(seen.requests.filter((request) => request.method() === 'POST').length, 0);
@@ -171,7 +157,7 @@ test('files: those not added are named and announced; a name cannot reorder its 
   const files = Array.from({ length: 22 }, (_, i) => ({ name: `photo-${i + 1}.jpg`, mimeType: 'image/jpeg', buffer: Buffer.from(`photo ${i}`) }));
   await page.setInputFiles('#files', files);
   assert.strictEqual(await page.locator('#file-list li').count(), 20);
-  assert.strictEqual(await page.textContent('#files-error'), words('en', 'error_too_many_files', { max: 20, names: 'photo-21.jpg, photo-22.jpg' }));
+  assert.strictEqual(await page.textContent('#files-error'), h.words('en', 'error_too_many_files', { max: 20, names: 'photo-21.jpg, photo-22.jpg' }));
   assert.strictEqual(await page.getAttribute('#files-error', 'role'), 'alert');
   // The list changed: what the error said no longer holds.
   await page.click('#file-list li:first-child button.remove');
@@ -199,7 +185,7 @@ test('a file deleted since it was chosen is named at Send, and nothing is sent',
   await page.fill('#field-what', 'A fee for a permit.');
   await page.click('#send');
   await page.waitForSelector('#files-error:not([hidden])');
-  assert.strictEqual(await page.textContent('#files-error'), words('en', 'error_file_unreadable', { name: 'receipt-scan.jpg' }));
+  assert.strictEqual(await page.textContent('#files-error'), h.words('en', 'error_file_unreadable', { name: 'receipt-scan.jpg' }));
   assert.strictEqual(seen.requests.filter((request) => request.method() === 'POST').length, 0);
   // Removed, the report goes without it.
   await page.click('#file-list li:first-child button.remove');

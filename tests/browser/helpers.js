@@ -168,3 +168,19 @@ export function forward(server, request, response, keep = () => false) {
   upstream.on('error', () => response.destroy());
   return upstream;
 }
+
+// The page's strings, as web/i18n/ holds them.
+export const STRINGS = {
+  en: JSON.parse(fs.readFileSync(path.join(ROOT, 'web', 'i18n', 'en.json'), 'utf8')),
+  km: JSON.parse(fs.readFileSync(path.join(ROOT, 'web', 'i18n', 'km.json'), 'utf8')),
+};
+
+// The page's own words with {name} filled in, as i18n.translate does.
+export function words(lang, key, values = {}) {
+  return STRINGS[lang].ui[key].replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+}
+
+// "Sending failed: <reason>", as the page says a refusal.
+export function refusedWith(lang, reason) {
+  return words(lang, 'upload_failed', { reason: words(lang, reason) });
+}
