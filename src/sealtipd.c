@@ -490,7 +490,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
 		goto done;
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	/* poll, not epoll: libmicrohttpd 0.9.75's epoll mode can abort in
+	 * MHD_quiesce_daemon (a worker removes the listen socket from its epoll
+	 * set first, and the second removal's ENOENT is a panic), and, being
+	 * edge-triggered, misses an end of stream that comes right behind the
+	 * last bytes it read, keeping a stopped upload's slot until --timeout. */
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC,
 	    0, NULL, NULL, http_handle, &app, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,

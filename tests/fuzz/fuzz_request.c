@@ -282,6 +282,9 @@ setup(void)
 		&h.app.conns, h.cfg.timeout, http_conns_budget(h.cfg.max_connections)) == -1)
 		abort();
 	/* sealtipd's flags and options, minus the listening socket. */
+	/* epoll, where sealtipd polls (docs/fuzzing.md): this harness ends each
+	 * input with a half-close, which libmicrohttpd's poll mode takes for
+	 * the client leaving, before the answer is written. */
 	h.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET,
 	    0, NULL, NULL, http_handle, &h.app, MHD_OPTION_THREAD_POOL_SIZE,
