@@ -827,6 +827,8 @@ audit_url_run(const struct audit_url_options *o)
 		tool_error("audit: '%s' is not an http://HOST[:PORT][/PREFIX] URL", o->url);
 		return TOOL_EXIT_USAGE;
 	}
+	if (o->timeout != 0)
+		a.url.timeout = o->timeout;
 	if ((o->state != NULL && audit_url_state_read(&a) == -1) ||
 	    (o->web_manifest != NULL && audit_url_manifest_read(&a) == -1) ||
 	    (o->nrecipients > 0 && audit_url_recipients_read(&a) == -1) ||

@@ -16,6 +16,7 @@ struct audit_url_options {
 	const char *const *checkpoints; /* --checkpoint files: notes or receipts */
 	size_t ncheckpoints;
 	const char *web_manifest; /* NULL: the served page is not checked */
+	int timeout;		  /* seconds (--timeout); 0: HTTPCLIENT_TIMEOUT_SECONDS */
 	const char *const
 	    *recipients; /* investigator .pub files: the config must serve exactly these */
 	size_t nrecipients;

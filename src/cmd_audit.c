@@ -33,6 +33,7 @@
 #include <sqlite3.h>
 
 #include "audit_url.h"
+#include "httpclient.h"
 #include "audit_export.h"
 #include "audit_given.h"
 #include "cmd_audit.h"
@@ -63,6 +64,7 @@ static const char audit_usage[] =
     "   or: sealtip audit --url URL [--state FILE] [--web-manifest FILE]\n"
     "                     [--verifier-key KEY | --verifier-key-file FILE]\n"
     "                     [--recipient FILE.pub]... [--checkpoint FILE]...\n"
+    "                     [--timeout S]\n"
     "  The same through the public API of the live server at URL (http://HOST[:PORT]).\n"
     "  --state FILE             keeps the key and the last checkpoint verified; the next\n"
     "                           run proves the log only grew (rollback, fork: exit 1).\n"
@@ -72,6 +74,8 @@ static const char audit_usage[] =
     "  -r, --recipient FILE.pub the server must hand out exactly these keys to seal to\n"
     "  --web-manifest FILE      the sha256sum list of the built page (make writes\n"
     "                           build/web.manifest): every file must be served as built\n"
+    "  --timeout S              give up on a server that does not answer within S\n"
+    "                           seconds, or sends under 1 KiB/s for S (default 60)\n"
     "  Without a key or a state, the server's own key is trusted on first use.\n"
     "  -h, --help               show this help\n"
     "exit status: 0 every check passed, 1 a check failed (the first is named), 2 usage\n";
@@ -1250,6 +1254,7 @@ static const struct option audit_options[] = {
 	{ "url", required_argument, NULL, 'u' },
 	{ "state", required_argument, NULL, 's' },
 	{ "web-manifest", required_argument, NULL, 'w' },
+	{ "timeout", required_argument, NULL, 'T' },
 	{ "verifier-key", required_argument, NULL, 'k' },
 	{ "verifier-key-file", required_argument, NULL, 'f' },
 	{ "checkpoint", required_argument, NULL, 'c' },
@@ -1287,6 +1292,14 @@ cmd_audit(int argc, char **argv)
 		case 'w':
 			online.web_manifest = optarg;
 			break;
+		case 'T':
+			if (httpclient_timeout_parse(optarg, &online.timeout) == -1) {
+				rc = tool_usage_error(audit_usage,
+				    "audit: --timeout: '%s' is not a number of seconds from 1 to %d",
+				    optarg, HTTPCLIENT_TIMEOUT_MAX);
+				goto done;
+			}
+			break;
 		case 'k':
 			given_key = optarg;
 			break;
@@ -1318,8 +1331,10 @@ cmd_audit(int argc, char **argv)
 		rc = tool_usage_error(audit_usage, "audit: give INPUT or --url URL (one of them)");
 		goto done;
 	}
-	if (online.url == NULL && (online.state != NULL || online.web_manifest != NULL)) {
-		rc = tool_usage_error(audit_usage, "audit: --state and --web-manifest need --url");
+	if (online.url == NULL &&
+	    (online.state != NULL || online.web_manifest != NULL || online.timeout != 0)) {
+		rc = tool_usage_error(
+		    audit_usage, "audit: --state, --web-manifest and --timeout need --url");
 		goto done;
 	}
 	if (given_key != NULL && key_file != NULL) {

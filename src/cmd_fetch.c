@@ -19,7 +19,8 @@
 #define FETCH_EXPORT_PATH "/api/v1/export"
 
 static const char fetch_usage[] =
-    "usage: sealtip fetch URL --token-file FILE [--after N] [--since-size M] -o OUT\n";
+    "usage: sealtip fetch URL --token-file FILE [--after N] [--since-size M]\n"
+    "                         [--timeout S] -o OUT\n";
 
 static const char fetch_help[] =
     "\n"
@@ -32,6 +33,8 @@ static const char fetch_help[] =
     "      --since-size M     the file also proves its checkpoint extends the one\n"
     "                         of size M (the \"size\" in DIR/.sealtip-log of the\n"
     "                         folder it will be opened into)\n"
+    "      --timeout S        give up on a server that does not answer within S\n"
+    "                         seconds, or sends under 1 KiB/s for S (default 60)\n"
     "  -o, --output OUT       export file to write (never overwritten)\n"
     "  -h, --help             show this help\n";
 
@@ -78,6 +81,7 @@ static const struct option fetch_options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "after", required_argument, NULL, 'a' },
 	{ "since-size", required_argument, NULL, 's' },
+	{ "timeout", required_argument, NULL, 'T' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -99,7 +103,7 @@ cmd_fetch(int argc, char **argv)
 	uint64_t first_index = 0, since_size = 0, length, got = 0;
 	size_t path_len;
 	ssize_t n;
-	int ch, dirfd = -1, opened = 0, rc = TOOL_EXIT_FAIL;
+	int ch, dirfd = -1, opened = 0, rc = TOOL_EXIT_FAIL, timeout = HTTPCLIENT_TIMEOUT_SECONDS;
 
 	memset(&c, 0, sizeof c);
 	c.fd = -1;
@@ -122,6 +126,12 @@ cmd_fetch(int argc, char **argv)
 				return tool_usage_error(
 				    fetch_usage, "fetch: --since-size: '%s' is not a tree size", optarg);
 			break;
+		case 'T':
+			if (httpclient_timeout_parse(optarg, &timeout) == -1)
+				return tool_usage_error(fetch_usage,
+				    "fetch: --timeout: '%s' is not a number of seconds from 1 to %d",
+				    optarg, HTTPCLIENT_TIMEOUT_MAX);
+			break;
 		case 'h':
 			fputs(fetch_usage, stdout);
 			fputs(fetch_help, stdout);
@@ -138,6 +148,7 @@ cmd_fetch(int argc, char **argv)
 		return tool_usage_error(fetch_usage, "fetch: URL, --token-file and -o are required");
 	if (httpclient_url_parse(url_s, &u) == -1)
 		return tool_usage_error(fetch_usage, "fetch: '%s' is not an http://HOST:PORT/ URL", url_s);
+	u.timeout = timeout;
 	/* A base URL gets the export path; a full one is used as given. */
 	base_len = strlen(u.base);
 	if (base_len >= strlen(FETCH_EXPORT_PATH) &&
@@ -186,22 +197,13 @@ cmd_fetch(int argc, char **argv)
 	}
 	/* Checked as it streams: a damaged or cut download is never kept. */
 	while (got < length) {
-		if (c.body_have == 0 &&
-		    interrupt_wait_readable(c.fd, HTTPCLIENT_TIMEOUT_SECONDS) == -1) {
-			if (interrupt_poll() != 0)
-				tool_error("%s: interrupted; nothing was written", out);
-			else if (errno == ETIMEDOUT)
-				tool_error("%s: no data for %d s after %llu of %llu bytes; nothing was "
-				    "written", url_s, HTTPCLIENT_TIMEOUT_SECONDS,
-				    (unsigned long long)got, (unsigned long long)length);
-			else
-				tool_error("%s: %s", url_s, strerror(errno));
-			goto done;
-		}
 		n = httpclient_read(&c, buf,
 		    length - got < FETCH_BUFFER ? (size_t)(length - got) : FETCH_BUFFER);
-		if (n == -1)
+		if (n == -1) {
+			if (interrupt_poll() != 0)
+				tool_error("%s: interrupted; nothing was written", out);
 			goto done;
+		}
 		if (n == 0) {
 			tool_error("%s: the download was cut after %llu of %llu bytes", url_s,
 			    (unsigned long long)got, (unsigned long long)length);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -473,7 +474,7 @@ read_some(int fd, unsigned char *buf, size_t size)
 	ssize_t n;
 
 	do {
-		if (interrupt_wait_readable(fd, -1) == -1)
+		if (interrupt_wait(fd, POLLIN, -1) == -1)
 			return -1;
 		n = read(fd, buf, size);
 	} while (n == -1 && errno == EINTR);

@@ -27,7 +27,7 @@
 #define SUBMIT_HEADERS_MAX 256
 
 static const char submit_usage[] =
-    "usage: sealtip submit URL ENVELOPE [-o RECEIPT]\n";
+    "usage: sealtip submit URL ENVELOPE [--timeout S] [-o RECEIPT]\n";
 
 static const char submit_help[] =
     "\n"
@@ -38,12 +38,16 @@ static const char submit_help[] =
     "server announces. If it does not check out, or RECEIPT cannot be written,\n"
     "the server's answer goes to standard output and the exit status is 1.\n"
     "\n"
+    "      --timeout S       give up on a server that does not answer within S\n"
+    "                        seconds, or takes or sends under 1 KiB/s for S\n"
+    "                        (default 60)\n"
     "  -o, --output RECEIPT  write the receipt (JSON) to this new file\n"
     "                        (default: standard output)\n"
     "  -h, --help            show this help\n";
 
 static const struct option submit_options[] = {
-    {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    {"output", required_argument, NULL, 'o'}, {"timeout", required_argument, NULL, 'T'},
+    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 
 /* The receipt with a final newline into the new file path, atomically and
  * durably. Returns 0, or -1 with errno and nothing at path. */
@@ -269,7 +273,7 @@ cmd_submit(int argc, char **argv)
 	struct note_verifier key;
 	char why[1024];
 	uint64_t index = 0;
-	int ch, fd = -1, rc = TOOL_EXIT_FAIL, failed = 0;
+	int ch, fd = -1, rc = TOOL_EXIT_FAIL, failed = 0, timeout = HTTPCLIENT_TIMEOUT_SECONDS;
 
 	memset(&c, 0, sizeof c);
 	c.fd = -1;
@@ -278,6 +282,12 @@ cmd_submit(int argc, char **argv)
 		switch (ch) {
 		case 'o':
 			out = optarg;
+			break;
+		case 'T':
+			if (httpclient_timeout_parse(optarg, &timeout) == -1)
+				return tool_usage_error(submit_usage,
+				    "submit: --timeout: '%s' is not a number of seconds from 1 to %d",
+				    optarg, HTTPCLIENT_TIMEOUT_MAX);
 			break;
 		case 'h':
 			fputs(submit_usage, stdout);
@@ -298,6 +308,7 @@ cmd_submit(int argc, char **argv)
 	if (httpclient_url_parse(url_s, &u) == -1)
 		return tool_usage_error(
 		    submit_usage, "submit: '%s' is not an http://HOST:PORT/ URL", url_s);
+	u.timeout = timeout;
 	if (out != NULL && faccessat(AT_FDCWD, out, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		tool_error("%s: already exists; not overwriting it", out);
 		return TOOL_EXIT_FAIL;

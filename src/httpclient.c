@@ -1,11 +1,13 @@
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -13,6 +15,7 @@
 
 #include "decimal.h"
 #include "httpclient.h"
+#include "interrupt.h"
 #include "tool.h"
 
 #define HTTPCLIENT_SEND_CHUNK 65536
@@ -24,6 +27,7 @@ httpclient_url_parse(const char *s, struct httpclient_url *u)
 	size_t hlen;
 
 	memset(u, 0, sizeof *u);
+	u->timeout = HTTPCLIENT_TIMEOUT_SECONDS;
 	if (strncmp(s, "http://", 7) != 0 || strlen(s) >= sizeof u->shown)
 		return -1;
 	snprintf(u->shown, sizeof u->shown, "%s", s);
@@ -73,11 +77,82 @@ httpclient_url_parse(const char *s, struct httpclient_url *u)
 	return 0;
 }
 
+int
+httpclient_timeout_parse(const char *s, int *seconds)
+{
+	uint64_t v;
+
+	if (decimal_parse(s, HTTPCLIENT_TIMEOUT_MAX, &v) == -1 || v == 0)
+		return -1;
+	*seconds = (int)v;
+	return 0;
+}
+
+static int64_t
+httpclient_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A new window of c->timeout seconds, in which the server must keep pace. */
+static void
+httpclient_window_begin(struct httpclient *c)
+{
+	c->window_start = httpclient_now_ms();
+	c->window_bytes = 0;
+}
+
+/* Waits until the socket is ready for events. A window that runs out with
+ * less than the least pace moved in it ends the wait; so does the first one
+ * when it is a deadline (the response headers, which come at once from any
+ * server at all). Returns 0, or -1 with errno ETIMEDOUT, EINTR (a signal
+ * caught by interrupt_catch) or poll's. */
+static int
+httpclient_wait(struct httpclient *c, short events, int deadline)
+{
+	int64_t left;
+
+	for (;;) {
+		left = c->window_start + (int64_t)c->timeout * 1000 - httpclient_now_ms();
+		if (left <= 0) {
+			if (deadline ||
+			    c->window_bytes < (uint64_t)c->timeout * HTTPCLIENT_MIN_BYTES_PER_SECOND) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+			httpclient_window_begin(c);
+			continue;
+		}
+		if (interrupt_wait(c->fd, events, (int)left) == 0)
+			return 0;
+		if (errno != ETIMEDOUT)
+			return -1;
+	}
+}
+
+/* Says why the server was given up on (what: "sent" or "took"). */
+static void
+httpclient_stalled(const struct httpclient *c, const char *what)
+{
+	if (c->window_bytes == 0)
+		tool_error("%s: the server %s nothing for %d s, after %llu bytes of the %s", c->shown,
+		    what, c->timeout, (unsigned long long)c->moved,
+		    what[0] == 's' ? "response" : "request");
+	else
+		tool_error("%s: the server %s only %llu bytes in %d s, under %d KiB/s, after %llu "
+			   "bytes of the %s", c->shown, what, (unsigned long long)c->window_bytes,
+		    c->timeout, HTTPCLIENT_MIN_BYTES_PER_SECOND / 1024,
+		    (unsigned long long)c->moved, what[0] == 's' ? "response" : "request");
+}
+
 static int
 httpclient_dial(const struct httpclient_url *u)
 {
 	struct addrinfo hints, *ai = NULL, *a;
-	struct timeval tv = {HTTPCLIENT_TIMEOUT_SECONDS, 0};
+	struct timeval tv = {u->timeout, 0};
 	int fd = -1, rc;
 
 	memset(&hints, 0, sizeof hints);
@@ -103,20 +178,26 @@ httpclient_dial(const struct httpclient_url *u)
 	return fd;
 }
 
+/* Sends all of buf at the least pace. Returns 0, or -1 with errno
+ * (ETIMEDOUT: the server stopped taking it). */
 static int
-httpclient_send_all(int fd, const void *buf, size_t len)
+httpclient_send_all(struct httpclient *c, const void *buf, size_t len)
 {
 	const char *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
+		if (httpclient_wait(c, POLLOUT, 0) == -1)
+			return -1;
+		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
 		if (n <= 0)
 			return -1;
 		p += n;
 		len -= (size_t)n;
+		c->window_bytes += (uint64_t)n;
+		c->moved += (uint64_t)n;
 	}
 	return 0;
 }
@@ -144,7 +225,7 @@ httpclient_send_fd(struct httpclient *c, int body_fd, uint64_t len)
 			    (unsigned long long)(len - left), (unsigned long long)len);
 			goto done;
 		}
-		if (httpclient_send_all(c->fd, buf, (size_t)n) == -1) {
+		if (httpclient_send_all(c, buf, (size_t)n) == -1) {
 			c->send_errno = errno; /* the caller first looks for an answer */
 			goto done;
 		}
@@ -206,24 +287,32 @@ httpclient_read_headers(struct httpclient *c, int quiet)
 		tool_error("out of memory");
 		return -1;
 	}
+	httpclient_window_begin(c);
 	for (;;) {
 		if (have == HTTPCLIENT_HEADER_MAX) {
 			tool_error("%s: response headers too long", c->shown);
 			return -1;
 		}
-		n = recv(c->fd, c->headers + have, HTTPCLIENT_HEADER_MAX - have, 0);
-		if (n == -1 && errno == EINTR)
+		if (httpclient_wait(c, POLLIN, 1) == -1) {
+			if (quiet || errno == EINTR)
+				return -1;
+			if (errno != ETIMEDOUT)
+				tool_error("%s: waiting for the response: %s", c->shown, strerror(errno));
+			else if (have == 0)
+				tool_error("%s: no answer within %d s", c->shown, c->timeout);
+			else
+				tool_error("%s: the response headers did not all come within %d s",
+				    c->shown, c->timeout);
+			return -1;
+		}
+		n = recv(c->fd, c->headers + have, HTTPCLIENT_HEADER_MAX - have, MSG_DONTWAIT);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
 		if (n <= 0) {
 			if (quiet)
 				return -1;
-			/* SO_RCVTIMEO ran out: no answer, not a closed connection. */
-			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				tool_error("%s: no answer within %d s", c->shown,
-				    HTTPCLIENT_TIMEOUT_SECONDS);
-			else
-				tool_error("%s: connection closed before the response%s%s", c->shown,
-				    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			tool_error("%s: connection closed before the response%s%s", c->shown,
+			    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 			return -1;
 		}
 		have += (size_t)n;
@@ -252,6 +341,9 @@ httpclient_read_headers(struct httpclient *c, int quiet)
 				   "HTTP/1.0 request does not allow", c->shown);
 		return -1;
 	}
+	/* From here, the pace of the body. */
+	c->moved = 0;
+	httpclient_window_begin(c);
 	return 0;
 }
 
@@ -267,6 +359,7 @@ httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const cha
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
 	c->shown = u->shown;
+	c->timeout = u->timeout;
 	length[0] = '\0';
 	if (body != NULL || body_fd != -1 || strcmp(method, "POST") == 0)
 		snprintf(length, sizeof length, "Content-Length: %llu\r\n",
@@ -284,30 +377,45 @@ httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const cha
 	    method, u->base, path, v6 ? "[" : "", u->host, v6 ? "]" : "", u->port, headers, length);
 	if ((c->fd = httpclient_dial(u)) == -1)
 		goto done;
-	if (httpclient_send_all(c->fd, req, strlen(req)) == -1) {
-		tool_error("%s: sending the request: %s", u->shown, strerror(errno));
+	httpclient_window_begin(c);
+	if (httpclient_send_all(c, req, strlen(req)) == -1) {
+		if (errno == ETIMEDOUT)
+			httpclient_stalled(c, "took");
+		else if (errno != EINTR)
+			tool_error("%s: sending the request: %s", u->shown, strerror(errno));
 		goto done;
 	}
 	if (body != NULL) {
-		if (httpclient_send_all(c->fd, body, (size_t)body_len) == -1) {
+		if (httpclient_send_all(c, body, (size_t)body_len) == -1) {
 			/* A server may answer from the headers alone (413, 429) and
-			 * close: its answer says more than the broken pipe. */
+			 * close: its answer says more than the broken pipe. One
+			 * that stopped taking the body has said nothing. */
 			send_errno = errno;
-			if (httpclient_read_headers(c, 1) == 0) {
+			if (send_errno == ETIMEDOUT) {
+				httpclient_stalled(c, "took");
+				goto done;
+			}
+			if (send_errno != EINTR && httpclient_read_headers(c, 1) == 0) {
 				rc = 0;
 				goto done;
 			}
-			tool_error("%s: sending the body: %s", u->shown, strerror(send_errno));
+			if (send_errno != EINTR)
+				tool_error("%s: sending the body: %s", u->shown, strerror(send_errno));
 			goto done;
 		}
 	} else if (body_fd != -1 && httpclient_send_fd(c, body_fd, body_len) == -1) {
 		if (c->send_errno == 0) /* the body's own file failed: said already */
 			goto done;
-		if (httpclient_read_headers(c, 1) == 0) {
+		if (c->send_errno == ETIMEDOUT) {
+			httpclient_stalled(c, "took");
+			goto done;
+		}
+		if (c->send_errno != EINTR && httpclient_read_headers(c, 1) == 0) {
 			rc = 0;
 			goto done;
 		}
-		tool_error("%s: sending the body: %s", u->shown, strerror(c->send_errno));
+		if (c->send_errno != EINTR)
+			tool_error("%s: sending the body: %s", u->shown, strerror(c->send_errno));
 		goto done;
 	}
 	if (httpclient_read_headers(c, 0) == -1)
@@ -353,16 +461,29 @@ httpclient_read(struct httpclient *c, unsigned char *buf, size_t len)
 		memcpy(buf, c->body, len);
 		c->body += len;
 		c->body_have -= len;
+		c->moved += len;
 		return (ssize_t)len;
 	}
-	do
-		n = recv(c->fd, buf, len, 0);
-	while (n == -1 && errno == EINTR);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		tool_error("%s: no data for %d s while reading the response", c->shown,
-		    HTTPCLIENT_TIMEOUT_SECONDS);
-	else if (n == -1)
+	for (;;) {
+		if (httpclient_wait(c, POLLIN, 0) == -1) {
+			if (errno == ETIMEDOUT)
+				httpclient_stalled(c, "sent");
+			else if (errno != EINTR)
+				tool_error("%s: waiting for the response: %s", c->shown,
+				    strerror(errno));
+			return -1;
+		}
+		n = recv(c->fd, buf, len, MSG_DONTWAIT);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		break;
+	}
+	if (n == -1)
 		tool_error("%s: reading the response: %s", c->shown, strerror(errno));
+	if (n > 0) {
+		c->window_bytes += (uint64_t)n;
+		c->moved += (uint64_t)n;
+	}
 	return n;
 }
 

@@ -11,7 +11,14 @@
 #include <sys/types.h>
 
 #define HTTPCLIENT_HEADER_MAX 16384
+/* --timeout: the default and the most accepted, in seconds. */
 #define HTTPCLIENT_TIMEOUT_SECONDS 60
+#define HTTPCLIENT_TIMEOUT_MAX 3600
+/* The least pace, over each whole timeout, of an answer's body or of a body
+ * being sent: a server trickling a byte now and then would otherwise hold
+ * the command for hours (an audit run from cron would never report). Tor
+ * onion services are a hundred times faster. */
+#define HTTPCLIENT_MIN_BYTES_PER_SECOND 1024
 #define HTTPCLIENT_URL_MAX 2048
 /* A server's JSON error is short; more is not read. */
 #define HTTPCLIENT_ERROR_BODY_MAX 4096
@@ -21,6 +28,7 @@ struct httpclient_url {
 	char port[8];
 	char base[HTTPCLIENT_URL_MAX]; /* path prefix without a trailing '/' ("" at the root) */
 	char shown[HTTPCLIENT_URL_MAX]; /* the URL as given, for messages */
+	int timeout; /* seconds: HTTPCLIENT_TIMEOUT_SECONDS unless --timeout */
 };
 
 /* One exchange: request sent, response headers read, body read on demand. */
@@ -32,16 +40,27 @@ struct httpclient {
 	size_t body_have;	   /* how many of them are left to hand out */
 	const char *shown;	   /* the URL, for messages */
 	int send_errno;		   /* why sending the body failed */
+	int timeout;		   /* seconds, from the URL's settings */
+	int64_t window_start;	   /* ms (monotonic): the pace is judged per window */
+	uint64_t window_bytes;	   /* moved since window_start */
+	uint64_t moved;		   /* body bytes sent, or then received */
 };
 
 /* Parses http://HOST[:PORT][/PREFIX] (IPv6 hosts in brackets). Returns 0, or
  * -1 when it is not such a URL (nothing printed: the caller says usage). */
 int httpclient_url_parse(const char *s, struct httpclient_url *u);
 
+/* Parses --timeout's value: whole seconds, 1 to HTTPCLIENT_TIMEOUT_MAX.
+ * Returns 0, or -1 (nothing printed: the caller says usage). */
+int httpclient_timeout_parse(const char *s, int *seconds);
+
 /* Connects, sends METHOD base+path with the extra header lines (each ending
  * in CRLF; they may hold a secret: the request is built in memory that is
  * wiped) and a body of body_len bytes, from body or else from body_fd, then
- * reads the response headers. Returns 0 with c->status set, or -1. */
+ * reads the response headers. Connecting and the headers get u->timeout
+ * seconds each; a body is sent at HTTPCLIENT_MIN_BYTES_PER_SECOND at least,
+ * judged over each u->timeout. Returns 0 with c->status set, or -1
+ * (printed, except errno EINTR once a signal caught by interrupt_catch came). */
 int httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const char *method,
     const char *path, const char *headers, const unsigned char *body, uint64_t body_len,
     int body_fd);
@@ -56,7 +75,9 @@ const char *httpclient_header(const struct httpclient *c, const char *name, char
 int httpclient_content_length(const struct httpclient *c, uint64_t *len);
 
 /* Reads up to len body bytes: the count, 0 when the server closed, -1 on a
- * socket error (printed). */
+ * socket error or a stall (below HTTPCLIENT_MIN_BYTES_PER_SECOND over a
+ * whole timeout; printed), or -1 with errno EINTR, unprinted, once a signal
+ * caught by interrupt_catch came. */
 ssize_t httpclient_read(struct httpclient *c, unsigned char *buf, size_t len);
 
 /* Reads the whole body (Content-Length, else until close) into a new

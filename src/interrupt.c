@@ -39,10 +39,10 @@ interrupt_catch(void)
 }
 
 int
-interrupt_wait_readable(int fd, int timeout_seconds)
+interrupt_wait(int fd, short events, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	const struct timespec limit = { timeout_seconds, 0 };
+	struct pollfd p = { .fd = fd, .events = events };
+	const struct timespec limit = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000 };
 	int n;
 
 	for (;;) {
@@ -50,7 +50,7 @@ interrupt_wait_readable(int fd, int timeout_seconds)
 			errno = EINTR;
 			return -1;
 		}
-		n = ppoll(&p, 1, timeout_seconds < 0 ? NULL : &limit, &interrupt_unblocked);
+		n = ppoll(&p, 1, timeout_ms < 0 ? NULL : &limit, &interrupt_unblocked);
 		if (n > 0)
 			return 0;
 		if (n == 0) {

@@ -5,15 +5,15 @@
 #define SEALTIP_INTERRUPT_H
 
 /* Catches the three signals (not one ignored on entry, as a background job's
- * SIGINT) and blocks them: they are seen only by interrupt_wait_readable and
+ * SIGINT) and blocks them: they are seen only by interrupt_wait and
  * interrupt_poll. Call on the main thread before starting any other. */
 void interrupt_catch(void);
 
-/* Waits until fd can be read without blocking, at most timeout_seconds (-1:
- * no limit); returns 0, or -1 with errno EINTR once a caught signal came,
- * ETIMEDOUT, or another poll error. A signal that comes just before a read
- * blocked on a slow input is not missed. */
-int interrupt_wait_readable(int fd, int timeout_seconds);
+/* Waits until fd is ready for events (POLLIN, POLLOUT), at most timeout_ms
+ * (-1: no limit); returns 0, or -1 with errno EINTR once a caught signal
+ * came, ETIMEDOUT, or another poll error. A signal that comes just before a
+ * read blocked on a slow input is not missed. */
+int interrupt_wait(int fd, short events, int timeout_ms);
 
 /* Non-zero once a caught signal came: its number. Never blocks, and leaves
  * errno as it was. */

@@ -93,11 +93,14 @@ test.after(async () => {
 test('audit --url: usage errors exit 2 and touch nothing', () => {
   const help = h.runTool(['audit', '--help']);
   assert.strictEqual(help.status, 0);
-  for (const opt of ['--url URL', '--state FILE', '--web-manifest FILE', '--checkpoint FILE'])
+  for (const opt of ['--url URL', '--state FILE', '--web-manifest FILE', '--checkpoint FILE', '--timeout S'])
     assert.ok(help.stdout.includes(opt), opt);
   const cases = [
     [['audit', '--url', ctx.srv.url, 'copy.db'], /give INPUT or --url URL/],
-    [['audit', 'copy.db', '--state', ctx.state], /--state and --web-manifest need --url/],
+    [['audit', 'copy.db', '--state', ctx.state], /^sealtip: audit: --state, --web-manifest and --timeout need --url\n/],
+    [['audit', 'copy.db', '--timeout', '5'], /^sealtip: audit: --state, --web-manifest and --timeout need --url\n/],
+    [['audit', '--url', ctx.srv.url, '--timeout', '0', '--state', ctx.state], /^sealtip: audit: --timeout: '0' is not a number of seconds from 1 to 3600\n/],
+    [['audit', '--url', ctx.srv.url, '--timeout', '3601', '--state', ctx.state], /^sealtip: audit: --timeout: '3601' is not a number of seconds from 1 to 3600\n/],
     [['audit', '--url', 'https://example.org/', '--state', ctx.state], /is not an http:\/\/HOST/],
     [['audit', '--url', ctx.srv.url, '--verifier-key', 'nope', '--state', ctx.state], /'nope' is not a verifier key/],
   ];
