@@ -273,6 +273,40 @@ httpclient_find_header(const struct httpclient *c, const char *name, size_t *vle
 	return NULL;
 }
 
+/* Whether block (the status line and header lines, each ending in CRLF)
+ * holds only NAME: VALUE lines, NAME a token and VALUE blanks, visible
+ * characters and obs-text, and a reason phrase of the same. A folded,
+ * nameless or bare-CR line is one a proxy may read otherwise than we do. */
+static int
+httpclient_headers_valid(const char *block)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	const unsigned char *p = (const unsigned char *)block + 12; /* after "HTTP/1.x NNN" */
+	int in_name = 0;
+
+	for (; *p != '\0'; p++) {
+		if (p[0] == '\r' && p[1] == '\n') {
+			if (in_name) /* a line without a colon */
+				return 0;
+			p++;
+			if (p[1] == '\0')
+				break;
+			if (strchr(tchar, p[1]) == NULL)
+				return 0;
+			in_name = 1;
+		} else if (in_name) {
+			if (*p == ':')
+				in_name = 0;
+			else if (strchr(tchar, *p) == NULL)
+				return 0;
+		} else if (*p != '\t' && (*p < 0x20 || *p == 0x7f)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* quiet: after a failed send, where a missing answer is not the error to
  * report. */
 static int
@@ -333,6 +367,11 @@ httpclient_read_headers(struct httpclient *c, int quiet)
 	c->body = (unsigned char *)end + 4;
 	c->body_have = have - (size_t)(end + 4 - c->headers);
 	end[2] = '\0'; /* headers end at the blank line */
+	if (!httpclient_headers_valid(c->headers)) {
+		if (!quiet)
+			tool_error("%s: a header line of the response is malformed", c->shown);
+		return -1;
+	}
 	/* Asked as HTTP/1.0, a server must not frame the body in chunks; one
 	 * that does would have its framing taken for the body. */
 	if (httpclient_find_header(c, "Transfer-Encoding", &coding_len) != NULL) {

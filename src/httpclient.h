@@ -1,6 +1,8 @@
 /* The plain HTTP client of `sealtip fetch`, `submit` and `audit --url`:
  * one HTTP/1.0 request per connection (Connection: close), so that no answer
- * comes in chunks; bounded response headers, no redirects, no TLS. It talks to a loopback server, or to an onion
+ * comes in chunks; bounded response headers, each line strictly NAME: VALUE
+ * (RFC 9112: a folded, nameless or bare-CR line refuses the response), no
+ * redirects, no TLS. It talks to a loopback server, or to an onion
  * service through a local port forward (docs/export.md). Every failure is
  * printed as one line with tool_error, naming the URL. */
 #ifndef SEALTIP_HTTPCLIENT_H

@@ -28,7 +28,9 @@
  *  - begin succeeds exactly when the answer has a blank line within
  *    HTTPCLIENT_HEADER_MAX bytes and no NUL before it (the client looks for
  *    it with strstr), a status line "HTTP/1.0|1 DDD" then a space or the
- *    line's end, first digit not 0, and no Transfer-Encoding header; then
+ *    line's end, first digit not 0, every header line NAME: VALUE (NAME a
+ *    token; no control byte but HTAB in VALUE or the reason phrase), and
+ *    no Transfer-Encoding header; then
  *    status is 100..999 and those digits;
  *  - httpclient_header gives the first header of that name (any case),
  *    trimmed, or NULL when absent or too long for the buffer;
@@ -326,6 +328,46 @@ model_header(const struct model *m, const char *name, size_t *vlen)
 	return NULL;
 }
 
+static int
+model_control(uint8_t c)
+{
+	return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+static int
+model_tchar(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* RFC 9112's lines, as httpclient.h promises them: after the status code, a
+ * reason phrase without control bytes but HTAB; then each header line NAME:
+ * VALUE, NAME one or more tchar, VALUE the same as the reason. stop is just
+ * past the last header line's CRLF. */
+static int
+model_lines_valid(const uint8_t *a, const uint8_t *stop)
+{
+	const uint8_t *p = a + 12, *eol, *colon, *q;
+
+	eol = memmem(p, (size_t)(stop - p), "\r\n", 2);
+	for (q = p; q < eol; q++)
+		if (model_control(*q))
+			return 0;
+	for (p = eol + 2; p < stop; p = eol + 2) {
+		eol = memmem(p, (size_t)(stop - p), "\r\n", 2);
+		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL || colon == p)
+			return 0;
+		for (q = p; q < colon; q++)
+			if (!model_tchar(*q))
+				return 0;
+		for (q = colon + 1; q < eol; q++)
+			if (model_control(*q))
+				return 0;
+	}
+	return 1;
+}
+
 static void
 model_build(struct model *m, const uint8_t *a, size_t len)
 {
@@ -349,7 +391,7 @@ model_build(struct model *m, const uint8_t *a, size_t len)
 	m->head_len = (size_t)(end - a) + 4;
 	m->body = a + m->head_len;
 	m->body_len = len - m->head_len;
-	if (model_header(m, "Transfer-Encoding", &vlen) != NULL)
+	if (!model_lines_valid(a, end + 2) || model_header(m, "Transfer-Encoding", &vlen) != NULL)
 		return;
 	m->ok = 1;
 	/* 1 to 20 digits, no leading zero, at most 2^64 - 1. */
