@@ -91,7 +91,7 @@ wait_child(pid_t pid)
 	return status;
 }
 
-enum forbidden { CALL_EXECVE, CALL_SOCKET, CALL_SETUID, CALL_FORK, CALL_CONNECT };
+enum forbidden { CALL_EXECVE, CALL_SOCKET, CALL_SETUID, CALL_FORK, CALL_CONNECT, CALL_EPOLL };
 
 static void
 expect_killed(enum forbidden call)
@@ -119,6 +119,9 @@ expect_killed(enum forbidden call)
 			break;
 		case CALL_CONNECT:
 			connect(0, NULL, 0);
+			break;
+		case CALL_EPOLL:
+			syscall(SYS_epoll_create1, 0);
 			break;
 		}
 		_exit(0); /* survived: the test fails */
@@ -163,6 +166,14 @@ test_connect_kills(void **state)
 {
 	(void)state;
 	expect_killed(CALL_CONNECT);
+}
+
+/* libmicrohttpd runs in poll mode: epoll is not needed, so not allowed. */
+static void
+test_epoll_kills(void **state)
+{
+	(void)state;
+	expect_killed(CALL_EPOLL);
 }
 
 /* glibc's fork is clone() without CLONE_THREAD: refused by the argument
@@ -409,6 +420,7 @@ main(void)
 	    cmocka_unit_test(test_setuid_kills),
 	    cmocka_unit_test(test_fork_kills),
 	    cmocka_unit_test(test_connect_kills),
+	    cmocka_unit_test(test_epoll_kills),
 	    cmocka_unit_test(test_glibc_fork_kills),
 	    cmocka_unit_test(test_allowed_still_work),
 	    cmocka_unit_test(test_core_dumps_off),
