@@ -11,6 +11,7 @@
 static volatile sig_atomic_t interrupt_signal;
 static sigset_t interrupt_caught;    /* the signals interrupt_catch took over */
 static sigset_t interrupt_unblocked; /* the thread's mask before, for ppoll */
+static int interrupt_active;	     /* interrupt_catch ran */
 
 static void
 interrupt_on_signal(int signo)
@@ -36,6 +37,7 @@ interrupt_catch(void)
 	/* Blocked, and let through only inside ppoll: a handler run between a
 	 * check of the flag and a blocking read would leave that read waiting. */
 	pthread_sigmask(SIG_BLOCK, &interrupt_caught, &interrupt_unblocked);
+	interrupt_active = 1;
 }
 
 int
@@ -50,7 +52,10 @@ interrupt_wait(int fd, short events, int timeout_ms)
 			errno = EINTR;
 			return -1;
 		}
-		n = ppoll(&p, 1, timeout_ms < 0 ? NULL : &limit, &interrupt_unblocked);
+		/* Without interrupt_catch, the caller's mask stays as it is: a
+		 * signal a parent blocked must not kill us here. */
+		n = ppoll(&p, 1, timeout_ms < 0 ? NULL : &limit,
+		    interrupt_active ? &interrupt_unblocked : NULL);
 		if (n > 0)
 			return 0;
 		if (n == 0) {

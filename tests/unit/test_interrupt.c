@@ -1,0 +1,132 @@
+/* interrupt: interrupt_wait lets the caught signals through and no other;
+ * without interrupt_catch it keeps the caller's mask, so a signal a parent
+ * blocked stays pending rather than killing the tool. Each case runs in a
+ * child, whose exit status is the verdict. */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "interrupt.h"
+
+/* Runs body in a child; returns its wait status. */
+static int
+in_child(int (*body)(void))
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) == 0)
+		_exit(body());
+	assert_int_not_equal(pid, -1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+/* SIGUSR1 blocked and pending, as a parent's mask would leave it: the wait
+ * times out and the signal is still pending. */
+static int
+blocked_signal_stays_pending(void)
+{
+	sigset_t usr1, pending;
+	int fds[2];
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &usr1, NULL) == -1 || pipe(fds) == -1)
+		return 10;
+	raise(SIGUSR1);
+	if (interrupt_wait(fds[0], POLLIN, 50) != -1 || errno != ETIMEDOUT)
+		return 11;
+	if (sigpending(&pending) == -1 || !sigismember(&pending, SIGUSR1))
+		return 12;
+	if (interrupt_poll() != 0)
+		return 13;
+	return 0;
+}
+
+/* After interrupt_catch, a SIGTERM ends the wait with EINTR and is named by
+ * interrupt_poll; a blocked SIGUSR1 still does not come through. */
+static int
+caught_signal_ends_wait(void)
+{
+	sigset_t usr1;
+	int fds[2];
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &usr1, NULL) == -1 || pipe(fds) == -1)
+		return 10;
+	interrupt_catch();
+	raise(SIGUSR1);
+	if (interrupt_wait(fds[0], POLLIN, 50) != -1 || errno != ETIMEDOUT)
+		return 11;
+	raise(SIGTERM);
+	if (interrupt_wait(fds[0], POLLIN, 5000) != -1 || errno != EINTR)
+		return 12;
+	if (interrupt_poll() != SIGTERM)
+		return 13;
+	return 0;
+}
+
+/* Ready at once: 0, for POLLOUT as for POLLIN. */
+static int
+ready_returns_zero(void)
+{
+	int fds[2];
+
+	if (pipe(fds) == -1 || write(fds[1], "x", 1) != 1)
+		return 10;
+	if (interrupt_wait(fds[0], POLLIN, 0) != 0 || interrupt_wait(fds[1], POLLOUT, 0) != 0)
+		return 11;
+	return 0;
+}
+
+static void
+test_blocked_signal_stays_pending(void **state)
+{
+	int status = in_child(blocked_signal_stays_pending);
+
+	(void)state;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void
+test_caught_signal_ends_wait(void **state)
+{
+	int status = in_child(caught_signal_ends_wait);
+
+	(void)state;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void
+test_ready_returns_zero(void **state)
+{
+	int status = in_child(ready_returns_zero);
+
+	(void)state;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_blocked_signal_stays_pending),
+	    cmocka_unit_test(test_caught_signal_ends_wait),
+	    cmocka_unit_test(test_ready_returns_zero),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
