@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -97,55 +99,107 @@ httpclient_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* How far the exchange has come: body bytes received, or while sending,
+ * the request bytes the server's end has acknowledged (those handed to the
+ * socket less those still queued in it). */
+static uint64_t
+httpclient_progress(const struct httpclient *c)
+{
+	int queued;
+
+	if (!c->sending)
+		return c->moved;
+	if (ioctl(c->fd, SIOCOUTQ, &queued) == -1 || queued < 0 || (uint64_t)queued > c->moved)
+		return c->moved;
+	return c->moved - (uint64_t)queued;
+}
+
 /* A new window of c->timeout seconds, in which the server must keep pace. */
 static void
 httpclient_window_begin(struct httpclient *c)
 {
 	c->window_start = httpclient_now_ms();
-	c->window_bytes = 0;
+	c->window_mark = httpclient_progress(c);
 }
 
 /* Waits until the socket is ready for events. A window that runs out with
  * less than the least pace moved in it ends the wait; so does the first one
  * when it is a deadline (the response headers, which come at once from any
- * server at all). Returns 0, or -1 with errno ETIMEDOUT, EINTR (a signal
+ * server at all). slice_ms >= 0 bounds this one call (errno EAGAIN when it
+ * ran out). Returns 0, or -1 with errno ETIMEDOUT, EAGAIN, EINTR (a signal
  * caught by interrupt_catch) or poll's. */
 static int
-httpclient_wait(struct httpclient *c, short events, int deadline)
+httpclient_wait(struct httpclient *c, short events, int deadline, int slice_ms)
 {
 	int64_t left;
+	int sliced;
 
 	for (;;) {
 		left = c->window_start + (int64_t)c->timeout * 1000 - httpclient_now_ms();
 		if (left <= 0) {
-			if (deadline ||
-			    c->window_bytes < (uint64_t)c->timeout * HTTPCLIENT_MIN_BYTES_PER_SECOND) {
+			/* What is there already counts before the window is
+			 * judged: the one paused may have been us (^Z, a disk). */
+			if (interrupt_wait(c->fd, events, 0) == 0)
+				return 0;
+			if (errno != ETIMEDOUT)
+				return -1;
+			if (deadline || httpclient_progress(c) - c->window_mark <
+					    (uint64_t)c->timeout * HTTPCLIENT_MIN_BYTES_PER_SECOND) {
 				errno = ETIMEDOUT;
 				return -1;
 			}
 			httpclient_window_begin(c);
 			continue;
 		}
-		if (interrupt_wait(c->fd, events, (int)left) == 0)
+		sliced = slice_ms >= 0 && slice_ms < left;
+		if (interrupt_wait(c->fd, events, sliced ? slice_ms : (int)left) == 0)
 			return 0;
 		if (errno != ETIMEDOUT)
 			return -1;
+		if (sliced) {
+			errno = EAGAIN;
+			return -1;
+		}
 	}
 }
 
-/* Says why the server was given up on (what: "sent" or "took"). */
+/* Says why the server was given up on: it stopped sending the response, or
+ * taking the request. */
 static void
-httpclient_stalled(const struct httpclient *c, const char *what)
+httpclient_stalled(const struct httpclient *c)
 {
-	if (c->window_bytes == 0)
-		tool_error("%s: the server %s nothing for %d s, after %llu bytes of the %s", c->shown,
-		    what, c->timeout, (unsigned long long)c->moved,
-		    what[0] == 's' ? "response" : "request");
+	uint64_t done = httpclient_progress(c), in_window = done - c->window_mark;
+	const char *what = c->sending ? "took" : "sent",
+		   *after = c->sending ? "of the request reached it" : "of the response";
+
+	if (in_window == 0)
+		tool_error("%s: the server %s nothing for %d s, after %llu bytes %s", c->shown, what,
+		    c->timeout, (unsigned long long)done, after);
 	else
 		tool_error("%s: the server %s only %llu bytes in %d s, under %d KiB/s, after %llu "
-			   "bytes of the %s", c->shown, what, (unsigned long long)c->window_bytes,
-		    c->timeout, HTTPCLIENT_MIN_BYTES_PER_SECOND / 1024,
-		    (unsigned long long)c->moved, what[0] == 's' ? "response" : "request");
+			   "bytes %s", c->shown, what, (unsigned long long)in_window, c->timeout,
+		    HTTPCLIENT_MIN_BYTES_PER_SECOND / 1024, (unsigned long long)done, after);
+}
+
+/* The request is all in the socket, not all at the server: megabytes of an
+ * upload can still be queued here. Until the server's end has acknowledged
+ * it all (or answered early), the pace rule holds, and only then does the
+ * answer's deadline start. Returns 0, or -1 with errno as httpclient_wait. */
+static int
+httpclient_drain(struct httpclient *c)
+{
+	int queued;
+
+	for (;;) {
+		if (ioctl(c->fd, SIOCOUTQ, &queued) == -1 || queued <= 0)
+			break;
+		if (httpclient_wait(c, POLLIN, 0, 50) == 0)
+			break;
+		if (errno != EAGAIN)
+			return -1;
+	}
+	c->sending = 0;
+	return 0;
 }
 
 static int
@@ -172,7 +226,10 @@ httpclient_dial(const struct httpclient_url *u)
 		close(fd);
 		fd = -1;
 	}
-	if (fd == -1)
+	/* SO_SNDTIMEO ran out: EINPROGRESS says nothing to a reader. */
+	if (fd == -1 && errno == EINPROGRESS)
+		tool_error("%s port %s: no connection within %d s", u->host, u->port, u->timeout);
+	else if (fd == -1)
 		tool_error("%s port %s: %s", u->host, u->port, strerror(errno));
 	freeaddrinfo(ai);
 	return fd;
@@ -187,7 +244,7 @@ httpclient_send_all(struct httpclient *c, const void *buf, size_t len)
 	ssize_t n;
 
 	while (len > 0) {
-		if (httpclient_wait(c, POLLOUT, 0) == -1)
+		if (httpclient_wait(c, POLLOUT, 0, -1) == -1)
 			return -1;
 		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
@@ -196,7 +253,6 @@ httpclient_send_all(struct httpclient *c, const void *buf, size_t len)
 			return -1;
 		p += n;
 		len -= (size_t)n;
-		c->window_bytes += (uint64_t)n;
 		c->moved += (uint64_t)n;
 	}
 	return 0;
@@ -321,13 +377,14 @@ httpclient_read_headers(struct httpclient *c, int quiet)
 		tool_error("out of memory");
 		return -1;
 	}
+	c->sending = 0;
 	httpclient_window_begin(c);
 	for (;;) {
 		if (have == HTTPCLIENT_HEADER_MAX) {
 			tool_error("%s: response headers too long", c->shown);
 			return -1;
 		}
-		if (httpclient_wait(c, POLLIN, 1) == -1) {
+		if (httpclient_wait(c, POLLIN, 1, -1) == -1) {
 			if (quiet || errno == EINTR)
 				return -1;
 			if (errno != ETIMEDOUT)
@@ -381,7 +438,7 @@ httpclient_read_headers(struct httpclient *c, int quiet)
 		return -1;
 	}
 	/* From here, the pace of the body. */
-	c->moved = 0;
+	c->moved = c->body_have;
 	httpclient_window_begin(c);
 	return 0;
 }
@@ -398,7 +455,8 @@ httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const cha
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
 	c->shown = u->shown;
-	c->timeout = u->timeout;
+	/* Zero would make every wait end at once, and the checks spin. */
+	c->timeout = u->timeout > 0 ? u->timeout : HTTPCLIENT_TIMEOUT_SECONDS;
 	length[0] = '\0';
 	if (body != NULL || body_fd != -1 || strcmp(method, "POST") == 0)
 		snprintf(length, sizeof length, "Content-Length: %llu\r\n",
@@ -416,10 +474,11 @@ httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const cha
 	    method, u->base, path, v6 ? "[" : "", u->host, v6 ? "]" : "", u->port, headers, length);
 	if ((c->fd = httpclient_dial(u)) == -1)
 		goto done;
+	c->sending = 1;
 	httpclient_window_begin(c);
 	if (httpclient_send_all(c, req, strlen(req)) == -1) {
 		if (errno == ETIMEDOUT)
-			httpclient_stalled(c, "took");
+			httpclient_stalled(c);
 		else if (errno != EINTR)
 			tool_error("%s: sending the request: %s", u->shown, strerror(errno));
 		goto done;
@@ -431,7 +490,7 @@ httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const cha
 			 * that stopped taking the body has said nothing. */
 			send_errno = errno;
 			if (send_errno == ETIMEDOUT) {
-				httpclient_stalled(c, "took");
+				httpclient_stalled(c);
 				goto done;
 			}
 			if (send_errno != EINTR && httpclient_read_headers(c, 1) == 0) {
@@ -446,7 +505,7 @@ httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const cha
 		if (c->send_errno == 0) /* the body's own file failed: said already */
 			goto done;
 		if (c->send_errno == ETIMEDOUT) {
-			httpclient_stalled(c, "took");
+			httpclient_stalled(c);
 			goto done;
 		}
 		if (c->send_errno != EINTR && httpclient_read_headers(c, 1) == 0) {
@@ -455,6 +514,14 @@ httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const cha
 		}
 		if (c->send_errno != EINTR)
 			tool_error("%s: sending the body: %s", u->shown, strerror(c->send_errno));
+		goto done;
+	}
+	if (httpclient_drain(c) == -1) {
+		if (errno == ETIMEDOUT)
+			httpclient_stalled(c);
+		else if (errno != EINTR)
+			tool_error("%s: waiting for the request to arrive: %s", u->shown,
+			    strerror(errno));
 		goto done;
 	}
 	if (httpclient_read_headers(c, 0) == -1)
@@ -489,8 +556,10 @@ httpclient_content_length(const struct httpclient *c, uint64_t *len)
 	return decimal_parse(value, UINT64_MAX, len) == -1 ? -1 : 0;
 }
 
-ssize_t
-httpclient_read(struct httpclient *c, unsigned char *buf, size_t len)
+/* httpclient_read; quiet: nothing printed (an error body is read as a
+ * courtesy, after the status said what matters). */
+static ssize_t
+httpclient_read_some(struct httpclient *c, unsigned char *buf, size_t len, int quiet)
 {
 	ssize_t n;
 
@@ -500,14 +569,15 @@ httpclient_read(struct httpclient *c, unsigned char *buf, size_t len)
 		memcpy(buf, c->body, len);
 		c->body += len;
 		c->body_have -= len;
-		c->moved += len;
 		return (ssize_t)len;
 	}
 	for (;;) {
-		if (httpclient_wait(c, POLLIN, 0) == -1) {
+		if (httpclient_wait(c, POLLIN, 0, -1) == -1) {
+			if (quiet || errno == EINTR)
+				return -1;
 			if (errno == ETIMEDOUT)
-				httpclient_stalled(c, "sent");
-			else if (errno != EINTR)
+				httpclient_stalled(c);
+			else
 				tool_error("%s: waiting for the response: %s", c->shown,
 				    strerror(errno));
 			return -1;
@@ -517,13 +587,17 @@ httpclient_read(struct httpclient *c, unsigned char *buf, size_t len)
 			continue;
 		break;
 	}
-	if (n == -1)
+	if (n == -1 && !quiet)
 		tool_error("%s: reading the response: %s", c->shown, strerror(errno));
-	if (n > 0) {
-		c->window_bytes += (uint64_t)n;
+	if (n > 0)
 		c->moved += (uint64_t)n;
-	}
 	return n;
+}
+
+ssize_t
+httpclient_read(struct httpclient *c, unsigned char *buf, size_t len)
+{
+	return httpclient_read_some(c, buf, len, 0);
 }
 
 int
@@ -549,9 +623,11 @@ httpclient_read_all(struct httpclient *c, size_t max, unsigned char **body, size
 		if (have == max) {
 			/* Unsized and full: one byte more means too long. */
 			unsigned char probe;
-			if (httpclient_read(c, &probe, 1) == 0)
+			if ((n = httpclient_read(c, &probe, 1)) == 0)
 				break;
-			tool_error("%s: the response is larger than %zu bytes", c->shown, max);
+			if (n > 0) /* else said already */
+				tool_error("%s: the response is larger than %zu bytes", c->shown,
+				    max);
 			goto fail;
 		}
 		n = httpclient_read(c, buf + have, (sized ? (size_t)want : max) - have);
@@ -579,12 +655,17 @@ void
 httpclient_report_error(struct httpclient *c)
 {
 	unsigned char buf[HTTPCLIENT_ERROR_BODY_MAX];
-	size_t have = 0;
+	uint64_t length;
+	size_t have = 0, want = sizeof buf;
 	ssize_t n;
 	json_t *j;
 	const char *msg = NULL;
 
-	while (have < sizeof buf && (n = httpclient_read(c, buf + have, sizeof buf - have)) > 0)
+	/* No more than the answer holds: a server that keeps the connection
+	 * open after its error would otherwise hold us a timeout long. */
+	if (httpclient_content_length(c, &length) == 0 && length < want)
+		want = (size_t)length;
+	while (have < want && (n = httpclient_read_some(c, buf + have, want - have, 1)) > 0)
 		have += (size_t)n;
 	j = json_loadb((const char *)buf, have, 0, NULL);
 	if (j != NULL)

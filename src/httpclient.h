@@ -43,9 +43,10 @@ struct httpclient {
 	const char *shown;	   /* the URL, for messages */
 	int send_errno;		   /* why sending the body failed */
 	int timeout;		   /* seconds, from the URL's settings */
+	int sending;		   /* the request is on its way: the pace is the server's acks */
 	int64_t window_start;	   /* ms (monotonic): the pace is judged per window */
-	uint64_t window_bytes;	   /* moved since window_start */
-	uint64_t moved;		   /* body bytes sent, or then received */
+	uint64_t window_mark;	   /* progress at window_start */
+	uint64_t moved;		   /* request bytes handed to the socket, or then body bytes received */
 };
 
 /* Parses http://HOST[:PORT][/PREFIX] (IPv6 hosts in brackets). Returns 0, or
@@ -87,7 +88,8 @@ ssize_t httpclient_read(struct httpclient *c, unsigned char *buf, size_t len);
 int httpclient_read_all(struct httpclient *c, size_t max, unsigned char **body, size_t *len);
 
 /* Prints "the server answered STATUS: message" with the JSON error's
- * message when the body carries one. Reads the (short) body. */
+ * message when the body carries one: the one line, whatever the reading of
+ * that (short) body, at most Content-Length bytes, came to. */
 void httpclient_report_error(struct httpclient *c);
 
 /* Closes the connection and frees; safe on a zeroed or failed exchange. */

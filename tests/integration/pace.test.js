@@ -168,11 +168,73 @@ test('pace: submit gives up on a server that stops taking the envelope; no recei
   assert.strictEqual(sealed.status, 0, sealed.stderr);
   const before = h.dbState(srv);
   const r = await run(['submit', url, path.join(dir, 'big.env'), '--timeout', '1', '-o', path.join(dir, 'receipt.json')]);
-  const m = new RegExp(`^sealtip: ${url}: the server took nothing for 1 s, after (\\d+) bytes of the request\\n$`).exec(r.stderr);
+  // The count is what the server's end acknowledged, not what this side
+  // handed to its own socket (megabytes more).
+  const m = new RegExp(`^sealtip: ${url}: the server took nothing for 1 s, after (\\d+) bytes of the request reached it\\n$`).exec(r.stderr);
   assert.ok(m, r.stderr);
   assert.ok(Number(m[1]) > 0 && Number(m[1]) < fs.statSync(path.join(dir, 'big.env')).size, r.stderr);
   assert.deepStrictEqual([r.status, r.stdout, posts, fs.existsSync(path.join(dir, 'receipt.json'))], [1, '', 1, false]);
   assert.deepStrictEqual(h.dbState(srv), before);
+});
+
+// A relay in front of the real server that passes a POST on at rate bytes
+// a second, the rest as it comes. -> url
+async function throttled(t, srv, rate) {
+  return server(t, (sock, first) => {
+    sock.pause();
+    const up = net.connect(srv.port, '127.0.0.1', () => {
+      up.write(first);
+      up.pipe(sock);
+      if (!first.toString('latin1').startsWith('POST ')) {
+        sock.pipe(up);
+        sock.resume();
+        return;
+      }
+      sock.on('data', (d) => {
+        up.write(d);
+        sock.pause();
+        setTimeout(() => sock.resume(), d.length * 1000 / rate);
+      });
+      sock.resume();
+    });
+    up.on('error', () => sock.destroy());
+  });
+}
+
+test('pace: an upload still queued here when the last byte is handed over is not an answer late', async (t) => {
+  // At 2 MiB/s, megabytes sit in the socket queues after the last send()
+  // returns: the answer's deadline (1 s) must start once they arrived.
+  const srv = await h.startServer({ maxReportBytes: 16 << 20 });
+  t.after(() => srv.stop());
+  const url = await throttled(t, srv, 2 << 20);
+  const dir = h.tmpdir('sealtip-pace-upload-');
+  fs.writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(10 << 20, 7));
+  const sealed = h.runTool(['seal', '-r', path.join(h.VECTORS, 'alice.pub'), '--file', path.join(dir, 'big.bin'), '-o', path.join(dir, 'big.env')]);
+  assert.strictEqual(sealed.status, 0, sealed.stderr);
+  const r = await run(['submit', url, path.join(dir, 'big.env'), '--timeout', '1', '-o', path.join(dir, 'receipt.json')]);
+  assert.deepStrictEqual([r.status, r.stderr, r.stdout], [0, '', `report 0 stored; receipt written to ${path.join(dir, 'receipt.json')}\n`]);
+  const receipt = JSON.parse(fs.readFileSync(path.join(dir, 'receipt.json'), 'utf8'));
+  assert.strictEqual(receipt.leaf_hash, h.leafHash(fs.readFileSync(path.join(dir, 'big.env'))));
+  assert.ok(r.seconds > 4, `took ${r.seconds} s: the relay did not hold the upload back`);
+});
+
+test('pace: an error answer is read to its Content-Length: one line, at once', async (t) => {
+  // The connection stays open after the 403's body.
+  const body = '{"error":"forbidden","message":"forbidden here"}';
+  const url = await server(t, (sock) => sock.write(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
+  const { r, out } = await fetchFrom(url, 5);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr, out], [1, '', `sealtip: ${url}: the server answered 403: forbidden here\n`, []]);
+  assert.ok(r.seconds < 4, `took ${r.seconds} s`);
+});
+
+test('pace: an answer of exactly the limit, then a stall, is said in one line', async (t) => {
+  // submit reads /api/v1/config whole, at most 1 MiB; this one has no
+  // Content-Length, fills the limit and stops without closing.
+  const url = await server(t, (sock) => sock.write(Buffer.concat([
+    Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n'), Buffer.alloc(1 << 20, 0x20)])));
+  const r = await run(['submit', url, ctx.token, '--timeout', '1']);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr],
+    [1, '', `sealtip: ${url}: the server sent nothing for 1 s, after 1048576 bytes of the response\n`]);
 });
 
 test('pace: --timeout takes whole seconds from 1 to 3600', () => {
