@@ -80,6 +80,23 @@ async function fetchFrom(url, timeout) {
   return { r, out: fs.readdirSync(outDir), file: path.join(outDir, 'export.bin') };
 }
 
+test('pace: a listener that never accepts: no connection within --timeout', async (t) => {
+  // A stopped process's listening socket, its queue of one filled: the
+  // kernel drops further SYNs, so connect() waits.
+  const child = spawn(process.execPath, ['-e', `
+    const s = require('node:net').createServer(() => {});
+    s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => console.log(s.address().port));`]);
+  const sockets = [];
+  t.after(() => { child.kill('SIGKILL'); for (const s of sockets) s.destroy(); });
+  const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  child.kill('SIGSTOP');
+  for (let i = 0; i < 4; i++) sockets.push(net.connect(port, '127.0.0.1').on('error', () => {}));
+  await h.sleep(300);
+  const { r, out } = await fetchFrom(`http://127.0.0.1:${port}/`, 1);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr, out], [1, '', `sealtip: 127.0.0.1 port ${port}: no connection within 1 s\n`, []]);
+  assert.ok(r.seconds < 10, `gave up after ${r.seconds} s`);
+});
+
 test('pace: a server that does not answer, or not all its headers, within --timeout', async (t) => {
   const silent = await server(t, () => {});
   const { r, out } = await fetchFrom(silent, 1);
