@@ -30,8 +30,12 @@ interrupt_catch(void)
 	sa.sa_handler = interrupt_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigemptyset(&interrupt_caught);
+	/* A signal the parent blocked stays blocked, and pending, as asked;
+	 * one it ignored stays ignored. */
+	pthread_sigmask(SIG_BLOCK, NULL, &interrupt_unblocked);
 	for (i = 0; i < sizeof signals / sizeof signals[0]; i++)
-		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN &&
+		if (!sigismember(&interrupt_unblocked, signals[i]) &&
+		    sigaction(signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN &&
 		    sigaction(signals[i], &sa, NULL) == 0)
 			sigaddset(&interrupt_caught, signals[i]);
 	/* Blocked, and let through only inside ppoll: a handler run between a

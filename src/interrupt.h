@@ -4,8 +4,8 @@
 #ifndef SEALTIP_INTERRUPT_H
 #define SEALTIP_INTERRUPT_H
 
-/* Catches the three signals (not one ignored on entry, as a background job's
- * SIGINT) and blocks them: they are seen only by interrupt_wait and
+/* Catches the three signals (not one ignored or blocked on entry, as a
+ * background job's SIGINT) and blocks them: they are seen only by interrupt_wait and
  * interrupt_poll. Call on the main thread before starting any other. */
 void interrupt_catch(void);
 

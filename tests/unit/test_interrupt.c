@@ -76,6 +76,29 @@ caught_signal_ends_wait(void)
 	return 0;
 }
 
+/* A SIGTERM the parent blocked is not taken over by interrupt_catch: it
+ * stays pending, the wait runs its course, and interrupt_poll names none. */
+static int
+blocked_term_not_caught(void)
+{
+	sigset_t term, pending;
+	int fds[2];
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &term, NULL) == -1 || pipe(fds) == -1)
+		return 10;
+	interrupt_catch();
+	raise(SIGTERM);
+	if (interrupt_wait(fds[0], POLLIN, 50) != -1 || errno != ETIMEDOUT)
+		return 11;
+	if (interrupt_poll() != 0)
+		return 12;
+	if (sigpending(&pending) == -1 || !sigismember(&pending, SIGTERM))
+		return 13;
+	return 0;
+}
+
 /* Ready at once: 0, for POLLOUT as for POLLIN. */
 static int
 ready_returns_zero(void)
@@ -110,6 +133,16 @@ test_caught_signal_ends_wait(void **state)
 }
 
 static void
+test_blocked_term_not_caught(void **state)
+{
+	int status = in_child(blocked_term_not_caught);
+
+	(void)state;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void
 test_ready_returns_zero(void **state)
 {
 	int status = in_child(ready_returns_zero);
@@ -125,6 +158,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_blocked_signal_stays_pending),
 	    cmocka_unit_test(test_caught_signal_ends_wait),
+	    cmocka_unit_test(test_blocked_term_not_caught),
 	    cmocka_unit_test(test_ready_returns_zero),
 	};
 
