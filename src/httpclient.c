@@ -114,6 +114,17 @@ httpclient_progress(const struct httpclient *c)
 	return c->moved - (uint64_t)queued;
 }
 
+/* Body bytes that have arrived but were not read yet. */
+static uint64_t
+httpclient_unread(const struct httpclient *c)
+{
+	int queued;
+
+	if (c->sending || ioctl(c->fd, FIONREAD, &queued) == -1 || queued < 0)
+		return 0;
+	return (uint64_t)queued;
+}
+
 /* A new window of c->timeout seconds, in which the server must keep pace. */
 static void
 httpclient_window_begin(struct httpclient *c)
@@ -132,23 +143,30 @@ static int
 httpclient_wait(struct httpclient *c, short events, int deadline, int slice_ms)
 {
 	int64_t left;
+	uint64_t done;
 	int sliced;
 
 	for (;;) {
 		left = c->window_start + (int64_t)c->timeout * 1000 - httpclient_now_ms();
-		if (left <= 0) {
-			/* What is there already counts before the window is
-			 * judged: the one paused may have been us (^Z, a disk). */
+		if (left <= 0 && deadline) {
+			/* Headers that came while we were paused (^Z, a slow
+			 * disk) may be whole: read them; at most
+			 * HTTPCLIENT_HEADER_MAX bytes can be. */
 			if (interrupt_wait(c->fd, events, 0) == 0)
 				return 0;
-			if (errno != ETIMEDOUT)
-				return -1;
-			if (deadline || httpclient_progress(c) - c->window_mark <
-					    (uint64_t)c->timeout * HTTPCLIENT_MIN_BYTES_PER_SECOND) {
+			return -1; /* ETIMEDOUT, or EINTR */
+		}
+		if (left <= 0) {
+			/* What arrived but is not read yet counts, once: the one
+			 * paused may have been us. */
+			done = httpclient_progress(c) + httpclient_unread(c);
+			if (done - c->window_mark <
+			    (uint64_t)c->timeout * HTTPCLIENT_MIN_BYTES_PER_SECOND) {
 				errno = ETIMEDOUT;
 				return -1;
 			}
-			httpclient_window_begin(c);
+			c->window_start = httpclient_now_ms();
+			c->window_mark = done;
 			continue;
 		}
 		sliced = slice_ms >= 0 && slice_ms < left;
@@ -244,7 +262,15 @@ httpclient_send_all(struct httpclient *c, const void *buf, size_t len)
 	ssize_t n;
 
 	while (len > 0) {
-		if (httpclient_wait(c, POLLOUT, 0, -1) == -1)
+		if (httpclient_wait(c, POLLOUT | POLLIN, 0, -1) == -1)
+			return -1;
+		/* An answer (413, 429) or a close before the request is all
+		 * sent: stop, and let the caller read what the server said. */
+		if (interrupt_wait(c->fd, POLLIN, 0) == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		if (errno == EINTR)
 			return -1;
 		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))

@@ -46,7 +46,7 @@
  *  - httpclient_end closes and frees: no descriptor is left open after an
  *    input (the lowest free one is the same each time) and ASan sees no
  *    leak;
- *  - no hang: the server always closes, so the client's 60 s SO_RCVTIMEO is
+ *  - no hang: the server always closes, so the client's 60 s timeout is
  *    never reached; libFuzzer's -timeout (20 s in run.sh) catches one, and
  *    the harness gives the server FUZZ_HANG_SECONDS to finish a connection.
  * tool_error writes every refusal on stderr: the stream is pointed at

@@ -235,6 +235,33 @@ test('pace: an upload still queued here when the last byte is handed over is not
   assert.ok(r.seconds > 4, `took ${r.seconds} s: the relay did not hold the upload back`);
 });
 
+test('pace: submit stops sending at an answer that comes before the envelope is all sent', async (t) => {
+  const srv = await h.startServer({});
+  t.after(() => srv.stop());
+  // The real server for the GETs; a POST is answered 413 at once, and not
+  // read any further.
+  const body = '{"error":"too_large","message":"the report is larger than 1024 bytes"}';
+  let posts = 0;
+  const url = await server(t, (sock, first) => {
+    if (first.toString('latin1').startsWith('POST ')) {
+      posts++;
+      sock.pause();
+      sock.write(`HTTP/1.1 413 Content Too Large\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      return;
+    }
+    const up = net.connect(srv.port, '127.0.0.1', () => { up.write(first); sock.pipe(up).pipe(sock); });
+    up.on('error', () => sock.destroy());
+  });
+  const dir = h.tmpdir('sealtip-pace-early-');
+  fs.writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(24 << 20, 7));
+  const sealed = h.runTool(['seal', '-r', path.join(h.VECTORS, 'alice.pub'), '--file', path.join(dir, 'big.bin'), '-o', path.join(dir, 'big.env')]);
+  assert.strictEqual(sealed.status, 0, sealed.stderr);
+  const r = await run(['submit', url, path.join(dir, 'big.env'), '--timeout', '5', '-o', path.join(dir, 'receipt.json')]);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr, posts, fs.existsSync(path.join(dir, 'receipt.json'))],
+    [1, '', `sealtip: ${url}: the server answered 413: the report is larger than 1024 bytes\n`, 1, false]);
+  assert.ok(r.seconds < 5, `took ${r.seconds} s: the answer waited for a timeout`);
+});
+
 test('pace: an error answer is read to its Content-Length: one line, at once', async (t) => {
   // The connection stays open after the 403's body.
   const body = '{"error":"forbidden","message":"forbidden here"}';
