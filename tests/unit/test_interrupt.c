@@ -16,9 +16,9 @@
 
 #include "interrupt.h"
 
-/* Runs body in a child; returns its wait status. */
-static int
-in_child(int (*body)(void))
+/* Runs body in a child, which must exit 0. */
+static void
+expect_child_ok(int (*body)(void))
 {
 	pid_t pid;
 	int status;
@@ -27,7 +27,20 @@ in_child(int (*body)(void))
 		_exit(body());
 	assert_int_not_equal(pid, -1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return status;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Blocks signo, as a parent's mask would, and makes a pipe that stays
+ * empty. Returns 0, or -1. */
+static int
+block_and_pipe(int signo, int fds[2])
+{
+	sigset_t one;
+
+	sigemptyset(&one);
+	sigaddset(&one, signo);
+	return sigprocmask(SIG_BLOCK, &one, NULL) == -1 || pipe(fds) == -1 ? -1 : 0;
 }
 
 /* SIGUSR1 blocked and pending, as a parent's mask would leave it: the wait
@@ -35,12 +48,10 @@ in_child(int (*body)(void))
 static int
 blocked_signal_stays_pending(void)
 {
-	sigset_t usr1, pending;
+	sigset_t pending;
 	int fds[2];
 
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &usr1, NULL) == -1 || pipe(fds) == -1)
+	if (block_and_pipe(SIGUSR1, fds) == -1)
 		return 10;
 	raise(SIGUSR1);
 	if (interrupt_wait(fds[0], POLLIN, 50) != -1 || errno != ETIMEDOUT)
@@ -57,12 +68,9 @@ blocked_signal_stays_pending(void)
 static int
 caught_signal_ends_wait(void)
 {
-	sigset_t usr1;
 	int fds[2];
 
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &usr1, NULL) == -1 || pipe(fds) == -1)
+	if (block_and_pipe(SIGUSR1, fds) == -1)
 		return 10;
 	interrupt_catch();
 	raise(SIGUSR1);
@@ -81,12 +89,10 @@ caught_signal_ends_wait(void)
 static int
 blocked_term_not_caught(void)
 {
-	sigset_t term, pending;
+	sigset_t pending;
 	int fds[2];
 
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &term, NULL) == -1 || pipe(fds) == -1)
+	if (block_and_pipe(SIGTERM, fds) == -1)
 		return 10;
 	interrupt_catch();
 	raise(SIGTERM);
@@ -115,41 +121,29 @@ ready_returns_zero(void)
 static void
 test_blocked_signal_stays_pending(void **state)
 {
-	int status = in_child(blocked_signal_stays_pending);
-
 	(void)state;
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	expect_child_ok(blocked_signal_stays_pending);
 }
 
 static void
 test_caught_signal_ends_wait(void **state)
 {
-	int status = in_child(caught_signal_ends_wait);
-
 	(void)state;
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	expect_child_ok(caught_signal_ends_wait);
 }
 
 static void
 test_blocked_term_not_caught(void **state)
 {
-	int status = in_child(blocked_term_not_caught);
-
 	(void)state;
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	expect_child_ok(blocked_term_not_caught);
 }
 
 static void
 test_ready_returns_zero(void **state)
 {
-	int status = in_child(ready_returns_zero);
-
 	(void)state;
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	expect_child_ok(ready_returns_zero);
 }
 
 int
