@@ -186,7 +186,8 @@ httpclient_wait(struct httpclient *c, short events, int deadline, int slice_ms)
 static void
 httpclient_stalled(const struct httpclient *c)
 {
-	uint64_t done = httpclient_progress(c), in_window = done - c->window_mark;
+	uint64_t done = httpclient_progress(c) + httpclient_unread(c),
+		 in_window = done - c->window_mark;
 	const char *what = c->sending ? "took" : "sent",
 		   *after = c->sending ? "of the request reached it" : "of the response";
 
