@@ -294,6 +294,7 @@ httpclient_send_fd(struct httpclient *c, int body_fd, uint64_t len)
 	ssize_t n;
 	int rc = -1;
 
+	c->send_errno = -1; /* until the socket is what failed */
 	if ((buf = malloc(HTTPCLIENT_SEND_CHUNK)) == NULL) {
 		tool_error("out of memory");
 		return -1;
@@ -314,6 +315,7 @@ httpclient_send_fd(struct httpclient *c, int body_fd, uint64_t len)
 		}
 		left -= (uint64_t)n;
 	}
+	c->send_errno = 0;
 	rc = 0;
 done:
 	free(buf);
@@ -470,6 +472,29 @@ httpclient_read_headers(struct httpclient *c, int quiet)
 	return 0;
 }
 
+/* After sending failed (errno, or send_fd's c->send_errno): the server's
+ * early answer, read as the result (0), or one line saying why (-1). A
+ * server may answer from the headers alone (413, 429) and close: its answer
+ * says more than the broken pipe. One that stopped taking the request has
+ * said nothing. */
+static int
+httpclient_send_failed(struct httpclient *c)
+{
+	int err = c->send_errno != 0 ? c->send_errno : errno;
+
+	if (err == -1) /* the body's own file: said already */
+		return -1;
+	if (err == ETIMEDOUT)
+		httpclient_stalled(c);
+	else if (err == EINTR)
+		return -1;
+	else if (httpclient_read_headers(c, 1) == 0)
+		return 0;
+	else
+		tool_error("%s: sending the request: %s", c->shown, strerror(err));
+	return -1;
+}
+
 int
 httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const char *method,
     const char *path, const char *headers, const unsigned char *body, uint64_t body_len,
@@ -477,7 +502,7 @@ httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const cha
 {
 	char *req = NULL, length[48];
 	size_t req_size;
-	int v6 = strchr(u->host, ':') != NULL, rc = -1, send_errno;
+	int v6 = strchr(u->host, ':') != NULL, rc = -1;
 
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
@@ -503,44 +528,10 @@ httpclient_begin(struct httpclient *c, const struct httpclient_url *u, const cha
 		goto done;
 	c->sending = 1;
 	httpclient_window_begin(c);
-	if (httpclient_send_all(c, req, strlen(req)) == -1) {
-		if (errno == ETIMEDOUT)
-			httpclient_stalled(c);
-		else if (errno != EINTR)
-			tool_error("%s: sending the request: %s", u->shown, strerror(errno));
-		goto done;
-	}
-	if (body != NULL) {
-		if (httpclient_send_all(c, body, (size_t)body_len) == -1) {
-			/* A server may answer from the headers alone (413, 429) and
-			 * close: its answer says more than the broken pipe. One
-			 * that stopped taking the body has said nothing. */
-			send_errno = errno;
-			if (send_errno == ETIMEDOUT) {
-				httpclient_stalled(c);
-				goto done;
-			}
-			if (send_errno != EINTR && httpclient_read_headers(c, 1) == 0) {
-				rc = 0;
-				goto done;
-			}
-			if (send_errno != EINTR)
-				tool_error("%s: sending the body: %s", u->shown, strerror(send_errno));
-			goto done;
-		}
-	} else if (body_fd != -1 && httpclient_send_fd(c, body_fd, body_len) == -1) {
-		if (c->send_errno == 0) /* the body's own file failed: said already */
-			goto done;
-		if (c->send_errno == ETIMEDOUT) {
-			httpclient_stalled(c);
-			goto done;
-		}
-		if (c->send_errno != EINTR && httpclient_read_headers(c, 1) == 0) {
-			rc = 0;
-			goto done;
-		}
-		if (c->send_errno != EINTR)
-			tool_error("%s: sending the body: %s", u->shown, strerror(c->send_errno));
+	if (httpclient_send_all(c, req, strlen(req)) == -1 ||
+	    (body != NULL && httpclient_send_all(c, body, (size_t)body_len) == -1) ||
+	    (body == NULL && body_fd != -1 && httpclient_send_fd(c, body_fd, body_len) == -1)) {
+		rc = httpclient_send_failed(c);
 		goto done;
 	}
 	if (httpclient_drain(c) == -1) {

@@ -41,7 +41,7 @@ struct httpclient {
 	unsigned char *body;	   /* body bytes that came with the headers */
 	size_t body_have;	   /* how many of them are left to hand out */
 	const char *shown;	   /* the URL, for messages */
-	int send_errno;		   /* why sending the body failed */
+	int send_errno;		   /* why sending the body from a file failed; -1: the file */
 	int timeout;		   /* seconds, from the URL's settings */
 	int sending;		   /* the request is on its way: the pace is the server's acks */
 	int64_t window_start;	   /* ms (monotonic): the pace is judged per window */
