@@ -133,18 +133,19 @@ httpclient_window_begin(struct httpclient *c)
 	c->window_mark = httpclient_progress(c);
 }
 
-/* Waits until the socket is ready for events. A window that runs out with
+/* Waits until the socket is ready for events, and returns those that came
+ * (> 0). A window that runs out with
  * less than the least pace moved in it ends the wait; so does the first one
  * when it is a deadline (the response headers, which come at once from any
  * server at all). slice_ms >= 0 bounds this one call (errno EAGAIN when it
- * ran out). Returns 0, or -1 with errno ETIMEDOUT, EAGAIN, EINTR (a signal
+ * ran out). Fails with -1 and errno ETIMEDOUT, EAGAIN, EINTR (a signal
  * caught by interrupt_catch) or poll's. */
 static int
 httpclient_wait(struct httpclient *c, short events, int deadline, int slice_ms)
 {
 	int64_t left;
 	uint64_t done;
-	int sliced;
+	int sliced, ready;
 
 	for (;;) {
 		left = c->window_start + (int64_t)c->timeout * 1000 - httpclient_now_ms();
@@ -152,9 +153,7 @@ httpclient_wait(struct httpclient *c, short events, int deadline, int slice_ms)
 			/* Headers that came while we were paused (^Z, a slow
 			 * disk) may be whole: read them; at most
 			 * HTTPCLIENT_HEADER_MAX bytes can be. */
-			if (interrupt_wait(c->fd, events, 0) == 0)
-				return 0;
-			return -1; /* ETIMEDOUT, or EINTR */
+			return interrupt_wait(c->fd, events, 0); /* or ETIMEDOUT, EINTR */
 		}
 		if (left <= 0) {
 			/* What arrived but is not read yet counts, once: the one
@@ -170,8 +169,8 @@ httpclient_wait(struct httpclient *c, short events, int deadline, int slice_ms)
 			continue;
 		}
 		sliced = slice_ms >= 0 && slice_ms < left;
-		if (interrupt_wait(c->fd, events, sliced ? slice_ms : (int)left) == 0)
-			return 0;
+		if ((ready = interrupt_wait(c->fd, events, sliced ? slice_ms : (int)left)) > 0)
+			return ready;
 		if (errno != ETIMEDOUT)
 			return -1;
 		if (sliced) {
@@ -212,7 +211,7 @@ httpclient_drain(struct httpclient *c)
 	for (;;) {
 		if (ioctl(c->fd, SIOCOUTQ, &queued) == -1 || queued <= 0)
 			break;
-		if (httpclient_wait(c, POLLIN, 0, 50) == 0)
+		if (httpclient_wait(c, POLLIN, 0, 50) > 0)
 			break;
 		if (errno != EAGAIN)
 			return -1;
@@ -261,18 +260,17 @@ httpclient_send_all(struct httpclient *c, const void *buf, size_t len)
 {
 	const char *p = buf;
 	ssize_t n;
+	int ready;
 
 	while (len > 0) {
-		if (httpclient_wait(c, POLLOUT | POLLIN, 0, -1) == -1)
+		if ((ready = httpclient_wait(c, POLLOUT | POLLIN, 0, -1)) == -1)
 			return -1;
 		/* An answer (413, 429) or a close before the request is all
 		 * sent: stop, and let the caller read what the server said. */
-		if (interrupt_wait(c->fd, POLLIN, 0) == 0) {
+		if (ready & POLLIN) {
 			errno = EPIPE;
 			return -1;
 		}
-		if (errno == EINTR)
-			return -1;
 		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;

@@ -61,7 +61,7 @@ interrupt_wait(int fd, short events, int timeout_ms)
 		n = ppoll(&p, 1, timeout_ms < 0 ? NULL : &limit,
 		    interrupt_active ? &interrupt_unblocked : NULL);
 		if (n > 0)
-			return 0;
+			return p.revents;
 		if (n == 0) {
 			errno = ETIMEDOUT;
 			return -1;

@@ -10,8 +10,9 @@
 void interrupt_catch(void);
 
 /* Waits until fd is ready for events (POLLIN, POLLOUT), at most timeout_ms
- * (-1: no limit); returns 0, or -1 with errno EINTR once a caught signal
- * came, ETIMEDOUT, or another poll error. A signal that comes just before a
+ * (-1: no limit); returns the events that came (poll's revents, > 0), or -1
+ * with errno EINTR once a caught signal came, ETIMEDOUT, or another poll
+ * error. A signal that comes just before a
  * read blocked on a slow input is not missed. */
 int interrupt_wait(int fd, short events, int timeout_ms);
 

@@ -105,7 +105,7 @@ blocked_term_not_caught(void)
 	return 0;
 }
 
-/* Ready at once: 0, for POLLOUT as for POLLIN. */
+/* Ready at once: the events that came, for POLLOUT as for POLLIN. */
 static int
 ready_returns_zero(void)
 {
@@ -113,7 +113,7 @@ ready_returns_zero(void)
 
 	if (pipe(fds) == -1 || write(fds[1], "x", 1) != 1)
 		return 10;
-	if (interrupt_wait(fds[0], POLLIN, 0) != 0 || interrupt_wait(fds[1], POLLOUT, 0) != 0)
+	if (interrupt_wait(fds[0], POLLIN, 0) != POLLIN || interrupt_wait(fds[1], POLLOUT, 0) != POLLOUT)
 		return 11;
 	return 0;
 }
