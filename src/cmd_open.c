@@ -477,7 +477,7 @@ read_some(int fd, unsigned char *buf, size_t size)
 		if (interrupt_wait(fd, POLLIN, -1) == -1)
 			return -1;
 		n = read(fd, buf, size);
-	} while (n == -1 && errno == EINTR);
+	} while (n == -1 && (errno == EINTR || errno == EAGAIN));
 	return n;
 }
 
@@ -1078,7 +1078,9 @@ open_input(struct open_job *job, const char *input)
 		tool_error("out of memory");
 		return 1;
 	}
-	if ((in.fd = open(input, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: a FIFO would hold open() until a writer came, with ^C
+	 * blocked; read_some waits for it where a signal can end the wait. */
+	if ((in.fd = open(input, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		tool_error("%s: cannot open: %s", input, strerror(errno));
 		free(in.block);
 		return 1;

@@ -398,6 +398,15 @@ interrupt_open alice.key slow.bin xintr "$EXPORTS/one" $(($(stat -c %s "$EXPORTS
 check "export: dies of the signal" test "$status" -eq 143
 check "export: says so" grep -qx "sealtip: slow.bin: interrupted; no report from it was kept" xintr.err
 check "export: nothing left, not even DIR" test ! -e xintr
+# A FIFO no writer ever opens: open() itself must not wait with the signals
+# blocked, or only SIGKILL would end it (and leave DIR behind).
+mkfifo nowriter.env
+"$SEALTIP" open -k inv.key -o nowriter nowriter.env 2> nowriter.err & pid=$!
+sleep 0.5
+stop_and_reap $pid "open of a FIFO without a writer"
+check "no writer: dies of the signal" test "$status" -eq 143
+check "no writer: says so" grep -qx "sealtip: nowriter.env: interrupted; nothing of it was kept" nowriter.err
+check "no writer: nothing left, not even DIR" test ! -e nowriter
 # seal: SIGTERM once the temp output exists; it goes, and so does seal.
 head -c $((128 << 20)) /dev/zero > huge.bin
 mkdir sealing
