@@ -184,10 +184,10 @@ cmd_export(int argc, char **argv)
 	}
 	export_stream_counts(es, &count, &tree_size, &rows);
 	if (count == 0)
-		printf("exported no reports (the signed log holds %llu) to %s\n",
+		tool_print(stdout, "exported no reports (the signed log holds %llu) to %s",
 		    (unsigned long long)tree_size, out);
 	else
-		printf("exported %llu report%s, indexes %llu..%llu of %llu, to %s\n",
+		tool_print(stdout, "exported %llu report%s, indexes %llu..%llu of %llu, to %s",
 		    (unsigned long long)count, count == 1 ? "" : "s", (unsigned long long)first_index,
 		    (unsigned long long)(first_index + count - 1), (unsigned long long)tree_size,
 		    out);

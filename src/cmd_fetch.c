@@ -241,16 +241,16 @@ cmd_fetch(int argc, char **argv)
 		goto done;
 	}
 	if (sum.count == 0)
-		printf("fetched no reports (the server holds %llu) to %s\n",
+		tool_print(stdout, "fetched no reports (the server holds %llu) to %s",
 		    (unsigned long long)sum.tree_size, out);
 	else
-		printf("fetched %llu report%s, indexes %llu..%llu of %llu, to %s\n",
+		tool_print(stdout, "fetched %llu report%s, indexes %llu..%llu of %llu, to %s",
 		    (unsigned long long)sum.count, sum.count == 1 ? "" : "s",
 		    (unsigned long long)sum.first_index,
 		    (unsigned long long)(sum.first_index + sum.count - 1),
 		    (unsigned long long)sum.tree_size, out);
 	/* Only self-consistent so far: which key is the log's is open's check. */
-	printf("checkpoint of %llu entries signed by %s, matching every entry\n",
+	tool_print(stdout, "checkpoint of %llu entries signed by %s, matching every entry",
 	    (unsigned long long)sum.tree_size,
 	    exportfile_reader_log(reader)->note_len > 0 ? exportfile_reader_log(reader)->verifier_key
 							: "nobody (empty log)");

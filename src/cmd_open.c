@@ -548,8 +548,8 @@ open_envelope(struct open_job *job, const char *input, struct input_stream *in)
 		return 1;
 	}
 	report_say_mismatches(&r, job, input);
-	printf("%s: opened into %s/%s (%zu attachment%s)\n", input, job->outdir, r.name,
-	    r.nfiles, r.nfiles == 1 ? "" : "s");
+	tool_print(stdout, "%s: opened into %s/%s (%zu attachment%s)", input, job->outdir,
+	    r.name, r.nfiles, r.nfiles == 1 ? "" : "s");
 	return rc == 0 ? 0 : 1;
 }
 
@@ -734,10 +734,9 @@ export_consistent(struct export_open *x, const struct exportfile_log *log,
 			log->proof_len) == TLOG_OK)
 			return 0;
 	} else {
-		fprintf(stderr,
-		    "sealtip: WARNING: %s: cannot check that the log's checkpoint of %llu "
-		    "extends the one of %llu remembered in %s/%s: the file starts after it and "
-		    "carries no consistency proof (export with --since-size %llu)\n",
+		tool_error("WARNING: %s: cannot check that the log's checkpoint of %llu "
+			   "extends the one of %llu remembered in %s/%s: the file starts after it "
+			   "and carries no consistency proof (export with --since-size %llu)",
 		    x->input, (unsigned long long)log->tree_size, (unsigned long long)st->size,
 		    x->job->outdir, OPEN_LOG_STATE, (unsigned long long)st->size);
 		return 0;
@@ -898,14 +897,13 @@ export_gap_warning(const struct export_open *x, const struct exportfile_summary 
 		return;
 	if (from > 0)
 		snprintf(after, sizeof after, " --after %llu", (unsigned long long)(from - 1));
-	fprintf(stderr,
-	    "sealtip: WARNING: %s: reports %llu to %llu were never opened into %s: this export "
-	    "starts at %llu%s.\n"
-	    "sealtip: WARNING: ask the operator for them (sealtip export%s) and open "
-	    "them before trusting that nothing was held back.\n",
+	tool_error("WARNING: %s: reports %llu to %llu were never opened into %s: this export "
+		   "starts at %llu%s.",
 	    x->input, (unsigned long long)from, (unsigned long long)(to - 1), x->job->outdir,
 	    (unsigned long long)sum->first_index,
-	    st->have_last ? "" : " and this folder has opened no export before", after);
+	    st->have_last ? "" : " and this folder has opened no export before");
+	tool_error("WARNING: ask the operator for them (sealtip export%s) and open them before "
+		   "trusting that nothing was held back.", after);
 }
 
 /* After the reports were moved into place: DIR/.sealtip-log remembers the
@@ -1031,10 +1029,9 @@ open_export(struct open_job *job, const char *input, struct input_stream *in)
 	if (status == ST_OK) {
 		log = exportfile_reader_log(reader);
 		if (log->note_len > 0 && x.trusted_key == NULL)
-			fprintf(stderr,
-			    "sealtip: NOTE: %s: no log key given or remembered for %s: trusting "
-			    "the one the file names, %s, from now on (first use). Compare it with "
-			    "the key the operator published.\n",
+			tool_error("NOTE: %s: no log key given or remembered for %s: trusting "
+				   "the one the file names, %s, from now on (first use). Compare it "
+				   "with the key the operator published.",
 			    input, job->outdir, log->verifier_key);
 		export_gap_warning(&x, &summary);
 		for (i = 0; i < x.ndone; i++) {
@@ -1048,15 +1045,15 @@ open_export(struct open_job *job, const char *input, struct input_stream *in)
 			snprintf(already, sizeof already, "; %llu already there",
 			    (unsigned long long)x.already);
 		if (x.opened > 0)
-			printf("%s: opened %llu report%s, indexes %llu to %llu, into %s%s\n", input,
-			    (unsigned long long)x.opened, x.opened == 1 ? "" : "s",
+			tool_print(stdout, "%s: opened %llu report%s, indexes %llu to %llu, into %s%s",
+			    input, (unsigned long long)x.opened, x.opened == 1 ? "" : "s",
 			    (unsigned long long)x.first_opened,
 			    (unsigned long long)x.last_opened, job->outdir, already);
 		else
-			printf("%s: no report opened (%llu entr%s%s)\n", input,
+			tool_print(stdout, "%s: no report opened (%llu entr%s%s)", input,
 			    (unsigned long long)summary.count, summary.count == 1 ? "y" : "ies",
 			    already);
-		printf("%s: log verified: checkpoint of %llu entries signed by %s\n", input,
+		tool_print(stdout, "%s: log verified: checkpoint of %llu entries signed by %s", input,
 		    (unsigned long long)summary.tree_size,
 		    log->note_len > 0 ? log->verifier_key : "nobody (empty log)");
 	}

@@ -351,7 +351,7 @@ cmd_submit(int argc, char **argv)
 	}
 	if (out != NULL) {
 		if (receipt_save(out, answer, answer_len) == 0) {
-			printf("report %llu stored; receipt written to %s\n",
+			tool_print(stdout, "report %llu stored; receipt written to %s",
 			    (unsigned long long)index, out);
 			rc = TOOL_EXIT_OK;
 			goto done;

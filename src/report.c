@@ -74,11 +74,32 @@ text_printf(struct text *t, const char *fmt, ...)
 	t->len += (size_t)n;
 }
 
-/* Untrusted text, escaped, each line indented under its question. */
+/* Untrusted text on one line after a label of ours: a newline in it could
+ * start a line that only looks like ours. */
 static void
-text_add_value(struct text *t, const char *prefix, const char *value, size_t len)
+text_add_line(struct text *t, const char *label, const char *value, size_t len)
 {
+	char *shown;
+
+	if ((shown = safename_display_line(value, len)) == NULL) {
+		t->failed = 1;
+		return;
+	}
+	text_printf(t, "%s%s\n", label, shown);
+	sodium_free(shown);
+}
+
+/* An answer, escaped, its lines indented under its question so that none
+ * can reach the first column, where ours are. One of several answers starts
+ * "    - ", its other lines aligned under its text; a single answer's lines
+ * all start "    ", and one that begins "- " is shown as "\- ", so that one
+ * answer never reads as several ticked options. */
+static void
+text_add_answer(struct text *t, int one_of_several, const char *value, size_t len)
+{
+	const char *prefix = one_of_several ? "    - " : "    ";
 	char *shown, *line, *next;
+	int escape;
 
 	if ((shown = safename_display(value, len)) == NULL) {
 		t->failed = 1;
@@ -88,8 +109,9 @@ text_add_value(struct text *t, const char *prefix, const char *value, size_t len
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		text_printf(t, "%s%s\n", prefix, line);
-		prefix = "    ";
+		escape = !one_of_several && strncmp(line, "- ", 2) == 0;
+		text_printf(t, "%s%s%s\n", prefix, escape ? "\\" : "", line);
+		prefix = one_of_several ? "      " : "    ";
 	}
 	sodium_free(shown);
 }
@@ -119,7 +141,7 @@ text_add_field(struct text *t, const struct formdef *def, const char *id, json_t
 		text_printf(t, "%s\n", label);
 	} else {
 		/* A question this form does not have: show its id, in brackets. */
-		if ((shown_id = safename_display(id, strlen(id))) == NULL) {
+		if ((shown_id = safename_display_line(id, strlen(id))) == NULL) {
 			t->failed = 1;
 			return;
 		}
@@ -133,7 +155,7 @@ text_add_field(struct text *t, const struct formdef *def, const char *id, json_t
 		if (option_label != NULL)
 			text_printf(t, "    %s\n", option_label);
 		else
-			text_add_value(t, "    ", json_string_value(value),
+			text_add_answer(t, 0, json_string_value(value),
 			    json_string_length(value));
 	} else {
 		json_array_foreach(value, i, item) {
@@ -141,7 +163,7 @@ text_add_field(struct text *t, const struct formdef *def, const char *id, json_t
 			if (option_label != NULL)
 				text_printf(t, "    - %s\n", option_label);
 			else
-				text_add_value(t, "    - ", json_string_value(item),
+				text_add_answer(t, 1, json_string_value(item),
 				    json_string_length(item));
 		}
 	}
@@ -182,8 +204,8 @@ text_add_file(struct text *t, const struct manifest_file *f, const struct report
 	json_decref(name);
 	sodium_bin2hex(hex, sizeof hex, f->sha256, sizeof f->sha256);
 	text_printf(t, "%zu. %s\n", number, r->path);
-	text_add_value(t, "    original name: ", quoted ? quoted : "?", quoted ? strlen(quoted) : 1);
-	text_add_value(t, "    type (as sent): ", f->type, f->type_len);
+	text_add_line(t, "    original name: ", quoted ? quoted : "?", quoted ? strlen(quoted) : 1);
+	text_add_line(t, "    type (as sent): ", f->type, f->type_len);
 	text_printf(t, "    size: %llu bytes\n    sha256: %s\n    %s\n",
 	    (unsigned long long)f->size, hex,
 	    r->sha256_ok ? "checked: bytes match the manifest" :
@@ -203,9 +225,9 @@ report_text(const struct manifest *m, const struct formdef *def, const char *sou
 	size_t i;
 
 	text_add(&t, "sealtip report\n", 15);
-	text_add_value(&t, "source: ", source, strlen(source));
-	text_add_value(&t, "form: ", m->form, strlen(m->form));
-	text_add_value(&t, "language: ", m->lang, strlen(m->lang));
+	text_add_line(&t, "source: ", source, strlen(source));
+	text_add_line(&t, "form: ", m->form, strlen(m->form));
+	text_add_line(&t, "language: ", m->lang, strlen(m->lang));
 	text_add(&t, "\n", 1);
 
 	json_array_foreach(formdef_fields(def), i, field) {

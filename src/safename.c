@@ -79,6 +79,23 @@ is_unsafe_in_name(unsigned long cp)
 }
 
 void
+safename_put_line(FILE *out, const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i = 0, len = strlen(text), step;
+	unsigned long cp;
+
+	while (i < len) {
+		cp = utf8_next(s + i, len - i, &step);
+		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || is_bidi_or_invisible(cp))
+			fputc('?', out);
+		else
+			fwrite(s + i, 1, step, out);
+		i += step;
+	}
+}
+
+void
 safename_make(const char *name, size_t name_len, size_t index, size_t count,
     char out[SAFENAME_SIZE])
 {
@@ -149,8 +166,11 @@ safename_make(const char *name, size_t name_len, size_t index, size_t count,
 	free(clean);
 }
 
-char *
-safename_display(const char *text, size_t len)
+/* multiline: a newline and a tab stay as they are, for an answer typed in a
+ * text area; otherwise they are escaped too, for text that must stay on its
+ * own line. */
+static char *
+safename_escape(const char *text, size_t len, int multiline)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t i = 0, step, cap, used = 0;
@@ -170,7 +190,7 @@ safename_display(const char *text, size_t len)
 		} else {
 			cp = utf8_next(s + i, len - i, &step);
 		}
-		if (cp == '\n' || cp == '\t') {
+		if (multiline && (cp == '\n' || cp == '\t')) {
 			out[used++] = (char)cp;
 		} else if (cp < 0x20 || cp == 0x7f) {
 			used += (size_t)snprintf(out + used, cap - used, "\\x%02lx", cp);
@@ -187,4 +207,16 @@ safename_display(const char *text, size_t len)
 	}
 	out[used] = '\0';
 	return out;
+}
+
+char *
+safename_display(const char *text, size_t len)
+{
+	return safename_escape(text, len, 1);
+}
+
+char *
+safename_display_line(const char *text, size_t len)
+{
+	return safename_escape(text, len, 0);
 }

@@ -6,6 +6,7 @@
 #define SEALTIP_SAFENAME_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Leaves room under the 255-byte limit for a marker suffix and temp names. */
 #define SAFENAME_MAX 200
@@ -20,8 +21,19 @@ void safename_make(const char *name, size_t name_len, size_t index, size_t count
 /* Appends printable text for untrusted UTF-8 to a display buffer: control
  * characters, NUL and bidi overrides become visible \xNN / \u{NNNN} escapes so
  * that a report cannot rewrite an investigator's terminal or reorder text.
+ * A newline and a tab stay: answers have lines, which the caller indents.
  * Returns a NUL-terminated string in sodium_malloc memory (it is report
  * text: sodium_free wipes it), or NULL. */
 char *safename_display(const char *text, size_t len);
+
+/* As safename_display, for text shown on one line (a question's id, a media
+ * type): a newline and a tab are escaped too. */
+char *safename_display_line(const char *text, size_t len);
+
+/* Writes text to out so that it stays on one line and reads as it is: a
+ * control character (a newline, an escape sequence, a C1 control), a bidi
+ * override or an invisible separator, and a byte that is not UTF-8 each come
+ * out as '?'. For names and values quoted in a message. */
+void safename_put_line(FILE *out, const char *text);
 
 #endif

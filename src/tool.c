@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "safename.h"
 #include "tool.h"
 
 static int progress_drawn;
@@ -39,29 +40,38 @@ tool_stdio_guard(void)
 void
 tool_put_name(FILE *out, const char *name)
 {
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)name; *p != '\0'; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+	safename_put_line(out, name);
 }
 
-/* "sealtip: " + the text + newline on stderr, as one line: the text quotes
- * names and paths, which may hold a newline that would forge a second one. */
-static void tool_say(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* prefix + the text + newline on out, as one line: the text quotes names,
+ * paths and values, which may hold a newline that would forge a second line,
+ * or a bidi override that would reorder this one. */
+static void tool_vprint(FILE *out, const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 static void
-tool_say(const char *fmt, va_list ap)
+tool_vprint(FILE *out, const char *prefix, const char *fmt, va_list ap)
 {
 	char *text;
 
-	fputs("sealtip: ", stderr);
+	fputs(prefix, out);
 	if (vasprintf(&text, fmt, ap) == -1) {
-		fputs("(a message could not be formatted: out of memory)\n", stderr);
+		fputs("(a message could not be formatted: out of memory)\n", out);
 		return;
 	}
-	tool_put_name(stderr, text);
-	fputc('\n', stderr);
+	safename_put_line(out, text);
+	fputc('\n', out);
 	free(text);
+}
+
+void
+tool_print(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tool_vprint(out, "", fmt, ap);
+	va_end(ap);
 }
 
 void
@@ -71,7 +81,7 @@ tool_error(const char *fmt, ...)
 
 	tool_progress_end();
 	va_start(ap, fmt);
-	tool_say(fmt, ap);
+	tool_vprint(stderr, "sealtip: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -81,7 +91,7 @@ tool_usage_error(const char *usage, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	tool_say(fmt, ap);
+	tool_vprint(stderr, "sealtip: ", fmt, ap);
 	va_end(ap);
 	fputs(usage, stderr);
 	return TOOL_EXIT_USAGE;

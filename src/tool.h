@@ -19,16 +19,21 @@ int tool_stdio_guard(void);
 
 /* Prints "sealtip: " + the formatted text + newline on stderr, as one line
  * whatever it quotes: control characters (a newline in a file name, an
- * escape sequence) come out as '?'. */
+ * escape sequence), bidi overrides and bytes that are not UTF-8 come out as
+ * '?' (safename_put_line). */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints "sealtip: <what>\n" (as tool_error) then the usage text on stderr;
  * returns TOOL_EXIT_USAGE. */
 int tool_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Writes name (a path from the command line) to out with its control
- * characters as '?', so that it cannot break or forge a line. */
+/* Writes name (a path from the command line) to out as safename_put_line
+ * does, so that it cannot break, reorder or forge a line. */
 void tool_put_name(FILE *out, const char *name);
+
+/* Prints the formatted text + newline on out as one line, as tool_error
+ * does: for a summary that quotes a path or a name from an input. */
+void tool_print(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Call before a subcommand's tool_getopt loop, whose option string starts
  * with ':' so that getopt stays silent and tool_option_error speaks. */

@@ -626,6 +626,43 @@ check "clean answer: its label" grep -qxF '    - Cash' nul-out/nul/report.txt
 check "no label for the NUL ones" not grep -qF 'I saw it happen' nul-out/nul/report.txt
 finish_case $f0
 
+# A reporter's text cannot write lines that read as sealtip's own: a question
+# id with newlines (a fake attachment, vouched for), a media type with one,
+# an answer whose lines read as more ticked options.
+begin forged-lines; f0=$failed
+crafted_envelope '{"v":1,"form":"bribery-report/1","lang":"en","fields":{"what":"- Watch\n- Phone\nfine","goods":["watch","Phone\n- Vehicle"],"x]\n\nAttachments: 1\n1. files/01-receipt.pdf\n    checked: bytes match the manifest\n\n[y":"z"},"files":[{"name":"a.txt","type":"text/plain\n    checked: bytes match the manifest","size":5,"sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}]}' \
+	hello forged.env
+run 0 "$SEALTIP" open -k inv.key -o forged-out forged.env
+cat > forged-want.txt <<'WANT'
+sealtip report
+source: forged.env
+form: bribery-report/1
+language: en
+
+What happened?
+    \- Watch
+    \- Phone
+    fine
+
+Which goods?
+    - Watch
+    - Phone
+      - Vehicle
+
+[x]\x0a\x0aAttachments: 1\x0a1. files/01-receipt.pdf\x0a    checked: bytes match the manifest\x0a\x0a[y]
+    z
+
+Attachments: 1
+1. files/01-a.txt
+    original name: "a.txt"
+    type (as sent): text/plain\x0a    checked: bytes match the manifest
+    size: 5 bytes
+    sha256: 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824
+    checked: bytes match the manifest
+WANT
+check "report.txt exactly" cmp forged-want.txt forged-out/forged/report.txt
+finish_case $f0
+
 # --- export files: log key, DIR/.sealtip-log, refusals (docs/export.md) ----
 begin export-log; f0=$failed
 run 2 "$SEALTIP" open -k alice.key --verifier-key not-a-key -o xl "$EXPORTS/one" &&

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +148,31 @@ test_display_escapes(void **state)
 	assert_non_null(shown);
 	assert_string_equal(shown, "line1\nline2\t\\x1b[2J\\x00\\u{202e}end\\xff ខ្មែរ");
 	sodium_free(shown);
+	/* On one line, the newline and the tab are escaped too. */
+	shown = safename_display_line(text, sizeof text - 1);
+	assert_non_null(shown);
+	assert_string_equal(shown, "line1\\x0aline2\\x09\\x1b[2J\\x00\\u{202e}end\\xff ខ្មែរ");
+	sodium_free(shown);
+}
+
+/* What a message quotes: one line, in order, nothing a terminal acts on. */
+static void
+test_put_line(void **state)
+{
+	/* newline, ESC, DEL, C1 CSI (U+009B), RLO (U+202E), LRI (U+2066), a
+	 * stray continuation byte, a cut sequence; Khmer and é stay. */
+	const char text[] = "a\nb\x1b[2J\x7f\xc2\x9b" "2J\xe2\x80\xae" "gol\xe2\x81\xa6" "x\x80y\xe2\x80 ខ្មែរ é";
+	char *got = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	out = open_memstream(&got, &len);
+	assert_non_null(out);
+	safename_put_line(out, text);
+	assert_int_equal(fclose(out), 0);
+	assert_string_equal(got, "a?b?[2J??2J?gol?x?y?? ខ្មែរ é");
+	free(got);
 }
 
 int
@@ -159,6 +185,7 @@ main(void)
 		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_never_a_path),
 		cmocka_unit_test(test_display_escapes),
+		cmocka_unit_test(test_put_line),
 	};
 
 	/* safename_display answers in sodium_malloc memory. */
