@@ -373,8 +373,10 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 		    (unsigned long long)(sum.first_index + a.entries - 1));
 	printf(" of a log of %llu, %llu bytes", (unsigned long long)sum.tree_size,
 	    (unsigned long long)a.bytes);
+	/* The checkpoint covers the envelopes, not the days: only the file's
+	 * unkeyed digest does, which anyone can recompute. */
 	if (a.entries > 0)
-		printf(", days %s to %s", a.first_day, a.last_day);
+		printf(", days %s to %s (no signature covers them)", a.first_day, a.last_day);
 	printf(", %zu recipient key id%s, checkpoint %s, %zu given checkpoint%s verified, %zu "
 	       "not checkable from this file\n",
 	    a.keys.nseen, a.keys.nseen == 1 ? "" : "s",

@@ -326,6 +326,24 @@ test('audit: identifying data', () => {
   assertFails(audit(file), file, /: meta 'note': column value holds a time of day/);
 });
 
+test('audit: a day that is no date, and a real one nobody signed', () => {
+  // The same real-date check as an export file's (crypto/exportfile.c).
+  for (const day of ['2026-02-29', '2026-04-31', '2026-02-31']) {
+    const file = fresh();
+    sql(file, `UPDATE reports SET day = '${day}' WHERE idx = 4;`);
+    const r = audit(file);
+    assertFails(r, file, /./);
+    assert.strictEqual(r.stderr, `sealtip: audit: ${file}: entry 4: day '${day}' is not a valid YYYY-MM-DD day\n`);
+  }
+  // A real date passes: the days are the server's own record, which no
+  // checkpoint signs.
+  const file = fresh();
+  sql(file, `UPDATE reports SET day = '2024-02-29';`);
+  const r = audit(file);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /: 20 entries, \d+ bytes, days 2024-02-29 to 2024-02-29, /);
+});
+
 test('audit: schema objects beyond the documented ones', () => {
   let file = fresh();
   sql(file, 'CREATE TABLE visitors (addr TEXT);');
