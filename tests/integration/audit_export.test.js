@@ -1,7 +1,8 @@
-// sealtip audit EXPORTFILE on what someone handling a real export could make
-// of it: days changed with the digest recomputed (a day that is no date is
-// refused; a real date passes, since no signature covers the days, and the
-// summary says so). The audit writes nothing.
+// sealtip audit EXPORTFILE on what only someone handling the file could make
+// of a real export: days changed with the digest recomputed (a day that is no
+// date is refused; a real date passes, since no signature covers the days,
+// and the summary says so), and a hand-made unsigned empty file (refused:
+// sealtipd signs even an empty log). The audit writes nothing.
 import test from 'node:test';
 import assert from 'node:assert';
 import fs from 'node:fs';
@@ -48,6 +49,11 @@ test.before(async () => {
   const ex = h.parseExport(ctx.export);
   assert.strictEqual(ex.treeSize, 3);
   fs.writeFileSync(ctx.cp3, ex.checkpoint);
+  // A log that never had a report: sealtipd signed its empty tree.
+  const empty = await h.startServer({ recipients: ['alice'] });
+  ctx.emptyKey = /^log verifier key (\S+)$/m.exec(empty.stdout)[1];
+  await empty.stop();
+  ctx.emptyExport = h.exportDb(empty.db).file;
 });
 
 test('audit EXPORTFILE: the untouched export passes, and says the days are not signed', () => {
@@ -83,4 +89,30 @@ test('audit EXPORTFILE: a day that is no date is refused, as in the database aud
   assert.strictEqual(r.status, 0, r.stderr);
   assert.strictEqual(r.stderr, '');
   assert.match(r.stdout, /, days 2024-02-29 to 2024-02-29 \(no signature covers them\), /);
+});
+
+test('audit EXPORTFILE: a hand-made unsigned empty export is refused', () => {
+  // Header (no key, no checkpoint, tree size 0) and end record: what the
+  // reader would take for an empty log.
+  const head = Buffer.alloc(38);
+  head.write('sealtipE', 0, 'latin1');
+  head[8] = 2;
+  const end = Buffer.alloc(41);
+  end[0] = 0xff;
+  const buf = redigest(Buffer.concat([head, end]));
+  const line = (file) => `sealtip: audit: ${file}: no signed checkpoint: an unsigned export proves nothing about the log ` +
+    '(sealtipd signs even an empty log\'s tree at its first start)\n';
+  for (const extra of [['--verifier-key', ctx.vkey, '--checkpoint', ctx.cp3], ['--verifier-key', ctx.vkey], []]) {
+    const r = auditFile('unsigned.bin', buf, extra);
+    assert.strictEqual(r.status, 1, extra.join(' ') + ': ' + r.stdout);
+    assert.strictEqual(r.stdout, '');
+    assert.strictEqual(r.stderr, line(r.file));
+  }
+  // What sealtipd's empty log exports carries its signed empty tree.
+  assert.ok(h.parseExport(ctx.emptyExport).checkpoint.length > 0);
+  const r = auditFile('empty.bin', ctx.emptyExport, ['--verifier-key', ctx.emptyKey]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(r.stdout, `audit ok: ${r.file}: export of 0 entries of a log of 0, 0 bytes, 0 recipient key ids, ` +
+    'checkpoint signature and root verified, 0 given checkpoints verified, 0 not checkable from this file\n' +
+    'log key: the given --verifier-key\n');
 });
