@@ -10,6 +10,8 @@
 static const char sig_prefix[] = "\xe2\x80\x94 ";
 #define SIG_PREFIX_LEN 4
 #define ROOT_B64_LEN 44
+/* base64 of key id || Ed25519 signature (68 bytes), padding included */
+#define SIG_B64_LEN 92
 
 const char *
 note_status_message(int status)
@@ -408,6 +410,28 @@ note_checkpoint_sign(char *out, size_t outcap, size_t *outlen, const char *origi
 	if ((rc = note_checkpoint_format(out, outcap, &textlen, origin, size, root)) != NOTE_OK)
 		return rc;
 	return note_sign(out, outcap, outlen, out, textlen, origin, sk);
+}
+
+int
+note_checkpoint_bare(
+    const char *note, size_t len, const struct note_checkpoint *cp, const struct note_verifier *v)
+{
+	char text[NOTE_CHECKPOINT_MAX];
+	unsigned char sig[NOTE_KEY_ID_BYTES + NOTE_SIGNATURE_BYTES];
+	size_t textlen, nlen = strlen(v->name), at;
+
+	if (note_checkpoint_format(text, sizeof text, &textlen, v->name, cp->size, cp->root) !=
+	    NOTE_OK)
+		return 0;
+	/* text, the blank line, then "— <name> <base64 of 68 bytes>\n" alone. */
+	at = textlen + 1 + SIG_PREFIX_LEN + nlen + 1;
+	if (len != at + SIG_B64_LEN + 1 || memcmp(note, text, textlen) != 0 ||
+	    note[textlen] != '\n' || memcmp(note + textlen + 1, sig_prefix, SIG_PREFIX_LEN) != 0 ||
+	    memcmp(note + textlen + 1 + SIG_PREFIX_LEN, v->name, nlen) != 0 ||
+	    note[at - 1] != ' ' || note[len - 1] != '\n')
+		return 0;
+	return b64_decode(sig, sizeof sig, note + at, SIG_B64_LEN) == (long)sizeof sig &&
+	    memcmp(sig, v->key_id, NOTE_KEY_ID_BYTES) == 0;
 }
 
 int

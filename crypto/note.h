@@ -114,6 +114,13 @@ int note_checkpoint_parse(struct note_checkpoint *cp, const char *text, size_t l
 int note_checkpoint_sign(char *out, size_t outcap, size_t *outlen, const char *origin,
     uint64_t size, const unsigned char root[32], const unsigned char sk[NOTE_SECRET_KEY_BYTES]);
 
+/* 1 when note[0..len) is exactly what note_checkpoint_sign makes of cp by
+ * v's key: the origin (v's name), size and root lines, a blank line and one
+ * signature line by v's name and key id, nothing else (no extension line, no
+ * other key's line). Only the shape: the signature is note_verify's. */
+int note_checkpoint_bare(
+    const char *note, size_t len, const struct note_checkpoint *cp, const struct note_verifier *v);
+
 /* note_verify, then note_checkpoint_parse of the text, then the origin must
  * equal v's name (NOTE_ERR_ORIGIN). The auditor's and client's one call. */
 int note_checkpoint_open(

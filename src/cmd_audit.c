@@ -667,6 +667,18 @@ audit_stored_checkpoints(struct audit *a)
 			    (long long)size, (unsigned long long)cp.size);
 			break;
 		}
+		/* C2SP lets a note carry extension lines and other keys'
+		 * signatures, base64 of anything, past the value scan; sealtipd
+		 * writes neither, so a stored note must be exactly its own. */
+		if (!note_checkpoint_bare(note, len, &cp, &a->key)) {
+			rc = audit_fail(a,
+			    "checkpoint at size %lld: holds lines sealtipd never writes, where "
+			    "data could hide: %s",
+			    (long long)size,
+			    cp.extensions > 0 ? "an extension line after the root hash"
+					      : "a signature line by another key");
+			break;
+		}
 		if (a->ncps == cap) {
 			cap = cap ? cap * 2 : 64;
 			if ((grown = realloc(a->cps, cap * sizeof *grown)) == NULL) {

@@ -511,6 +511,61 @@ test_checkpoints(void **state)
 	    note_checkpoint_format(text, sizeof text, &len, "a b", 1, root), NOTE_ERR_ARGUMENT);
 }
 
+/* What sealtipd stores is note_checkpoint_sign's output and nothing more;
+ * the database audit refuses any other shape, where data could hide. */
+static void
+test_checkpoint_bare(void **state)
+{
+	static const unsigned char root[32] = {9, 8, 7};
+	struct key k, same_name;
+	struct note_checkpoint cp;
+	char note[NOTE_CHECKPOINT_MAX], text[512], other[4096], with[8192];
+	size_t len, olen, tlen;
+
+	(void)state;
+	make_key(&k, "sealtip.example/log");
+	make_key(&same_name, "sealtip.example/log");
+	assert_int_equal(
+	    note_checkpoint_sign(note, sizeof note, &len, k.v.name, 42, root, k.sk), NOTE_OK);
+	assert_int_equal(note_checkpoint_open(&cp, note, len, &k.v), NOTE_OK);
+	assert_true(note_checkpoint_bare(note, len, &cp, &k.v));
+	/* Another key of the same name: not its note. */
+	assert_false(note_checkpoint_bare(note, len, &cp, &same_name.v));
+	/* Another size or root than the note's. */
+	cp.size = 43;
+	assert_false(note_checkpoint_bare(note, len, &cp, &k.v));
+	cp.size = 42;
+	cp.root[0] ^= 1;
+	assert_false(note_checkpoint_bare(note, len, &cp, &k.v));
+	cp.root[0] ^= 1;
+	/* A signed extension line. */
+	assert_int_equal(
+	    note_checkpoint_format(text, sizeof text, &tlen, k.v.name, 42, root), NOTE_OK);
+	snprintf(text + tlen, sizeof text - tlen, "MjAzLjAuMTEzLjc=\n");
+	assert_int_equal(
+	    note_sign(with, sizeof with, &olen, text, strlen(text), k.v.name, k.sk), NOTE_OK);
+	assert_int_equal(note_checkpoint_open(&cp, with, olen, &k.v), NOTE_OK);
+	assert_int_equal(cp.extensions, 1);
+	assert_false(note_checkpoint_bare(with, olen, &cp, &k.v));
+	/* Another key's line, after ours or before. */
+	assert_int_equal(note_checkpoint_open(&cp, note, len, &k.v), NOTE_OK);
+	assert_int_equal(
+	    note_checkpoint_sign(other, sizeof other, &olen, k.v.name, 42, root, same_name.sk),
+	    NOTE_OK);
+	snprintf(with, sizeof with, "%s%s", note, other + tlen + 1);
+	assert_int_equal(note_checkpoint_open(&cp, with, strlen(with), &k.v), NOTE_OK);
+	assert_false(note_checkpoint_bare(with, strlen(with), &cp, &k.v));
+	snprintf(with, sizeof with, "%.*s%s", (int)(tlen + 1), note, other + tlen + 1);
+	snprintf(with + strlen(with), sizeof with - strlen(with), "%s", note + tlen + 1);
+	assert_int_equal(note_checkpoint_open(&cp, with, strlen(with), &k.v), NOTE_OK);
+	assert_false(note_checkpoint_bare(with, strlen(with), &cp, &k.v));
+	/* Cut or lengthened by a byte. */
+	assert_false(note_checkpoint_bare(note, len - 1, &cp, &k.v));
+	memcpy(with, note, len);
+	with[len] = '\n';
+	assert_false(note_checkpoint_bare(with, len + 1, &cp, &k.v));
+}
+
 int
 main(void)
 {
@@ -522,6 +577,7 @@ main(void)
 	    cmocka_unit_test(test_verifier_keys),
 	    cmocka_unit_test(test_foreign_names),
 	    cmocka_unit_test(test_checkpoints),
+	    cmocka_unit_test(test_checkpoint_bare),
 	};
 
 	if (sodium_init() < 0)
