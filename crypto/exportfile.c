@@ -26,22 +26,27 @@ get_u64(const unsigned char *p)
 	return v;
 }
 
-/* "YYYY-MM-DD" with digits where digits belong; the calendar is not checked
- * beyond month 01..12 and day 01..31. */
-static int
-day_valid(const char *d)
+int
+exportfile_day_valid(const char *day, size_t len)
 {
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	static const char shape[] = "dddd-dd-dd";
+	int y, m, d, leap;
 
+	if (len != EXPORTFILE_DAY_BYTES)
+		return 0;
 	for (size_t i = 0; i < EXPORTFILE_DAY_BYTES; i++) {
-		if (shape[i] == 'd' ? (d[i] < '0' || d[i] > '9') : d[i] != '-')
+		if (shape[i] == 'd' ? (day[i] < '0' || day[i] > '9') : day[i] != '-')
 			return 0;
 	}
-	if (memcmp(d + 5, "01", 2) < 0 || memcmp(d + 5, "12", 2) > 0)
+	y = (day[0] - '0') * 1000 + (day[1] - '0') * 100 + (day[2] - '0') * 10 + (day[3] - '0');
+	m = (day[5] - '0') * 10 + (day[6] - '0');
+	d = (day[8] - '0') * 10 + (day[9] - '0');
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	/* Before 1970 no clock sealtipd reads can say. */
+	if (y < 1970 || m < 1 || m > 12 || d < 1)
 		return 0;
-	if (memcmp(d + 8, "01", 2) < 0 || memcmp(d + 8, "31", 2) > 0)
-		return 0;
-	return 1;
+	return d <= mdays[m - 1] + (m == 2 && leap);
 }
 
 static void
@@ -245,7 +250,8 @@ exportfile_writer_entry_begin(struct exportfile_writer *w, const struct exportfi
 		return w->status;
 	if (w->in_entry)
 		return w->status = ST_ERR_STATE;
-	if (e->index != w->next_index || e->index >= w->log.tree_size || !day_valid(e->day) ||
+	if (e->index != w->next_index || e->index >= w->log.tree_size ||
+	    !exportfile_day_valid(e->day, strnlen(e->day, sizeof e->day)) ||
 	    e->size > EXPORTFILE_MAX_ENTRY_BYTES)
 		return ST_ERR_ARGUMENT;
 	*p++ = EXPORTFILE_TYPE_ENTRY;
@@ -522,8 +528,9 @@ reader_record(struct exportfile_reader *r)
 			return reader_fail(r, ST_ERR_LAYOUT,
 			    "entry %llu: beyond the checkpoint's tree size %llu",
 			    (unsigned long long)expect, (unsigned long long)r->log.tree_size);
-		if (!day_valid(r->cur.day))
-			return reader_fail(r, ST_ERR_LAYOUT, "entry %llu: malformed day",
+		if (!exportfile_day_valid(r->cur.day, EXPORTFILE_DAY_BYTES))
+			return reader_fail(r, ST_ERR_LAYOUT,
+			    "entry %llu: day is not a valid YYYY-MM-DD day",
 			    (unsigned long long)expect);
 		if (r->cur.size > EXPORTFILE_MAX_ENTRY_BYTES)
 			return reader_fail(r, ST_ERR_TOO_LARGE, "entry %llu: size %llu too large",

@@ -87,6 +87,13 @@ struct exportfile_summary {
  * payload bytes: lets the server send a Content-Length before it streams. */
 uint64_t exportfile_length(const struct exportfile_log *log, uint64_t count, uint64_t payload);
 
+/* 1 when day[0..len) is "YYYY-MM-DD" and a real day of the Gregorian
+ * calendar from 1970-01-01 on: what sealtipd stores (the UTC day of its
+ * clock). The one check of a day, for export files and for the database
+ * audit alike. No signature covers a day: this says it is a date, not that
+ * it is the day the report came. */
+int exportfile_day_valid(const char *day, size_t len);
+
 /* True when buf starts like an export file (magic only): lets a tool tell an
  * export file from a single envelope. */
 int exportfile_sniff(const unsigned char *buf, size_t len);
@@ -102,7 +109,7 @@ int exportfile_writer_new(struct exportfile_writer **out, const struct exportfil
     envelope_write_fn write, void *ctx);
 
 /* Starts the next entry; e->index must be first_index + entries so far and
- * below tree_size, e->day "YYYY-MM-DD", e->size at most
+ * below tree_size, e->day a day exportfile_day_valid accepts, e->size at most
  * EXPORTFILE_MAX_ENTRY_BYTES. */
 int exportfile_writer_entry_begin(struct exportfile_writer *w, const struct exportfile_entry *e);
 

@@ -10,6 +10,8 @@
 static const char sig_prefix[] = "\xe2\x80\x94 ";
 #define SIG_PREFIX_LEN 4
 #define ROOT_B64_LEN 44
+/* base64 of key id || Ed25519 signature (68 bytes), padding included */
+#define SIG_B64_LEN 92
 
 const char *
 note_status_message(int status)
@@ -44,23 +46,32 @@ is_unicode_space(uint32_t c)
 	    c == 0x205f || c == 0x3000;
 }
 
-int
-note_name_valid(const char *name, size_t len)
+/* The signed-note spec's rule for every key name: non-empty, valid UTF-8,
+ * no Unicode space, no '+'. With ours, also no control character (U+007F
+ * and below U+0020) and at most NOTE_NAME_MAX bytes. */
+static int
+name_check(const char *name, size_t len, int ours)
 {
 	const unsigned char *s = (const unsigned char *)name;
 	uint32_t c;
 	size_t i = 0, n;
 
-	if (len == 0 || len > NOTE_NAME_MAX)
+	if (len == 0 || (ours && len > NOTE_NAME_MAX))
 		return 0;
 	while (i < len) {
 		if ((n = utf8_next(s + i, len - i, &c)) == 0)
 			return 0;
-		if (c == '+' || c < 0x20 || c == 0x7f || is_unicode_space(c))
+		if (c == '+' || is_unicode_space(c) || (ours && (c < 0x20 || c == 0x7f)))
 			return 0;
 		i += n;
 	}
 	return 1;
+}
+
+int
+note_name_valid(const char *name, size_t len)
+{
+	return name_check(name, len, 1);
 }
 
 /* Valid UTF-8 with no control character but '\n' (what Go's note.Open
@@ -241,7 +252,7 @@ note_verify(const char *note, size_t len, const struct note_verifier *v, size_t 
 	const char *sigs, *line, *nl, *sp, *b64;
 	size_t split, i, nsigs = 0, llen, nlen, blen, cap;
 	long got;
-	int found = 0;
+	int found = 0, ours;
 
 	*textlen = 0;
 	if (len > NOTE_MAX_BYTES)
@@ -271,15 +282,18 @@ note_verify(const char *note, size_t len, const struct note_verifier *v, size_t 
 		nlen = (size_t)(sp - line - SIG_PREFIX_LEN);
 		b64 = sp + 1;
 		blen = (size_t)(nl - b64);
-		if (!note_name_valid(line + SIG_PREFIX_LEN, nlen) || blen == 0)
+		ours = strlen(v->name) == nlen && memcmp(v->name, line + SIG_PREFIX_LEN, nlen) == 0;
+		/* Other keys' names (a witness's cosignature) are held to the
+		 * spec's rule only: verifiers must ignore unknown keys, not refuse
+		 * a name our own cap or control-character rule would. */
+		if (!name_check(line + SIG_PREFIX_LEN, nlen, ours) || blen == 0)
 			return NOTE_ERR_MALFORMED;
 		cap = blen / 4 * 3;
 		buf = cap <= sizeof small ? small : malloc(cap);
 		if (buf == NULL)
 			return NOTE_ERR_TOO_LARGE;
 		got = b64_decode(buf, cap, b64, blen);
-		if (got >= NOTE_KEY_ID_BYTES + 1 && strlen(v->name) == nlen &&
-		    memcmp(v->name, line + SIG_PREFIX_LEN, nlen) == 0 &&
+		if (got >= NOTE_KEY_ID_BYTES + 1 && ours &&
 		    memcmp(buf, v->key_id, NOTE_KEY_ID_BYTES) == 0) {
 			if (found || got != (long)sizeof mine) {
 				got = found ? -2 : -1;
@@ -396,6 +410,28 @@ note_checkpoint_sign(char *out, size_t outcap, size_t *outlen, const char *origi
 	if ((rc = note_checkpoint_format(out, outcap, &textlen, origin, size, root)) != NOTE_OK)
 		return rc;
 	return note_sign(out, outcap, outlen, out, textlen, origin, sk);
+}
+
+int
+note_checkpoint_bare(
+    const char *note, size_t len, const struct note_checkpoint *cp, const struct note_verifier *v)
+{
+	char text[NOTE_CHECKPOINT_MAX];
+	unsigned char sig[NOTE_KEY_ID_BYTES + NOTE_SIGNATURE_BYTES];
+	size_t textlen, nlen = strlen(v->name), at;
+
+	if (note_checkpoint_format(text, sizeof text, &textlen, v->name, cp->size, cp->root) !=
+	    NOTE_OK)
+		return 0;
+	/* text, the blank line, then "— <name> <base64 of 68 bytes>\n" alone. */
+	at = textlen + 1 + SIG_PREFIX_LEN + nlen + 1;
+	if (len != at + SIG_B64_LEN + 1 || memcmp(note, text, textlen) != 0 ||
+	    note[textlen] != '\n' || memcmp(note + textlen + 1, sig_prefix, SIG_PREFIX_LEN) != 0 ||
+	    memcmp(note + textlen + 1 + SIG_PREFIX_LEN, v->name, nlen) != 0 ||
+	    note[at - 1] != ' ' || note[len - 1] != '\n')
+		return 0;
+	return b64_decode(sig, sizeof sig, note + at, SIG_B64_LEN) == (long)sizeof sig &&
+	    memcmp(sig, v->key_id, NOTE_KEY_ID_BYTES) == 0;
 }
 
 int

@@ -83,10 +83,12 @@ int note_sign(char *out, size_t outcap, size_t *outlen, const char *text, size_t
 
 /* Verifies note[0..len) against v, strictly: at most NOTE_MAX_BYTES, valid
  * UTF-8 without control characters but '\n', split at the last blank line,
- * 1..NOTE_MAX_SIGNATURES well-formed signature lines (other keys' lines are
- * skipped, not verified), exactly one by v's name and key id, and it
- * verifies. On NOTE_OK, *textlen is the length of the signed text, which is
- * note[0..*textlen). */
+ * 1..NOTE_MAX_SIGNATURES well-formed signature lines, exactly one by v's name
+ * and key id, and it verifies. Other keys' lines (a witness's cosignature)
+ * are skipped, not verified; their names need only follow the spec (non-
+ * empty, valid UTF-8, no Unicode space, no '+'), not note_name_valid's
+ * length cap and control-character ban. On NOTE_OK, *textlen is the length
+ * of the signed text, which is note[0..*textlen). */
 int note_verify(const char *note, size_t len, const struct note_verifier *v, size_t *textlen);
 
 /* A parsed checkpoint body. */
@@ -111,6 +113,13 @@ int note_checkpoint_parse(struct note_checkpoint *cp, const char *text, size_t l
 /* Formats and signs a checkpoint by name == origin: the server's one call. */
 int note_checkpoint_sign(char *out, size_t outcap, size_t *outlen, const char *origin,
     uint64_t size, const unsigned char root[32], const unsigned char sk[NOTE_SECRET_KEY_BYTES]);
+
+/* 1 when note[0..len) is exactly what note_checkpoint_sign makes of cp by
+ * v's key: the origin (v's name), size and root lines, a blank line and one
+ * signature line by v's name and key id, nothing else (no extension line, no
+ * other key's line). Only the shape: the signature is note_verify's. */
+int note_checkpoint_bare(
+    const char *note, size_t len, const struct note_checkpoint *cp, const struct note_verifier *v);
 
 /* note_verify, then note_checkpoint_parse of the text, then the origin must
  * equal v's name (NOTE_ERR_ORIGIN). The auditor's and client's one call. */

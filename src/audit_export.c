@@ -121,8 +121,14 @@ ax_header(void *ctx, const struct exportfile_log *log)
 	uint64_t base = log->first_index < log->tree_size ? log->first_index : log->tree_size;
 	size_t k = 0;
 
-	if (a->given_key != NULL && log->note_len > 0 &&
-	    strcmp(a->given_key, log->verifier_key) != 0)
+	/* The reader takes a file without a checkpoint for an empty log; from
+	 * sealtipd there is none (it signs the empty tree at its first start),
+	 * and such a file, made by anyone, would pass any key and checkpoint. */
+	if (log->note_len == 0)
+		return ax_fail(a,
+		    "no signed checkpoint: an unsigned export proves nothing about the log "
+		    "(sealtipd signs even an empty log's tree at its first start)");
+	if (a->given_key != NULL && strcmp(a->given_key, log->verifier_key) != 0)
 		return ax_fail(a,
 		    "log key replaced: the checkpoint is signed by %s, the given key "
 		    "is %s",
@@ -373,13 +379,14 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 		    (unsigned long long)(sum.first_index + a.entries - 1));
 	printf(" of a log of %llu, %llu bytes", (unsigned long long)sum.tree_size,
 	    (unsigned long long)a.bytes);
+	/* The checkpoint covers the envelopes, not the days: only the file's
+	 * unkeyed digest does, which anyone can recompute. */
 	if (a.entries > 0)
-		printf(", days %s to %s", a.first_day, a.last_day);
-	printf(", %zu recipient key id%s, checkpoint %s, %zu given checkpoint%s verified, %zu "
-	       "not checkable from this file\n",
-	    a.keys.nseen, a.keys.nseen == 1 ? "" : "s",
-	    log->note_len > 0 ? "signature and root verified" : "absent (empty log)", a.nchecked,
-	    a.nchecked == 1 ? "" : "s", unchecked);
+		printf(", days %s to %s (no signature covers them)", a.first_day, a.last_day);
+	printf(", %zu recipient key id%s, checkpoint signature and root verified, %zu given "
+	       "checkpoint%s verified, %zu not checkable from this file\n",
+	    a.keys.nseen, a.keys.nseen == 1 ? "" : "s", a.nchecked, a.nchecked == 1 ? "" : "s",
+	    unchecked);
 	printf("log key: %s\n",
 	    given_key != NULL
 		? "the given --verifier-key"

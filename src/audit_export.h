@@ -13,6 +13,7 @@ int audit_export_sniff(const char *path);
 /* Audits the export file input. given_key is the --verifier-key (or NULL:
  * the key the file names is used, and the output says so); checkpoints are
  * --checkpoint files (notes or receipts), recipients --recipient .pub files.
+ * A file without a signed checkpoint is refused whatever the options.
  * Prints the summary and returns 0, or prints one line and returns -1. */
 int audit_export(const char *input, const char *given_key, const char *const *checkpoints,
     size_t ncheckpoints, const char *const *recipients, size_t nrecipients);

@@ -38,6 +38,7 @@
 #include "audit_given.h"
 #include "cmd_audit.h"
 #include "envelope.h"
+#include "exportfile.h"
 #include "fileio.h"
 #include "keyfile.h"
 #include "note.h"
@@ -416,27 +417,6 @@ audit_schema(struct audit *a)
 	return rc;
 }
 
-/* 1 when s[0..len) holds YYYY-MM-DD, a real day of the Gregorian calendar. */
-static int
-audit_day_valid(const unsigned char *s, size_t len)
-{
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y, m, d, i, leap;
-
-	if (len != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !isdigit(s[i]))
-			return 0;
-	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (y < 1970 || m < 1 || m > 12 || d < 1)
-		return 0;
-	return d <= mdays[m - 1] + (m == 2 && leap);
-}
-
 static int
 audit_ishex(unsigned char c)
 {
@@ -563,7 +543,7 @@ audit_values(struct audit *a)
 				len = (size_t)sqlite3_column_bytes(st, c);
 				col = sqlite3_column_name(st, c);
 				if (t == 1 && strcmp(col, "day") == 0) {
-					if (!audit_day_valid(v, len))
+					if (!exportfile_day_valid((const char *)v, len))
 						rc = audit_fail(a,
 						    "%s: day '%.40s' is not a valid YYYY-MM-DD day",
 						    where, (const char *)v);
@@ -685,6 +665,18 @@ audit_stored_checkpoints(struct audit *a)
 		if (size < 0 || cp.size != (uint64_t)size) {
 			rc = audit_fail(a, "checkpoint at size %lld: the note signs size %llu",
 			    (long long)size, (unsigned long long)cp.size);
+			break;
+		}
+		/* C2SP lets a note carry extension lines and other keys'
+		 * signatures, base64 of anything, past the value scan; sealtipd
+		 * writes neither, so a stored note must be exactly its own. */
+		if (!note_checkpoint_bare(note, len, &cp, &a->key)) {
+			rc = audit_fail(a,
+			    "checkpoint at size %lld: holds lines sealtipd never writes, where "
+			    "data could hide: %s",
+			    (long long)size,
+			    cp.extensions > 0 ? "an extension line after the root hash"
+					      : "a signature line by another key");
 			break;
 		}
 		if (a->ncps == cap) {
@@ -1081,7 +1073,8 @@ audit_rows(struct audit *a)
 			goto done;
 		}
 		day = sqlite3_column_text(st, 1);
-		if (day == NULL || !audit_day_valid(day, (size_t)sqlite3_column_bytes(st, 1))) {
+		if (day == NULL ||
+		    !exportfile_day_valid((const char *)day, (size_t)sqlite3_column_bytes(st, 1))) {
 			audit_fail(a, "entry %llu: day is not a valid YYYY-MM-DD day",
 			    (unsigned long long)idx);
 			goto done;

@@ -85,6 +85,7 @@ test.before(async () => {
   ctx.receipts.push(...await Promise.all(envs.slice(BACKUP_AT, 17).map((e) => submit(srv, e))));
   for (let i = 17; i < TOTAL; i++) ctx.receipts.push(await submit(srv, envs[i]));
   await srv.stop();
+  ctx.data = srv.data;
   ctx.db = path.join(ctx.dir, 'reports.db');
   fs.copyFileSync(srv.db, ctx.db);
   ctx.receiptFiles = ctx.receipts.map((r) => {
@@ -324,6 +325,67 @@ test('audit: identifying data', () => {
   file = fresh();
   sql(file, `INSERT INTO meta VALUES ('note', 'opened at 13:45');`);
   assertFails(audit(file), file, /: meta 'note': column value holds a time of day/);
+});
+
+test('audit: a day that is no date, and a real one nobody signed', () => {
+  // The same real-date check as an export file's (crypto/exportfile.c).
+  for (const day of ['2026-02-29', '2026-04-31', '2026-02-31']) {
+    const file = fresh();
+    sql(file, `UPDATE reports SET day = '${day}' WHERE idx = 4;`);
+    const r = audit(file);
+    assertFails(r, file, /./);
+    assert.strictEqual(r.stderr, `sealtip: audit: ${file}: entry 4: day '${day}' is not a valid YYYY-MM-DD day\n`);
+  }
+  // A real date passes: the days are the server's own record, which no
+  // checkpoint signs.
+  const file = fresh();
+  sql(file, `UPDATE reports SET day = '2024-02-29';`);
+  const r = audit(file);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /: 20 entries, \d+ bytes, days 2024-02-29 to 2024-02-29, /);
+});
+
+// text signed as a C2SP note by this log's own key (its data folder's
+// log.key: "stlk", seed, public key): a statement the server never made.
+function signWithLogKey(text) {
+  const raw = fs.readFileSync(path.join(ctx.data, 'log.key'));
+  const [seed, pk] = [raw.subarray(4, 36), raw.subarray(36, 68)];
+  const key = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+  const origin = text.split('\n')[0];
+  const id = h.sha256(Buffer.concat([Buffer.from(origin + '\n'), Buffer.from([1]), pk])).subarray(0, 4);
+  return text + '\n\u2014 ' + origin + ' ' + Buffer.concat([id, crypto.sign(null, Buffer.from(text), key)]).toString('base64') + '\n';
+}
+
+test('audit: a stored checkpoint with lines sealtipd never writes', () => {
+  // sealtipd writes origin, size and root lines, a blank line and one
+  // signature line by the log key. C2SP lets a note carry more, which a
+  // verifier accepts, and base64 there hides from the value scan: here an
+  // address and a user agent.
+  const hidden = Buffer.from('203.0.113.7 Mozilla/5.0').toString('base64');
+  const stored = sql(ctx.db, 'SELECT note FROM checkpoints WHERE size = 5;') + '\n';
+  const text = stored.slice(0, stored.indexOf('\n\n') + 1);
+  assert.strictEqual(text.split('\n').length, 4);
+  const line = (file, why) => `sealtip: audit: ${file}: checkpoint at size 5: holds lines sealtipd never writes, where data could hide: ${why}\n`;
+  // An extension line after the root hash, signed by the log key itself.
+  let file = fresh();
+  sql(file, `UPDATE checkpoints SET note = '${signWithLogKey(text + hidden + '\n')}' WHERE size = 5;`);
+  let r = audit(file);
+  assertFails(r, file, /./);
+  assert.strictEqual(r.stderr, line(file, 'an extension line after the root hash'));
+  // A signature line by another key, which anyone can add: verifiers skip it.
+  file = fresh();
+  const sig = Buffer.concat([Buffer.from('cafe', 'hex'), Buffer.alloc(66, hidden)]).toString('base64');
+  sql(file, `UPDATE checkpoints SET note = '${stored}\u2014 witness.example/w ${sig}\n' WHERE size = 5;`);
+  r = audit(file);
+  assertFails(r, file, /./);
+  assert.strictEqual(r.stderr, line(file, 'a signature line by another key'));
+  // And before the log key's line.
+  file = fresh();
+  const at = stored.indexOf('\n\n') + 2;
+  sql(file, `UPDATE checkpoints SET note = '${stored.slice(0, at)}\u2014 witness.example/w ${sig}\n${stored.slice(at)}' WHERE size = 5;`);
+  r = audit(file);
+  assertFails(r, file, /./);
+  assert.strictEqual(r.stderr, line(file, 'a signature line by another key'));
 });
 
 test('audit: schema objects beyond the documented ones', () => {

@@ -584,6 +584,74 @@ test_forged_entry(void **state)
 	free(file.data);
 }
 
+/* One real-date check of a day, for the writer, the reader and the database
+ * audit: 2026-02-31 passed the reader until it checked the calendar. No
+ * signature covers a day, so a real date put in with the digest recomputed
+ * is read as the file says: the day is the server's word. */
+static void
+test_days(void **state)
+{
+	static const char *const refused[] = {"2026-02-29", "2026-04-31", "2026-02-31",
+	    "2100-02-29", "2026-13-01", "2026-00-10", "2026-01-00", "2026-01-32", "1969-12-31",
+	    "0000-01-01", "2026/01/01", "2026-1-011", "20260-1-01", "2026-01-0a"};
+	static const char *const accepted[] = {
+	    "2024-02-29", "2000-02-29", "1970-01-01", "2026-12-31", "2026-04-30"};
+	struct buf file;
+	unsigned char *envs[NSIZES];
+	struct exportfile_log log;
+	struct exportfile_summary sum;
+	struct exportfile_writer *w;
+	struct exportfile_entry e;
+	struct seen seen;
+	char err[200];
+	size_t at, i;
+
+	(void)state;
+	for (i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		assert_false(exportfile_day_valid(refused[i], EXPORTFILE_DAY_BYTES));
+	for (i = 0; i < sizeof accepted / sizeof accepted[0]; i++)
+		assert_true(exportfile_day_valid(accepted[i], EXPORTFILE_DAY_BYTES));
+	assert_false(exportfile_day_valid("2026-02-1", 9));
+	assert_false(exportfile_day_valid("2026-02-100", 11));
+	assert_false(exportfile_day_valid("", 0));
+
+	/* The reader: entry 0's day changed, the digest recomputed. */
+	make_file_log(0, &file, envs, &log);
+	at = exportfile_length(&log, 0, 0) - EXPORTFILE_END_BYTES + 1 + 8;
+	for (i = 0; i < 4; i++) {
+		memcpy(file.data + at, refused[i], EXPORTFILE_DAY_BYTES);
+		redigest(&file);
+		assert_int_equal(read_fresh(file.data, file.len, err, sizeof err), ST_ERR_LAYOUT);
+		assert_string_equal(err, "entry 0: day is not a valid YYYY-MM-DD day");
+	}
+	memcpy(file.data + at, "2024-02-29", EXPORTFILE_DAY_BYTES);
+	redigest(&file);
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(read_file(file.data, file.len, 0, &seen, &sum, err, sizeof err), ST_OK);
+	assert_string_equal(seen.entries[0].day, "2024-02-29");
+	seen_free(&seen);
+
+	/* The writer never writes a day that is not a date. */
+	memset(&e, 0, sizeof e);
+	leaf_hash(file.data, 0, e.leaf_hash); /* an empty envelope */
+	make_log(&log, 0, (const unsigned char(*)[32])e.leaf_hash, 1, 1);
+	free(file.data);
+	memset(&file, 0, sizeof file);
+	assert_int_equal(exportfile_writer_new(&w, &log, buf_write, &file), ST_OK);
+	for (i = 0; i < 4; i++) {
+		snprintf(e.day, sizeof e.day, "%s", refused[i]);
+		assert_int_equal(exportfile_writer_entry_begin(w, &e), ST_ERR_ARGUMENT);
+	}
+	snprintf(e.day, sizeof e.day, "2024-02-29");
+	assert_int_equal(exportfile_writer_entry_begin(w, &e), ST_OK);
+	assert_int_equal(exportfile_writer_entry_end(w), ST_OK);
+	assert_int_equal(exportfile_writer_finish(w), ST_OK);
+	exportfile_writer_free(w);
+	free(file.data);
+	for (i = 0; i < NSIZES; i++)
+		free(envs[i]);
+}
+
 struct header_seen {
 	char key[NOTE_VERIFIER_KEY_MAX];
 	uint64_t size;
@@ -710,6 +778,7 @@ main(void)
 	    cmocka_unit_test(test_truncated_and_trailing),
 	    cmocka_unit_test(test_specific_errors),
 	    cmocka_unit_test(test_forged_entry),
+	    cmocka_unit_test(test_days),
 	    cmocka_unit_test(test_foreign_checkpoint),
 	    cmocka_unit_test(test_watch),
 	};

@@ -289,6 +289,93 @@ test_verifier_keys(void **state)
 	assert_false(note_name_valid("\xc0\xaf", 2));	  /* overlong */
 }
 
+/* note (ours, NUL-terminated, over text[0..textlen)) with a witness's line
+ * appended: a fresh key named name[0..namelen) signs the same text, as a
+ * cosigner would, with the key id the spec recommends. */
+static void
+add_foreign_line(char *out, size_t cap, const char *note, const char *text, size_t textlen,
+    const char *name, size_t namelen)
+{
+	unsigned char pk[NOTE_PUBLIC_KEY_BYTES], sk[NOTE_SECRET_KEY_BYTES];
+	unsigned char sig[NOTE_KEY_ID_BYTES + NOTE_SIGNATURE_BYTES];
+	char b64[sodium_base64_ENCODED_LEN(sizeof sig, sodium_base64_VARIANT_ORIGINAL)];
+	char *nul_name;
+
+	assert_non_null(nul_name = malloc(namelen + 1));
+	memcpy(nul_name, name, namelen);
+	nul_name[namelen] = '\0';
+	crypto_sign_keypair(pk, sk);
+	note_key_id(sig, nul_name, pk);
+	assert_int_equal(crypto_sign_detached(sig + NOTE_KEY_ID_BYTES, NULL,
+			     (const unsigned char *)text, textlen, sk),
+	    0);
+	sodium_bin2base64(b64, sizeof b64, sig, sizeof sig, sodium_base64_VARIANT_ORIGINAL);
+	assert_true(
+	    (size_t)snprintf(out, cap, "%s\xe2\x80\x94 %s %s\n", note, nul_name, b64) < cap);
+	free(nul_name);
+}
+
+/* Other keys' lines are held to the signed-note spec's name rule only (non-
+ * empty, valid UTF-8, no Unicode space, no '+'): our own cap of 255 bytes and
+ * ban on U+007F are for names we make, and a witness's cosignature that
+ * breaks them must not make a valid checkpoint unreadable. */
+static void
+test_foreign_names(void **state)
+{
+	static const char text[] = "sealtip.example/log\n3\n"
+				   "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n";
+	struct key k;
+	char note[1024], with[4096], longname[NOTE_NAME_MAX + 2];
+	size_t len, textlen, i;
+	static const struct {
+		const char *name;
+		size_t len;
+	} refused[] = {
+	    {"witness+example", 15}, /* '+' */
+	    {"a\xc2\xa0z", 4},	     /* U+00A0 no-break space */
+	    {"a\xe2\x80\x83z", 5},   /* U+2003 em space */
+	    {"a\xc2\x85z", 4},	     /* U+0085 next line */
+	    {"a\xe1\x9a\x80z", 5},   /* U+1680 ogham space mark */
+	    {"a\xe3\x80\x80", 4},    /* U+3000 ideographic space */
+	    {"a\xffz", 3},	     /* not UTF-8 */
+	    {"\xc0\xaf", 2},	     /* overlong */
+	    {"\xed\xa0\x80", 3},     /* a surrogate */
+	    {"a\xe2\x80", 3},	     /* cut short */
+	};
+
+	(void)state;
+	make_key(&k, "sealtip.example/log");
+	assert_int_equal(
+	    note_sign(note, sizeof note, &len, text, strlen(text), k.v.name, k.sk), NOTE_OK);
+	/* A 256-byte name: over our cap, fine by the spec. */
+	memset(longname, 'w', NOTE_NAME_MAX + 1);
+	longname[NOTE_NAME_MAX + 1] = '\0';
+	assert_false(note_name_valid(longname, NOTE_NAME_MAX + 1));
+	add_foreign_line(with, sizeof with, note, text, strlen(text), longname, NOTE_NAME_MAX + 1);
+	assert_int_equal(note_verify(with, strlen(with), &k.v, &textlen), NOTE_OK);
+	assert_int_equal(textlen, strlen(text));
+	/* Before ours too. */
+	snprintf(with, sizeof with, "%s\n", text);
+	add_foreign_line(with + strlen(with), sizeof with - strlen(with), "", text, strlen(text),
+	    longname, NOTE_NAME_MAX + 1);
+	snprintf(with + strlen(with), sizeof with - strlen(with), "%s", note + strlen(text) + 1);
+	assert_int_equal(note_verify(with, strlen(with), &k.v, &textlen), NOTE_OK);
+	assert_int_equal(textlen, strlen(text));
+	/* U+007F DELETE: not a space, not '+'. */
+	assert_false(note_name_valid("witness\x7f.example", 16));
+	add_foreign_line(with, sizeof with, note, text, strlen(text), "witness\x7f.example", 16);
+	assert_int_equal(note_verify(with, strlen(with), &k.v, &textlen), NOTE_OK);
+	assert_int_equal(textlen, strlen(text));
+	/* What the spec forbids in every key name makes the note malformed. */
+	for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		add_foreign_line(
+		    with, sizeof with, note, text, strlen(text), refused[i].name, refused[i].len);
+		assert_int_equal(
+		    note_verify(with, strlen(with), &k.v, &textlen), NOTE_ERR_MALFORMED);
+		assert_int_equal(textlen, 0);
+	}
+}
+
 static void
 test_checkpoints(void **state)
 {
@@ -424,6 +511,61 @@ test_checkpoints(void **state)
 	    note_checkpoint_format(text, sizeof text, &len, "a b", 1, root), NOTE_ERR_ARGUMENT);
 }
 
+/* What sealtipd stores is note_checkpoint_sign's output and nothing more;
+ * the database audit refuses any other shape, where data could hide. */
+static void
+test_checkpoint_bare(void **state)
+{
+	static const unsigned char root[32] = {9, 8, 7};
+	struct key k, same_name;
+	struct note_checkpoint cp;
+	char note[NOTE_CHECKPOINT_MAX], text[512], other[4096], with[8192];
+	size_t len, olen, tlen;
+
+	(void)state;
+	make_key(&k, "sealtip.example/log");
+	make_key(&same_name, "sealtip.example/log");
+	assert_int_equal(
+	    note_checkpoint_sign(note, sizeof note, &len, k.v.name, 42, root, k.sk), NOTE_OK);
+	assert_int_equal(note_checkpoint_open(&cp, note, len, &k.v), NOTE_OK);
+	assert_true(note_checkpoint_bare(note, len, &cp, &k.v));
+	/* Another key of the same name: not its note. */
+	assert_false(note_checkpoint_bare(note, len, &cp, &same_name.v));
+	/* Another size or root than the note's. */
+	cp.size = 43;
+	assert_false(note_checkpoint_bare(note, len, &cp, &k.v));
+	cp.size = 42;
+	cp.root[0] ^= 1;
+	assert_false(note_checkpoint_bare(note, len, &cp, &k.v));
+	cp.root[0] ^= 1;
+	/* A signed extension line. */
+	assert_int_equal(
+	    note_checkpoint_format(text, sizeof text, &tlen, k.v.name, 42, root), NOTE_OK);
+	snprintf(text + tlen, sizeof text - tlen, "MjAzLjAuMTEzLjc=\n");
+	assert_int_equal(
+	    note_sign(with, sizeof with, &olen, text, strlen(text), k.v.name, k.sk), NOTE_OK);
+	assert_int_equal(note_checkpoint_open(&cp, with, olen, &k.v), NOTE_OK);
+	assert_int_equal(cp.extensions, 1);
+	assert_false(note_checkpoint_bare(with, olen, &cp, &k.v));
+	/* Another key's line, after ours or before. */
+	assert_int_equal(note_checkpoint_open(&cp, note, len, &k.v), NOTE_OK);
+	assert_int_equal(
+	    note_checkpoint_sign(other, sizeof other, &olen, k.v.name, 42, root, same_name.sk),
+	    NOTE_OK);
+	snprintf(with, sizeof with, "%s%s", note, other + tlen + 1);
+	assert_int_equal(note_checkpoint_open(&cp, with, strlen(with), &k.v), NOTE_OK);
+	assert_false(note_checkpoint_bare(with, strlen(with), &cp, &k.v));
+	snprintf(with, sizeof with, "%.*s%s", (int)(tlen + 1), note, other + tlen + 1);
+	snprintf(with + strlen(with), sizeof with - strlen(with), "%s", note + tlen + 1);
+	assert_int_equal(note_checkpoint_open(&cp, with, strlen(with), &k.v), NOTE_OK);
+	assert_false(note_checkpoint_bare(with, strlen(with), &cp, &k.v));
+	/* Cut or lengthened by a byte. */
+	assert_false(note_checkpoint_bare(note, len - 1, &cp, &k.v));
+	memcpy(with, note, len);
+	with[len] = '\n';
+	assert_false(note_checkpoint_bare(with, len + 1, &cp, &k.v));
+}
+
 int
 main(void)
 {
@@ -433,7 +575,9 @@ main(void)
 	    cmocka_unit_test(test_forgeries),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_verifier_keys),
+	    cmocka_unit_test(test_foreign_names),
 	    cmocka_unit_test(test_checkpoints),
+	    cmocka_unit_test(test_checkpoint_bare),
 	};
 
 	if (sodium_init() < 0)
