@@ -46,9 +46,20 @@ is_unicode_space(uint32_t c)
 	    c == 0x205f || c == 0x3000;
 }
 
+/* Characters that change how a line shows (C1 controls, bidi controls) or
+ * hide (zero-width): a log name printed for a person to compare with the
+ * published one must read as what it is. */
+static int
+is_deceptive(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0x061c || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+}
+
 /* The signed-note spec's rule for every key name: non-empty, valid UTF-8,
  * no Unicode space, no '+'. With ours, also no control character (U+007F
- * and below U+0020) and at most NOTE_NAME_MAX bytes. */
+ * and below U+0020), nothing is_deceptive, and at most NOTE_NAME_MAX
+ * bytes. */
 static int
 name_check(const char *name, size_t len, int ours)
 {
@@ -61,7 +72,8 @@ name_check(const char *name, size_t len, int ours)
 	while (i < len) {
 		if ((n = utf8_next(s + i, len - i, &c)) == 0)
 			return 0;
-		if (c == '+' || is_unicode_space(c) || (ours && (c < 0x20 || c == 0x7f)))
+		if (c == '+' || is_unicode_space(c) ||
+		    (ours && (c < 0x20 || c == 0x7f || is_deceptive(c))))
 			return 0;
 		i += n;
 	}

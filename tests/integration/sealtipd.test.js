@@ -40,6 +40,14 @@ test('sealtipd: --help, usage errors, bad keys', () => {
     const r = run(['--data', dir, '--recipient', pub, '--listen', '127.0.0.1:' + port]);
     assert.deepStrictEqual([r.status, r.stderr], [1, `sealtipd: --listen 127.0.0.1:${port}: expected HOST:PORT, PORT 0 to 65535\n`]);
   }
+  // The origin is the log key's name, which people compare by eye: nothing
+  // that reorders (U+202E) or hides (U+200B) is taken; nothing is made.
+  for (const origin of ['evil.example/\u202elog', 'evil.example/l\u200bog', 'a b']) {
+    const data = path.join(dir, 'never');
+    const r = run(['--data', data, '--recipient', pub, '--origin', origin, '--print-verifier-key']);
+    assert.deepStrictEqual([r.status, r.stdout, r.stderr, fs.existsSync(data)], [2, '',
+      "sealtipd: command line: origin must be at most 255 bytes of UTF-8 without spaces, '+', control, bidi or zero-width characters\n", false]);
+  }
   const shortToken = path.join(dir, 'short.token');
   fs.writeFileSync(shortToken, 'short\n');
   assert.strictEqual(run(['--data', dir, '--recipient', pub, '--listen', '127.0.0.1:0', '--export-token-file', shortToken]).status, 1);

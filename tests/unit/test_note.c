@@ -287,6 +287,13 @@ test_verifier_keys(void **state)
 	assert_false(note_name_valid("a\x01", 2));
 	assert_false(note_name_valid("\xed\xa0\x80", 3)); /* a surrogate */
 	assert_false(note_name_valid("\xc0\xaf", 2));	  /* overlong */
+	/* Shown for a person to compare: nothing that reorders or hides. */
+	assert_false(note_name_valid("a\xc2\x9b" "2J", 5));	   /* C1 CSI */
+	assert_false(note_name_valid("log\xe2\x80\xae" "gol", 9)); /* RLO */
+	assert_false(note_name_valid("log\xe2\x81\xa6" "x", 7));   /* LRI */
+	assert_false(note_name_valid("lo\xe2\x80\x8bg", 6));	   /* zero-width space */
+	assert_false(note_name_valid("\xef\xbb\xbflog", 6));	   /* BOM */
+	assert_true(note_name_valid("log\xc2\xa9", 5));		   /* U+00A9 is fine */
 }
 
 /* note (ours, NUL-terminated, over text[0..textlen)) with a witness's line
