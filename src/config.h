@@ -16,8 +16,16 @@
 #define CONFIG_DEFAULT_TIMEOUT 30
 #define CONFIG_DEFAULT_MAX_CONNECTIONS 512
 #define CONFIG_DEFAULT_THREADS 4
-/* Per-connection buffer of libmicrohttpd: bounds headers and read-ahead. */
-#define CONFIG_CONNECTION_MEMORY 32768
+/* The request line and headers, as they take up libmicrohttpd's memory for
+ * the connection (http.c): a request over this gets our own 431. */
+#define CONFIG_MAX_HEADER_BYTES 32768
+/* libmicrohttpd's memory for one connection. The request's headers stay in
+ * it until the answer is sent, and the answer's headers (about 1 KiB) are
+ * built in what they leave: with no room, libmicrohttpd 0.9.75 closes the
+ * connection unanswered, after the handler has run. Twice the header
+ * limit, so a request within that limit always leaves room for the answer
+ * and for what was read ahead of it (docs/server.md, "Limits"). */
+#define CONFIG_CONNECTION_MEMORY (2 * CONFIG_MAX_HEADER_BYTES)
 /* An upload slower than this on average (after its first timeout seconds) is
  * cut off: the idle timeout alone would let a 1 byte/s client hold a slot. */
 #define CONFIG_MIN_UPLOAD_RATE 1024
