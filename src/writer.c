@@ -210,7 +210,7 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	ok = store_begin(w->store) == 0;
 	if (!ok) {
 		full = store_error_is_full(w->store);
-		serverlog_error("sealtipd: cannot begin a transaction: %s", store_errmsg(w->store));
+		serverlog_hour_error("cannot begin a transaction: %s", store_errmsg(w->store));
 	}
 	for (j = batch; ok && j != NULL; j = j->next) {
 		j->row.idx = idx;
@@ -222,8 +222,8 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 			/* The leaf joins the log in the same transaction. */
 			if (tlog_tree_append(&w->tree, j->row.leaf_hash, &w->tls) != TLOG_OK) {
 				full = store_error_is_full(w->store);
-				serverlog_error("sealtipd: cannot store log nodes: %s",
-				    store_errmsg(w->store));
+				serverlog_hour_error(
+				    "cannot store log nodes: %s", store_errmsg(w->store));
 				ok = 0;
 				break;
 			}
@@ -233,8 +233,8 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 			n++;
 		} else {
 			j->full = store_error_is_full(w->store);
-			serverlog_error("sealtipd: a report could not be stored: %s",
-			    store_errmsg(w->store));
+			serverlog_hour_error(
+			    "a report could not be stored: %s", store_errmsg(w->store));
 			/* sqlite may have rolled back the whole transaction (a full
 			 * disk): the rows before this one are gone too. */
 			if (!store_in_transaction(w->store)) {
@@ -248,13 +248,13 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	if (ok && n > 0 &&
 	    (sign_checkpoint(w, note, &note_len) != 0 ||
 		store_checkpoint_put(w->store, w->tree.size, note, note_len) != 0)) {
-		serverlog_error("sealtipd: cannot store the checkpoint: %s", store_errmsg(w->store));
+		serverlog_hour_error("cannot store the checkpoint: %s", store_errmsg(w->store));
 		full = store_error_is_full(w->store);
 		store_rollback(w->store);
 		ok = 0;
 	}
 	if (ok && store_commit(w->store) != 0) {
-		serverlog_error("sealtipd: commit failed: %s", store_errmsg(w->store));
+		serverlog_hour_error("commit failed: %s", store_errmsg(w->store));
 		full = store_error_is_full(w->store);
 		store_rollback(w->store);
 		ok = 0;
@@ -286,12 +286,13 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 		}
 		/* Re-read the index: what failed left no row behind. */
 		if (store_next_index(w->store, &w->next_idx) != 0)
-			serverlog_error("sealtipd: cannot read the next index");
+			serverlog_hour_error("cannot read the next index");
 	}
+	/* Counted, never a line of their own: its time would date the report
+	 * whose index is in the receipt (src/serverlog.h). */
 	for (j = batch; j != NULL; j = j->next)
 		if (j->stored)
-			serverlog_info("sealtipd: report %llu stored, %llu bytes",
-			    (unsigned long long)j->row.idx, (unsigned long long)j->row.size);
+			serverlog_stored(j->row.size);
 }
 
 static void *

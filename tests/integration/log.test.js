@@ -2,7 +2,9 @@
 // proof endpoints, the verifier key in config / stdout / --print-verifier-key,
 // restarts, and refused requests that add no leaf. Every check here is made
 // by an independent JavaScript implementation (node:crypto only) of RFC 9162
-// §2.1 and the C2SP signed-note and tlog-checkpoint formats.
+// §2.1 and the C2SP signed-note and tlog-checkpoint formats. At the end,
+// sealtipd's own log lines: none dates a report (docs/server.md, "What is
+// logged").
 import test from 'node:test';
 import assert from 'node:assert';
 import crypto from 'node:crypto';
@@ -334,4 +336,64 @@ test('log: a database that lost entries after its checkpoint does not start', as
   const q = spawnSync('sqlite3', [srv.db, 'DELETE FROM reports WHERE idx = 2'], { encoding: 'utf8' });
   assert.strictEqual(q.status, 0, q.stderr);
   await assert.rejects(h.startServer({ dir: srv.dir }), /latest checkpoint \(size 3\) does not match the 2 stored entries/);
+});
+
+// ---- sealtipd's log lines (stdout, stderr) ----
+
+// What journald would stamp with the time: no line may come when a report
+// or a refused upload does. Reports, refusals and failures are counted and
+// said at the stop (and at each UTC hour's or day's end, which a test cannot
+// wait for: sealtipd has no clock but the real one).
+async function countsAtStop() {
+  const TOKEN = 'log-test-token-0123456789';
+  const good = ['basic', 'two-recipients', 'hostile-names'].map(h.vector);
+  const goodBytes = good.reduce((n, e) => n + e.length, 0);
+  const srv = await h.startServer({ token: TOKEN, extraArgs: ['--max-stored-bytes', String(goodBytes + 100)] });
+  const startOut = srv.stdout, startErr = srv.stderr;
+  const at = new Date().toISOString();
+  try {
+    assert.strictEqual((await h.post(srv, h.vector('bad-truncated'))).status, 422);
+    assert.strictEqual((await h.post(srv, h.vector('bad-nrecip-0'))).status, 422);
+    assert.strictEqual((await h.post(srv, h.vector('bad-truncated'))).status, 422);
+    for (const e of good) assert.strictEqual((await h.post(srv, e)).status, 201);
+    const full = await h.post(srv, h.vector('basic'));
+    assert.strictEqual(full.status, 507);
+    assert.strictEqual(JSON.parse(full.body).error, 'quota_full');
+    const exp = await h.request(srv, 'GET', '/api/v1/export', { headers: { Authorization: 'Bearer ' + TOKEN } });
+    assert.strictEqual(exp.status, 200);
+    // Time for a line to arrive, were one written: only the export's, and
+    // without a count (the log's size at a known time would date reports).
+    await h.sleep(300);
+    assert.strictEqual(srv.stdout, startOut + 'sealtipd: export started\n');
+    assert.strictEqual(srv.stderr, startErr);
+  } finally {
+    await srv.stop();
+  }
+  return { srv, startOut, startErr, at, end: new Date().toISOString(), goodBytes };
+}
+
+test('server log: no line when a report comes or is refused; the counts at the stop', async () => {
+  // An hour that ends during the run splits the counts over two lines:
+  // then once more (the run takes a second or two).
+  let run = await countsAtStop();
+  if (run.at.slice(0, 13) !== run.end.slice(0, 13)) run = await countsAtStop();
+  const { srv, startOut, startErr, goodBytes } = run;
+  const day = run.end.slice(0, 10), hour = run.end.slice(11, 13) + ':00';
+  assert.strictEqual(srv.stdout.slice(0, startOut.length), startOut);
+  assert.strictEqual(srv.stdout.slice(startOut.length),
+    'sealtipd: export started\n' +
+    'sealtipd: stopping\n' +
+    `sealtipd: ${day} to the stop: 3 reports stored, ${goodBytes} bytes\n` +
+    `sealtipd: ${day} to the stop: report refused: 422 bad_recipient_count (1 time)\n` +
+    `sealtipd: ${day} to the stop: report refused: 422 not_padded (2 times)\n` +
+    'sealtipd: stopped; 3 reports stored in 3 commits\n' +
+    'sealtipd: connections cut: 0 at the header deadline, 0 over the waiting budget\n');
+  // A full quota is for the operator to act on: by the hour, on stderr.
+  assert.strictEqual(srv.stderr.slice(0, startErr.length), startErr);
+  assert.strictEqual(srv.stderr.slice(startErr.length),
+    `sealtipd: ${day} ${hour} UTC to the stop: report refused: 507 quota_full (1 time)\n`);
+  // The counts are the database's: three reports of that day, those bytes.
+  const entries = h.parseExport(h.exportDb(srv.db).file).entries;
+  assert.deepStrictEqual(entries.map((e) => e.day), [day, day, day]);
+  assert.strictEqual(entries.reduce((n, e) => n + e.size, 0), goodBytes);
 });
