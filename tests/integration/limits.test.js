@@ -130,7 +130,8 @@ test('disk reserve: a reserve above the free space refuses before a byte is read
   const st = fs.statfsSync(path.join(dir, 'data'));
   const free = st.bavail * st.bsize;
   const big = h.vector('chunk-boundary'); // 131227 bytes: would be spooled to a file
-  const srv = await h.startServer({ dir, extraArgs: ['--disk-reserve-bytes', String(free + 1)] });
+  // A GiB above: the disk is shared, and others free space while this runs.
+  const srv = await h.startServer({ dir, extraArgs: ['--disk-reserve-bytes', String(free + 1024 * 1024 * 1024)] });
   t.after(() => srv.stop());
   const before = state(srv);
   for (const env of [BASIC, big]) {
