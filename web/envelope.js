@@ -31,6 +31,8 @@ const FILE_KEY_BYTES = 32;
 const SEALED_KEY_BYTES = 80;
 const PUBLIC_BLOB_TAG = Uint8Array.of(0x73, 0x74, 0x70, 0x6b); // "stpk"
 const SECRETSTREAM_STATE_BYTES = 52;
+const SHA256_STATE_BYTES = 104;
+const SHA256_BYTES = 32;
 
 // Error codes mirror crypto/status.h (ST_ERR_X -> 'x'), plus 'file_hash' and
 // 'file_changed' which only the JavaScript side has.
@@ -178,16 +180,131 @@ export async function* readPieces(source, pieceBytes = CHUNK_BYTES) {
   }
 }
 
+// ---------------------------------------------------- libsodium's heap ----
+
+// libsodium.js's wrappers copy every argument into the module's heap and free
+// the copy without clearing it (0.8.4: `_free` alone), and return outputs the
+// same way: a plaintext chunk, an attachment piece or a key given to one stays
+// readable in HEAPU8 until the allocator happens to reuse that block, which
+// without WebAssembly (nothing else hashed there) may be never. So every
+// secret and every plaintext goes to libsodium through a heap scope instead:
+// this module allocates the buffers, calls the exported C function with the
+// arguments the wrapper would pass, and zeroes each buffer before freeing it.
+
+// The emscripten module behind the wrappers; 'argument' if this build hides
+// it, since nothing handed to libsodium could then be wiped.
+function heapModule(sodium) {
+  const module = sodium.libsodium;
+  if (!module || !module.HEAPU8 || typeof module._malloc !== 'function' || typeof module._free !== 'function') {
+    fail('argument', 'libsodium.js does not expose its heap (sodium.libsodium): what it is given could not be wiped');
+  }
+  return module;
+}
+
+// Buffers in libsodium's heap: {module, alloc(length) -> address,
+// copyIn(bytes) -> address, read(address, length) -> Uint8Array, release()}.
+// release() zeroes and frees every buffer; call it in a finally. HEAPU8 is
+// looked up at each use: a heap that grew is a new view.
+function createHeapScope(sodium) {
+  const module = heapModule(sodium);
+  const held = [];
+  return {
+    module,
+    alloc(length) {
+      // At least one byte: malloc(0) may return 0, which reads as a failure.
+      const size = Math.max(length, 1);
+      const address = module._malloc(size);
+      if (!address) fail('nomem', `libsodium's heap has no room for ${size} bytes`);
+      held.push([address, size]);
+      return address;
+    },
+    copyIn(bytes) {
+      const address = this.alloc(bytes.length);
+      module.HEAPU8.set(bytes, address);
+      return address;
+    },
+    read(address, length) {
+      return module.HEAPU8.slice(address, address + length);
+    },
+    release() {
+      for (const [address, size] of held.splice(0)) {
+        module.HEAPU8.fill(0, address, address + size);
+        module._free(address);
+      }
+    },
+  };
+}
+
+// Runs action(heap) in a heap scope released however it ends -> what action returns.
+function withHeap(sodium, action) {
+  const heap = createHeapScope(sodium);
+  try {
+    return action(heap);
+  } finally {
+    heap.release();
+  }
+}
+
+// libsodium's status: 0 is success; anything else is 'crypto', naming what refused.
+function requireSuccess(status, what) {
+  if ((status | 0) !== 0) fail('crypto', `libsodium refused ${what}`);
+}
+
 // ----------------------------------------------------------- hashing -------
+
+// Streaming SHA-256 of secret bytes (attachments) inside a heap scope, so no
+// piece is left behind: {update(bytes), digest() -> Uint8Array(32), release()}.
+// digest() releases too; release() alone ends it early (an error, a Stop).
+function createSecretSha256(sodium) {
+  const heap = createHeapScope(sodium);
+  const { module } = heap;
+  let state;
+  let input;
+  try {
+    state = heap.alloc(SHA256_STATE_BYTES);
+    input = heap.alloc(CHUNK_BYTES);
+    requireSuccess(module._crypto_hash_sha256_init(state), 'crypto_hash_sha256_init');
+  } catch (error) {
+    heap.release();
+    throw error;
+  }
+  return {
+    update(bytes) {
+      for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) {
+        const part = bytes.subarray(offset, offset + CHUNK_BYTES);
+        module.HEAPU8.set(part, input);
+        // The length is a 64-bit integer passed as two 32-bit halves; the
+        // wrapper leaves the high half out (undefined, read as 0).
+        requireSuccess(module._crypto_hash_sha256_update(state, input, part.length, 0), 'crypto_hash_sha256_update');
+      }
+    },
+    digest() {
+      try {
+        const out = heap.alloc(SHA256_BYTES);
+        requireSuccess(module._crypto_hash_sha256_final(state, out), 'crypto_hash_sha256_final');
+        return heap.read(out, SHA256_BYTES);
+      } finally {
+        heap.release();
+      }
+    },
+    release() {
+      heap.release();
+    },
+  };
+}
 
 // SHA-256 of a source, streaming (sumo's crypto_hash_sha256_*) -> lowercase hex.
 export async function sha256Hex(sodium, source, onBytes = () => {}) {
-  const state = sodium.crypto_hash_sha256_init();
-  for await (const piece of readPieces(source)) {
-    sodium.crypto_hash_sha256_update(state, piece);
-    onBytes(piece.length);
+  const hasher = createSecretSha256(sodium);
+  try {
+    for await (const piece of readPieces(source)) {
+      hasher.update(piece);
+      onBytes(piece.length);
+    }
+    return sodium.to_hex(hasher.digest());
+  } finally {
+    hasher.release();
   }
-  return sodium.to_hex(sodium.crypto_hash_sha256_final(state));
 }
 
 // SHA-256 with the platform's native crypto.subtle -> lowercase hex; same
@@ -231,15 +348,16 @@ export async function startEnvelope(sodium, boxPks, sink) {
     fail('nrecip', `an envelope has ${MIN_RECIPIENTS} to ${MAX_RECIPIENTS} recipients`);
   }
   boxPks.forEach((boxPk) => requireBytes(boxPk, 32, 'box public key'));
-  const fileKey = sodium.crypto_secretstream_xchacha20poly1305_keygen();
-  const { state, header } = sodium.crypto_secretstream_xchacha20poly1305_init_push(fileKey);
-  const preamble = concatBytes([
-    MAGIC, Uint8Array.of(VERSION, boxPks.length),
-    ...boxPks.flatMap((boxPk) => [keyId(sodium, boxPk), sodium.crypto_box_seal(fileKey, boxPk)]),
-    header,
-  ]);
-  sodium.memzero(fileKey); // the stream state holds what it needs
-  await sink(preamble);
+  // The stream state outlives this call (every chunk needs it): wipe() zeroes and frees it.
+  const state = allocStreamState(sodium);
+  let preamble;
+  try {
+    preamble = sealPreamble(sodium, state, boxPks);
+    await sink(preamble);
+  } catch (error) {
+    wipeStreamState(sodium, state);
+    throw error;
+  }
 
   const pending = new Uint8Array(CHUNK_BYTES); // the one plaintext chunk held back
   let pendingLength = 0;
@@ -258,8 +376,7 @@ export async function startEnvelope(sodium, boxPks, sink) {
   // recipient list to the stream.
   async function sealPending(tag) {
     const ad = chunkCount === 0 ? preamble : null;
-    const sealed = sodium.crypto_secretstream_xchacha20poly1305_push(
-      state, pending.subarray(0, pendingLength), ad, tag);
+    const sealed = pushChunk(sodium, state, pending.subarray(0, pendingLength), ad, tag);
     chunkCount += 1;
     pendingLength = 0;
     await sink(sealed);
@@ -298,11 +415,74 @@ export async function startEnvelope(sodium, boxPks, sink) {
   };
 }
 
-// libsodium.js hands out secretstream state as a heap address it never frees;
-// wipe and free it when the wrapper exposes its module (it does in 0.8.x).
+// Draws a file key, starts the stream in state and seals the key to each
+// recipient -> the preamble. The key is made, used and wiped inside
+// libsodium's heap: it never becomes a JavaScript array.
+function sealPreamble(sodium, state, boxPks) {
+  return withHeap(sodium, (heap) => {
+    const { module } = heap;
+    const fileKey = heap.alloc(FILE_KEY_BYTES);
+    module._crypto_secretstream_xchacha20poly1305_keygen(fileKey);
+    const header = heap.alloc(HEADER_BYTES);
+    requireSuccess(module._crypto_secretstream_xchacha20poly1305_init_push(state, header, fileKey),
+      'crypto_secretstream_xchacha20poly1305_init_push');
+    const sealedKey = heap.alloc(SEALED_KEY_BYTES);
+    const entries = boxPks.flatMap((boxPk, index) => {
+      // (c, m, mlen as two 32-bit halves, pk), as the wrapper calls it.
+      requireSuccess(module._crypto_box_seal(sealedKey, fileKey, FILE_KEY_BYTES, 0, heap.copyIn(boxPk)),
+        `crypto_box_seal to recipient ${index + 1}`);
+      return [keyId(sodium, boxPk), heap.read(sealedKey, SEALED_KEY_BYTES)];
+    });
+    return concatBytes([MAGIC, Uint8Array.of(VERSION, boxPks.length), ...entries, heap.read(header, HEADER_BYTES)]);
+  });
+}
+
+// Seals one chunk (ad: Uint8Array or null) -> the sealed chunk, message length + 17 bytes.
+function pushChunk(sodium, state, message, ad, tag) {
+  return withHeap(sodium, (heap) => {
+    const messageAt = heap.copyIn(message);
+    const adAt = ad ? heap.copyIn(ad) : 0;
+    const sealedLength = message.length + CHUNK_OVERHEAD;
+    const sealedAt = heap.alloc(sealedLength);
+    // (state, c, clen_p = NULL, m, mlen, ad, adlen, tag), each 64-bit length
+    // as two 32-bit halves (high half 0), as the wrapper calls it.
+    requireSuccess(heap.module._crypto_secretstream_xchacha20poly1305_push(
+      state, sealedAt, 0, messageAt, message.length, 0, adAt, ad ? ad.length : 0, 0, tag),
+    'crypto_secretstream_xchacha20poly1305_push');
+    return heap.read(sealedAt, sealedLength);
+  });
+}
+
+// Opens one chunk (cipher of at least 17 bytes, ad: Uint8Array or null) ->
+// {message, tag}, or null when it does not authenticate.
+function pullChunk(sodium, state, cipher, ad) {
+  if (cipher.length < CHUNK_OVERHEAD) fail('argument', `a sealed chunk has at least ${CHUNK_OVERHEAD} bytes`);
+  return withHeap(sodium, (heap) => {
+    const cipherAt = heap.copyIn(cipher);
+    const adAt = ad ? heap.copyIn(ad) : 0;
+    const messageLength = cipher.length - CHUNK_OVERHEAD;
+    const messageAt = heap.alloc(messageLength);
+    const tagAt = heap.alloc(1);
+    // (state, m, mlen_p = NULL, tag_p, c, clen, ad, adlen), 64-bit lengths as
+    // two 32-bit halves, as the wrapper calls it.
+    const status = heap.module._crypto_secretstream_xchacha20poly1305_pull(
+      state, messageAt, 0, tagAt, cipherAt, cipher.length, 0, adAt, ad ? ad.length : 0, 0);
+    if ((status | 0) !== 0) return null;
+    return { message: heap.read(messageAt, messageLength), tag: heap.module.HEAPU8[tagAt] };
+  });
+}
+
+// A block of libsodium's heap for a secretstream state -> its address; the
+// owner frees it with wipeStreamState.
+function allocStreamState(sodium) {
+  const state = heapModule(sodium)._malloc(SECRETSTREAM_STATE_BYTES);
+  if (!state) fail('nomem', `libsodium's heap has no room for ${SECRETSTREAM_STATE_BYTES} bytes`);
+  return state;
+}
+
+// Zeroes (it holds the key) and frees a secretstream state.
 function wipeStreamState(sodium, state) {
-  const module = sodium.libsodium;
-  if (typeof state !== 'number' || !module || !module.HEAPU8 || typeof module._free !== 'function') return;
+  const module = heapModule(sodium);
   module.HEAPU8.fill(0, state, state + SECRETSTREAM_STATE_BYTES);
   module._free(state);
 }
@@ -496,21 +676,16 @@ export function createEnvelopeReader(sodium, { boxPk, boxSk }, onPlaintext) {
     preamble = preamble.slice(0, preambleNeeded);
     const recipientCount = preamble[MAGIC.length + 1];
     recipientKeyIds = [];
-    let fileKey = null;
-    let ownEntryFound = false;
+    const ownSealedKeys = [];
     for (let index = 0; index < recipientCount; index++) {
       const entry = preamble.subarray(PREFIX_LEN + index * RECIPIENT_BYTES, PREFIX_LEN + (index + 1) * RECIPIENT_BYTES);
       const entryKeyId = entry.slice(0, KEY_ID_BYTES);
       recipientKeyIds.push(sodium.to_hex(entryKeyId));
-      if (fileKey || !equalBytes(entryKeyId, ownKeyId)) continue;
-      ownEntryFound = true;
-      fileKey = openSealedKey(sodium, entry.subarray(KEY_ID_BYTES), boxPk, boxSk);
+      if (equalBytes(entryKeyId, ownKeyId)) ownSealedKeys.push(entry.subarray(KEY_ID_BYTES));
     }
-    if (!ownEntryFound) fail('not_recipient', 'this key is not among the recipients of the envelope');
-    if (!fileKey) fail('recipient_auth', 'our recipient entry does not open: corrupted or forged');
-    const header = preamble.subarray(preamble.length - HEADER_BYTES);
-    stream = sodium.crypto_secretstream_xchacha20poly1305_init_pull(header, fileKey);
-    sodium.memzero(fileKey);
+    if (ownSealedKeys.length === 0) fail('not_recipient', 'this key is not among the recipients of the envelope');
+    stream = openStream(sodium, ownSealedKeys, preamble.subarray(preamble.length - HEADER_BYTES), boxPk, boxSk);
+    if (stream === null) fail('recipient_auth', 'our recipient entry does not open: corrupted or forged');
   }
 
   function takeChunkBytes(bytes, offset) {
@@ -542,8 +717,10 @@ export function createEnvelopeReader(sodium, { boxPk, boxSk }, onPlaintext) {
     try {
       opened = openChunk();
     } catch (error) {
-      if (error.code === 'chunk_auth' && snapshot) diagnoseLastChunk(snapshot, cipher, ad, payloadBefore);
+      if (error.code === 'chunk_auth') diagnoseLastChunk(snapshot, cipher, ad, payloadBefore);
       throw error;
+    } finally {
+      snapshot.fill(0); // a copy of the stream state holds the key
     }
     const { tag, length } = opened;
     if (tag !== sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
@@ -570,7 +747,7 @@ export function createEnvelopeReader(sodium, { boxPk, boxSk }, onPlaintext) {
     }
     for (const length of candidates) {
       restoreStreamState(sodium, stream, snapshot);
-      const opened = sodium.crypto_secretstream_xchacha20poly1305_pull(stream, cipher.subarray(0, length), ad);
+      const opened = pullChunk(sodium, stream, cipher.subarray(0, length), ad);
       if (opened && opened.tag === sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
         fail('trailing', `${cipher.length - length} bytes after the FINAL chunk`);
       }
@@ -580,7 +757,7 @@ export function createEnvelopeReader(sodium, { boxPk, boxSk }, onPlaintext) {
 
   function openChunk() {
     const ad = chunkCount === 0 ? preamble : null;
-    const opened = sodium.crypto_secretstream_xchacha20poly1305_pull(stream, chunk.subarray(0, chunkFilled), ad);
+    const opened = pullChunk(sodium, stream, chunk.subarray(0, chunkFilled), ad);
     chunkCount += 1;
     chunkFilled = 0;
     if (!opened) {
@@ -630,16 +807,14 @@ export function createEnvelopeReader(sodium, { boxPk, boxSk }, onPlaintext) {
   };
 }
 
-// Copies of the 52-byte stream state, for diagnosis only (see diagnoseLastChunk);
-// null when this build of libsodium.js does not expose its heap.
+// Copies of the 52-byte stream state, for diagnosis only (see
+// diagnoseLastChunk); the caller zeroes the copy, which holds the key.
 function snapshotStreamState(sodium, state) {
-  const module = sodium.libsodium;
-  if (typeof state !== 'number' || !module || !module.HEAPU8) return null;
-  return module.HEAPU8.slice(state, state + SECRETSTREAM_STATE_BYTES);
+  return heapModule(sodium).HEAPU8.slice(state, state + SECRETSTREAM_STATE_BYTES);
 }
 
 function restoreStreamState(sodium, state, snapshot) {
-  sodium.libsodium.HEAPU8.set(snapshot, state);
+  heapModule(sodium).HEAPU8.set(snapshot, state);
 }
 
 // Magic, version and recipient count -> recipient count.
@@ -654,13 +829,31 @@ function checkPrefix(prefix) {
   return recipientCount;
 }
 
-function openSealedKey(sodium, sealedKey, boxPk, boxSk) {
-  try {
-    const fileKey = sodium.crypto_box_seal_open(sealedKey.slice(0, SEALED_KEY_BYTES), boxPk, boxSk);
-    return fileKey.length === FILE_KEY_BYTES ? fileKey : null;
-  } catch {
-    return null; // libsodium.js throws on a forged or corrupted sealed box
-  }
+// Opens the first of our sealed file keys that opens and starts a pull
+// stream with it, the secret key and the file key inside libsodium's heap
+// only -> the stream state's address, or null when none opens (corrupted or
+// forged).
+function openStream(sodium, sealedKeys, header, boxPk, boxSk) {
+  return withHeap(sodium, (heap) => {
+    const { module } = heap;
+    const boxPkAt = heap.copyIn(boxPk);
+    const boxSkAt = heap.copyIn(boxSk);
+    const sealedAt = heap.alloc(SEALED_KEY_BYTES);
+    const fileKey = heap.alloc(FILE_KEY_BYTES);
+    for (const sealedKey of sealedKeys) {
+      module.HEAPU8.set(sealedKey.subarray(0, SEALED_KEY_BYTES), sealedAt);
+      // (m, c, clen as two 32-bit halves, pk, sk), as the wrapper calls it.
+      if ((module._crypto_box_seal_open(fileKey, sealedAt, SEALED_KEY_BYTES, 0, boxPkAt, boxSkAt) | 0) !== 0) continue;
+      const state = allocStreamState(sodium);
+      const status = module._crypto_secretstream_xchacha20poly1305_init_pull(state, heap.copyIn(header), fileKey);
+      if ((status | 0) !== 0) {
+        wipeStreamState(sodium, state);
+        fail('crypto', 'libsodium refused crypto_secretstream_xchacha20poly1305_init_pull');
+      }
+      return state;
+    }
+    return null;
+  });
 }
 
 // ------------------------------------------------------- payload parser ---
@@ -724,7 +917,7 @@ export function createPayloadParser(sodium, handlers = {}) {
       }
       if (handlers.fileBegin) handlers.fileBegin(fileIndex, manifest.files[fileIndex]);
       fileLeft = manifest.files[fileIndex].size;
-      fileHash = sodium.crypto_hash_sha256_init();
+      fileHash = createSecretSha256(sodium);
       if (fileLeft > 0) return;
       endFile();
     }
@@ -733,7 +926,7 @@ export function createPayloadParser(sodium, handlers = {}) {
   function takeFileBytes(bytes, offset) {
     const take = Math.min(fileLeft, bytes.length - offset);
     const piece = bytes.subarray(offset, offset + take);
-    sodium.crypto_hash_sha256_update(fileHash, piece);
+    fileHash.update(piece);
     if (handlers.fileData) handlers.fileData(piece);
     fileLeft -= take;
     if (fileLeft === 0) {
@@ -745,7 +938,8 @@ export function createPayloadParser(sodium, handlers = {}) {
 
   function endFile() {
     const file = manifest.files[fileIndex];
-    const digest = sodium.to_hex(sodium.crypto_hash_sha256_final(fileHash));
+    const digest = sodium.to_hex(fileHash.digest());
+    fileHash = null;
     if (digest !== file.sha256) fail('file_hash', `file ${fileIndex + 1} does not match its sha256`);
     if (handlers.fileEnd) handlers.fileEnd(fileIndex);
   }
@@ -766,6 +960,8 @@ export function createPayloadParser(sodium, handlers = {}) {
       return action();
     } catch (error) {
       stickyError = error;
+      // The hash of a file cut short holds its last bytes: wipe them now.
+      if (fileHash) fileHash.release();
       throw error;
     }
   }
