@@ -87,7 +87,7 @@ export async function parseVerifierKey(text) {
   const match = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(text);
   if (!match) fail('bad_verifier_key', 'not name+id+key');
   const [, name, idHex, keyB64] = match;
-  checkKeyName(name, 'bad_verifier_key');
+  checkKeyName(name, 'bad_verifier_key', true);
   if (!/^[0-9a-f]{8}$/.test(idHex)) fail('bad_verifier_key', 'key id is not 8 lowercase hex digits');
   const raw = fromBase64(keyB64, 33, 'bad_verifier_key');
   if (raw[0] !== 0x01) fail('bad_verifier_key', 'not an Ed25519 key');
@@ -97,9 +97,22 @@ export async function parseVerifierKey(text) {
   return { name, keyId, publicKey, text };
 }
 
-// Key names: non-empty, no Unicode spaces, no "+" (C2SP signed-note).
-function checkKeyName(name, code) {
-  if (typeof name !== 'string' || name.length === 0 || /[\s+]/u.test(name) || /[\x00-\x1f\x7f]/.test(name)) {
+// Go's unicode.IsSpace, which the signed-note spec's "Unicode spaces" means
+// (JavaScript's \s is another set: it has U+FEFF, not U+0085).
+const UNICODE_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u;
+// What the log's own name may not hold besides (crypto/note.c): control
+// characters, and what reorders or hides text, since people compare the
+// name by eye with the published one.
+const NOT_IN_OUR_NAME = /[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/u;
+const NAME_MAX_BYTES = 255;
+
+// Key names, as C2SP signed-note has them: non-empty, no Unicode space, no
+// "+". The log's own (ours) also follows sealtip's rule: at most 255 bytes,
+// none of NOT_IN_OUR_NAME. Other keys' names (a witness's) need only the
+// spec's, as in crypto/note.c.
+function checkKeyName(name, code, ours) {
+  if (typeof name !== 'string' || name.length === 0 || name.includes('+') || UNICODE_SPACE.test(name) ||
+    (ours && (NOT_IN_OUR_NAME.test(name) || encoder.encode(name).length > NAME_MAX_BYTES))) {
     fail(code, 'bad key name');
   }
 }
@@ -117,8 +130,9 @@ export function verifyNote(sodium, note, verifier) {
     }
   }
   if (typeof note !== 'string') fail('bad_note', 'not text');
-  // Newlines are the only control characters a note may hold.
-  if (/[\x00-\x09\x0b-\x1f\x7f]/.test(note)) fail('bad_note', 'control character');
+  // Newlines are the only characters below U+0020 a note may hold (U+007F
+  // may be in a witness's name: crypto/note.c's text_valid, Go's note.Open).
+  if (/[\x00-\x09\x0b-\x1f]/.test(note)) fail('bad_note', 'control character');
   if (!note.endsWith('\n')) fail('bad_note', 'no final newline');
   const split = note.lastIndexOf('\n\n');
   if (split < 0) fail('bad_note', 'no blank line before the signatures');
@@ -130,9 +144,9 @@ export function verifyNote(sodium, note, verifier) {
   let found = 0;
   let valid = false;
   for (const line of lines) {
-    const match = /^\u2014 (\S+) (\S+)$/u.exec(line);
+    const match = /^\u2014 ([^ ]+) ([^ ]+)$/u.exec(line); // spaces in the name: checkKeyName
     if (!match) fail('bad_note', 'malformed signature line');
-    checkKeyName(match[1], 'bad_note');
+    checkKeyName(match[1], 'bad_note', false);
     const signature = fromBase64(match[2], undefined, 'bad_note');
     if (signature.length < 5) fail('bad_note', 'signature too short');
     if (match[1] !== verifier.name || !equalBytes(signature.slice(0, 4), verifier.keyId)) continue;

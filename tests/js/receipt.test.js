@@ -214,6 +214,21 @@ test('a checkpoint signed here: parsed, origin checked, every single-bit change 
   assert.equal(r.openCheckpoint(sodium, `${text}\n${other.sign(text)}${key.sign(text)}`, v).size, 8);
   assert.throws(() => r.verifyNote(sodium, `${text}\n${key.sign(text)}${key.sign(text)}`, v), { code: 'bad_note' });
   assert.throws(() => r.verifyNote(sodium, `${text}\n${other.sign(text)}`, v), { code: 'no_signature' });
+  // A witness's name needs only the spec's rule (as crypto/note.c): longer
+  // than ours may be, or with U+007F, it is ignored; with a Unicode space
+  // (Go's set: U+0085 is one, U+FEFF is not) or a '+', the note is malformed.
+  for (const name of ['w'.repeat(256), 'wit\x7fness', 'wit\ufeffness']) {
+    const witness = await makeKey(name);
+    assert.equal(r.openCheckpoint(sodium, `${text}\n${witness.sign(text)}${key.sign(text)}`, v).size, 8, JSON.stringify(name));
+  }
+  for (const name of ['wit\u0085ness', 'wit+ness', 'wit\u3000ness']) {
+    const witness = await makeKey(name);
+    assert.throws(() => r.verifyNote(sodium, `${text}\n${witness.sign(text)}${key.sign(text)}`, v), { code: 'bad_note' }, JSON.stringify(name));
+  }
+  // The log's own name is compared by eye: nothing that reorders or hides.
+  for (const name of ['log\u202egol', 'lo\u200bg', 'a\u009b2J', 'l'.repeat(256), 'log\x7f']) {
+    await refused(r.parseVerifierKey((await makeKey(name)).vkey), 'bad_verifier_key');
+  }
   for (const bad of flips(new TextEncoder().encode(note))) assert.throws(() => r.openCheckpoint(sodium, bad, v), r.ReceiptError);
   // A checkpoint of another origin, correctly signed by a key of that name, is not this log's.
   const third = await makeKey('other.example/log');
