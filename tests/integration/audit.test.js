@@ -321,6 +321,11 @@ test('audit: identifying data', () => {
   file = fresh();
   sql(file, `UPDATE reports SET day = '2026-02-30' WHERE idx = 4;`);
   assertFails(audit(file), file, /: entry 4: day '2026-02-30' is not a valid/);
+  // sealtip export of that database names the field, and writes nothing.
+  const out = path.join(path.dirname(file), 'x.bin');
+  const ex = h.runTool(['export', '--db', file, '-o', out]);
+  assert.deepStrictEqual([ex.status, ex.stdout, ex.stderr, fs.readdirSync(path.dirname(file)).sort()],
+    [1, '', `sealtip: ${file}: entry 4: its day is not a valid YYYY-MM-DD date\n`, ['copy.db']]);
 
   file = fresh();
   sql(file, `INSERT INTO meta VALUES ('note', 'opened at 13:45');`);
