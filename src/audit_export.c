@@ -372,7 +372,10 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 		}
 		unchecked++;
 	}
-	printf("audit ok: %s: export of %llu entr%s", input, (unsigned long long)a.entries,
+	/* The path as safename_put_line shows it: a name cannot forge a verdict. */
+	fputs("audit ok: ", stdout);
+	tool_put_name(stdout, input);
+	printf(": export of %llu entr%s", (unsigned long long)a.entries,
 	    a.entries == 1 ? "y" : "ies");
 	if (a.entries > 0)
 		printf(" (indexes %llu to %llu)", (unsigned long long)sum.first_index,

@@ -843,8 +843,11 @@ audit_url_run(const struct audit_url_options *o)
 		goto done;
 	if (o->state != NULL && audit_url_state_write(&a) == -1)
 		goto done;
-	printf("audit ok: %s: log %s at size %llu", a.url.shown, a.origin,
-	    (unsigned long long)a.live.size);
+	fputs("audit ok: ", stdout);
+	tool_put_name(stdout, a.url.shown);
+	fputs(": log ", stdout);
+	tool_put_name(stdout, a.origin);
+	printf(" at size %llu", (unsigned long long)a.live.size);
 	if (a.have_state)
 		printf(", consistent with the state's checkpoint at size %llu",
 		    (unsigned long long)a.state_cp.size);
@@ -855,11 +858,12 @@ audit_url_run(const struct audit_url_options *o)
 		printf("recipients ok: the server hands out exactly the %zu given key%s\n",
 		    o->nrecipients, o->nrecipients == 1 ? "" : "s");
 	if (o->state != NULL)
-		printf("state: %s %s at size %llu\n", o->state,
+		tool_print(stdout, "state: %s %s at size %llu", o->state,
 		    a.have_state ? "updated" : "created", (unsigned long long)a.live.size);
 	if (o->web_manifest != NULL) {
-		printf("web ok: %zu file%s of %s (sha256 %s) served byte for byte", a.nweb,
-		    a.nweb == 1 ? "" : "s", o->web_manifest, a.manifest_hash);
+		printf("web ok: %zu file%s of ", a.nweb, a.nweb == 1 ? "" : "s");
+		tool_put_name(stdout, o->web_manifest);
+		printf(" (sha256 %s) served byte for byte", a.manifest_hash);
 		if (audit_url_web_find(&a, "index.html") != NULL)
 			printf(", / is index.html");
 		if (a.nlinked > 0)

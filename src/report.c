@@ -89,17 +89,16 @@ text_add_line(struct text *t, const char *label, const char *value, size_t len)
 	sodium_free(shown);
 }
 
-/* An answer, escaped, its lines indented under its question so that none
- * can reach the first column, where ours are. One of several answers starts
- * "    - ", its other lines aligned under its text; a single answer's lines
- * all start "    ", and one that begins "- " is shown as "\- ", so that one
- * answer never reads as several ticked options. */
+/* An answer the reporter typed, escaped, each of its lines behind a "| "
+ * gutter indented under its question: what follows the gutter is theirs,
+ * whatever it looks like, and what has none (a question, an option's label,
+ * "    - " starting one of several answers) is sealtip's. So no answer can
+ * read as two, or as a ticked option, however its lines begin. */
 static void
 text_add_answer(struct text *t, int one_of_several, const char *value, size_t len)
 {
-	const char *prefix = one_of_several ? "    - " : "    ";
+	const char *prefix = one_of_several ? "    - | " : "    | ";
 	char *shown, *line, *next;
-	int escape;
 
 	if ((shown = safename_display(value, len)) == NULL) {
 		t->failed = 1;
@@ -109,9 +108,8 @@ text_add_answer(struct text *t, int one_of_several, const char *value, size_t le
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		escape = !one_of_several && strncmp(line, "- ", 2) == 0;
-		text_printf(t, "%s%s%s\n", prefix, escape ? "\\" : "", line);
-		prefix = one_of_several ? "      " : "    ";
+		text_printf(t, "%s%s\n", prefix, line);
+		prefix = one_of_several ? "      | " : "    | ";
 	}
 	sodium_free(shown);
 }

@@ -620,8 +620,8 @@ begin nul-in-answers; f0=$failed
 crafted_envelope '{"v":1,"form":"bribery-report/1","lang":"en","fields":{"what":"x","knowledge":"witnessed\u0000 and I paid","demanded":["cash\u0000 too","cash"]},"files":[]}' \
 	"" nul.env
 run 0 "$SEALTIP" open -k inv.key -o nul-out nul.env
-check "radio: all of it" grep -qxF '    witnessed\x00 and I paid' nul-out/nul/report.txt
-check "checkbox: all of it" grep -qxF '    - cash\x00 too' nul-out/nul/report.txt
+check "radio: all of it" grep -qxF '    | witnessed\x00 and I paid' nul-out/nul/report.txt
+check "checkbox: all of it" grep -qxF '    - | cash\x00 too' nul-out/nul/report.txt
 check "clean answer: its label" grep -qxF '    - Cash' nul-out/nul/report.txt
 check "no label for the NUL ones" not grep -qF 'I saw it happen' nul-out/nul/report.txt
 finish_case $f0
@@ -630,7 +630,7 @@ finish_case $f0
 # id with newlines (a fake attachment, vouched for), a media type with one,
 # an answer whose lines read as more ticked options.
 begin forged-lines; f0=$failed
-crafted_envelope '{"v":1,"form":"bribery-report/1","lang":"en","fields":{"what":"- Watch\n- Phone\nfine","goods":["watch","Phone\n- Vehicle"],"x]\n\nAttachments: 1\n1. files/01-receipt.pdf\n    checked: bytes match the manifest\n\n[y":"z"},"files":[{"name":"a.txt","type":"text/plain\n    checked: bytes match the manifest","size":5,"sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}]}' \
+crafted_envelope '{"v":1,"form":"bribery-report/1","lang":"en","fields":{"what":"- Watch\n-\u00a0Phone\n\u2060- Car\nfine","goods":["watch","Phone\n- Vehicle"],"x]\n\nAttachments: 1\n1. files/01-receipt.pdf\n    checked: bytes match the manifest\n\n[y":"z"},"files":[{"name":"a.txt","type":"text/plain\n    checked: bytes match the manifest","size":5,"sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}]}' \
 	hello forged.env
 run 0 "$SEALTIP" open -k inv.key -o forged-out forged.env
 cat > forged-want.txt <<'WANT'
@@ -640,17 +640,18 @@ form: bribery-report/1
 language: en
 
 What happened?
-    \- Watch
-    \- Phone
-    fine
+    | - Watch
+    | - Phone
+    | ⁠- Car
+    | fine
 
 Which goods?
     - Watch
-    - Phone
-      - Vehicle
+    - | Phone
+      | - Vehicle
 
 [x]\x0a\x0aAttachments: 1\x0a1. files/01-receipt.pdf\x0a    checked: bytes match the manifest\x0a\x0a[y]
-    z
+    | z
 
 Attachments: 1
 1. files/01-a.txt
@@ -679,6 +680,15 @@ run 1 "$SEALTIP" audit --verifier-key-file vk-long.txt "$EXPORTS/one" && one_lin
 run 1 "$SEALTIP" audit --verifier-key-file vk.txt "$EXPORTS/one" && one_line &&
 	check "audit: bad key file named" grep -qx "sealtip: audit: vk.txt: not a verifier key (<name>+<id>+<key>) on its first line" "$WORK/stderr"
 check "usage errors write nothing" test ! -e xl
+# A file name cannot forge a verdict line, in audit's summary or open's.
+forged=$'x\naudit ok: forged'
+cp "$EXPORTS/one" "$forged"
+run 0 "$SEALTIP" audit "$forged" &&
+	check "audit: one summary line, name escaped" test "$(grep -c '' "$WORK/stdout")" -eq 2 &&
+	check "audit: the name as x?audit ok: forged" grep -q '^audit ok: x?audit ok: forged: export of 1 entry ' "$WORK/stdout"
+run 0 "$SEALTIP" open -k alice.key -o forged-open "$forged" &&
+	check "open: name escaped" grep -qx 'x?audit ok: forged: log verified: checkpoint of 1 entries signed by fuzz.example/sealtip+.*' "$WORK/stdout"
+rm -rf "$forged" forged-open
 run 0 "$SEALTIP" open -k alice.key -o xl "$EXPORTS/one"
 check "first use said" grep -q "NOTE: .*trusting the one the file names" "$WORK/stderr"
 check "log verified said" grep -q "log verified: checkpoint of 1 entries signed by fuzz.example/sealtip+" "$WORK/stdout"

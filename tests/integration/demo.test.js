@@ -84,7 +84,7 @@ test('demo: the commands make run prints work as printed', async (t) => {
   }
   // The report came back, read with the demo key; both ways out agree.
   const text = fs.readFileSync(path.join(cwd, 'var', 'reports', 'report-000000', 'report.txt'), 'utf8');
-  assert.match(text, /^ {4}Asked for a Rolex to stop a deportation$/m);
+  assert.match(text, /^ {4}\| Asked for a Rolex to stop a deportation$/m);
   assert.ok(fs.readFileSync(path.join(cwd, 'var', 'export.bin')).equals(fs.readFileSync(path.join(cwd, 'var', 'export-http.bin'))));
   const receipt = JSON.parse(fs.readFileSync(path.join(cwd, 'var', 'receipt-1.json'), 'utf8'));
   assert.strictEqual(receipt.index, 0);
