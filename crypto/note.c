@@ -46,14 +46,22 @@ is_unicode_space(uint32_t c)
 	    c == 0x205f || c == 0x3000;
 }
 
-/* Characters that change how a line shows (C1 controls, bidi controls) or
- * hide (zero-width): a log name printed for a person to compare with the
- * published one must read as what it is. */
+/* Characters that change how a line shows or do not show at all: C1
+ * controls, and Unicode's Default_Ignorable_Code_Point set (bidi controls,
+ * zero-width characters, the soft hyphen, fillers, variation selectors,
+ * tags). A log name printed for a person to compare with the published one
+ * must read as what it is. */
 static int
 is_deceptive(uint32_t c)
 {
-	return (c >= 0x80 && c <= 0x9f) || c == 0x061c || (c >= 0x200b && c <= 0x200f) ||
-	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+	return (c >= 0x80 && c <= 0x9f) || c == 0x00ad || c == 0x034f || c == 0x061c ||
+	    c == 0x115f || c == 0x1160 || c == 0x17b4 || c == 0x17b5 ||
+	    (c >= 0x180b && c <= 0x180f) || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f) || c == 0x3164 ||
+	    (c >= 0xfe00 && c <= 0xfe0f) || c == 0xfeff || c == 0xffa0 ||
+	    (c >= 0xfff0 && c <= 0xfff8) ||
+	    (c >= 0x1bca0 && c <= 0x1bca3) || (c >= 0x1d173 && c <= 0x1d17a) ||
+	    (c >= 0xe0000 && c <= 0xe0fff);
 }
 
 /* The signed-note spec's rule for every key name: non-empty, valid UTF-8,

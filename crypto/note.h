@@ -57,7 +57,9 @@ struct note_verifier {
 
 /* 1 when name[0..len) is a key name: non-empty, at most NOTE_NAME_MAX bytes,
  * valid UTF-8, no '+', no Unicode space, no control character (C0, DEL, C1),
- * and no bidi control or zero-width character: people compare it by eye. */
+ * and nothing invisible (Unicode's default-ignorable characters: bidi
+ * controls, zero-width characters, the soft hyphen...): people compare it
+ * by eye. */
 int note_name_valid(const char *name, size_t len);
 
 /* SHA-256(name || 0x0A || 0x01 || pk)[:4]. */

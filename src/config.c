@@ -199,7 +199,7 @@ config_set(struct config *cfg, const struct option_def *o, const char *value, co
 		if (!note_name_valid(value, strlen(value))) {
 			fprintf(stderr,
 			    "sealtipd: %s: origin must be at most %d bytes of UTF-8 without "
-			    "spaces, '+', control, bidi or zero-width characters\n",
+			    "spaces, '+', control or invisible characters\n",
 			    where, NOTE_NAME_MAX);
 			return -1;
 		}

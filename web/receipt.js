@@ -100,10 +100,12 @@ export async function parseVerifierKey(text) {
 // Go's unicode.IsSpace, which the signed-note spec's "Unicode spaces" means
 // (JavaScript's \s is another set: it has U+FEFF, not U+0085).
 const UNICODE_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u;
-// What the log's own name may not hold besides (crypto/note.c): control
-// characters, and what reorders or hides text, since people compare the
-// name by eye with the published one.
-const NOT_IN_OUR_NAME = /[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/u;
+// What the log's own name may not hold besides (crypto/note.c's
+// is_deceptive): control characters, and Unicode's Default_Ignorable_Code_Point
+// set (bidi controls, zero-width characters, the soft hyphen, fillers,
+// variation selectors, tags), since people compare the name by eye with the
+// published one.
+const NOT_IN_OUR_NAME = /[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/u;
 const NAME_MAX_BYTES = 255;
 
 // Key names, as C2SP signed-note has them: non-empty, no Unicode space, no

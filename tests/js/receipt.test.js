@@ -226,7 +226,7 @@ test('a checkpoint signed here: parsed, origin checked, every single-bit change 
     assert.throws(() => r.verifyNote(sodium, `${text}\n${witness.sign(text)}${key.sign(text)}`, v), { code: 'bad_note' }, JSON.stringify(name));
   }
   // The log's own name is compared by eye: nothing that reorders or hides.
-  for (const name of ['log\u202egol', 'lo\u200bg', 'a\u009b2J', 'l'.repeat(256), 'log\x7f']) {
+  for (const name of ['log\u202egol', 'lo\u200bg', 'a\u009b2J', 'l'.repeat(256), 'log\x7f', 'l\u00adog', 'l\u034fog', 'l\u180eog', 'log\u{e0041}']) {
     await refused(r.parseVerifierKey((await makeKey(name)).vkey), 'bad_verifier_key');
   }
   for (const bad of flips(new TextEncoder().encode(note))) assert.throws(() => r.openCheckpoint(sodium, bad, v), r.ReceiptError);

@@ -293,6 +293,10 @@ test_verifier_keys(void **state)
 	assert_false(note_name_valid("log\xe2\x81\xa6" "x", 7));   /* LRI */
 	assert_false(note_name_valid("lo\xe2\x80\x8bg", 6));	   /* zero-width space */
 	assert_false(note_name_valid("\xef\xbb\xbflog", 6));	   /* BOM */
+	assert_false(note_name_valid("l\xc2\xad" "og", 5));	   /* soft hyphen */
+	assert_false(note_name_valid("l\xcd\x8f" "og", 5));	   /* U+034F */
+	assert_false(note_name_valid("l\xe1\xa0\x8e" "og", 6));   /* U+180E */
+	assert_false(note_name_valid("log\xf3\xa0\x81\x81", 7)); /* tag U+E0041 */
 	assert_true(note_name_valid("log\xc2\xa9", 5));		   /* U+00A9 is fine */
 }
 
