@@ -6,44 +6,20 @@
 #include <sodium.h>
 
 #include "safename.h"
+#include "utf8.h"
 
-/* Decodes one UTF-8 sequence; invalid bytes come back as themselves with
- * length 1 so they get replaced rather than passed through. */
+/* Decodes one UTF-8 sequence, strictly (crypto/utf8.c: no overlong form,
+ * surrogate or value past U+10FFFF); a byte that does not start one comes
+ * back as U+FFFD with length 1, so that it is replaced, not passed on. */
 static unsigned long
-utf8_next(const unsigned char *s, size_t len, size_t *step)
+safename_next(const unsigned char *s, size_t len, size_t *step)
 {
-	unsigned long cp;
-	size_t n, i;
+	uint32_t cp;
 
-	if (s[0] < 0x80) {
-		*step = 1;
-		return s[0];
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
+	if ((*step = utf8_next(s, len, &cp)) == 0) {
 		*step = 1;
 		return 0xfffd;
 	}
-	if (n > len) {
-		*step = 1;
-		return 0xfffd;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*step = 1;
-			return 0xfffd;
-		}
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	*step = n;
 	return cp;
 }
 
@@ -86,7 +62,7 @@ safename_put_line(FILE *out, const char *text)
 	unsigned long cp;
 
 	while (i < len) {
-		cp = utf8_next(s + i, len - i, &step);
+		cp = safename_next(s + i, len - i, &step);
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || is_bidi_or_invisible(cp))
 			fputc('?', out);
 		else
@@ -119,7 +95,7 @@ safename_make(const char *name, size_t name_len, size_t index, size_t count,
 			cp = 0;
 			step = 1;
 		} else {
-			cp = utf8_next(s + i, name_len - i, &step);
+			cp = safename_next(s + i, name_len - i, &step);
 		}
 		if (is_unsafe_in_name(cp)) {
 			clean[used++] = '_';
@@ -188,7 +164,7 @@ safename_escape(const char *text, size_t len, int multiline)
 			cp = 0;
 			step = 1;
 		} else {
-			cp = utf8_next(s + i, len - i, &step);
+			cp = safename_next(s + i, len - i, &step);
 		}
 		if (multiline && (cp == '\n' || cp == '\t')) {
 			out[used++] = (char)cp;

@@ -173,6 +173,15 @@ test_put_line(void **state)
 	assert_int_equal(fclose(out), 0);
 	assert_string_equal(got, "a?b?[2J??2J?gol?x?y?? ខ្មែរ é");
 	free(got);
+	/* Not UTF-8, though shaped like it: a surrogate, an overlong form, a
+	 * value past U+10FFFF. Each byte is one '?'. */
+	got = NULL;
+	out = open_memstream(&got, &len);
+	assert_non_null(out);
+	safename_put_line(out, "a\xed\xa0\x80" "b\xc0\xa0" "c\xf4\x90\x80\x80" "d");
+	assert_int_equal(fclose(out), 0);
+	assert_string_equal(got, "a???b??c????d");
+	free(got);
 }
 
 int
