@@ -861,7 +861,9 @@ function openStream(sodium, sealedKeys, header, boxPk, boxSk) {
 // Parses a payload as it streams: handlers {manifest(manifest, rawBytes),
 // fileBegin(index, entry), fileData(bytes), fileEnd(index)}, each optional.
 // Checks manifest strictness, each file's sha256, zero padding and the Padmé
-// length. -> {update(bytes), finish() -> {manifest, unpaddedLength, payloadLength}}
+// length. -> {update(bytes), finish() -> {manifest, unpaddedLength, payloadLength},
+// abort()}: a caller whose input failed (the envelope's own error) calls
+// abort(), so that the hash of a file cut short is wiped too.
 export function createPayloadParser(sodium, handlers = {}) {
   const lengthPrefix = new Uint8Array(4);
   let phase = 'length'; // length -> manifest -> files -> padding
@@ -988,6 +990,12 @@ export function createPayloadParser(sodium, handlers = {}) {
         return { manifest, unpaddedLength, payloadLength: received };
       });
     },
+    // Ends it, wiping what a file's hash still holds; any later call fails.
+    abort() {
+      if (fileHash) fileHash.release();
+      fileHash = null;
+      if (!stickyError) stickyError = new SealtipError('state', 'the parser was aborted');
+    },
   };
 }
 
@@ -1014,11 +1022,15 @@ export async function openReport(sodium, keyPair, source) {
       payloadError = error;
     }
   });
-  for await (const piece of readPieces(source)) reader.update(piece);
-  const { recipientKeyIds } = reader.finish();
-  if (payloadError) throw payloadError;
-  const { manifest, payloadLength } = parser.finish();
-  return { manifest, manifestBytes, files, payloadLength, recipientKeyIds };
+  try {
+    for await (const piece of readPieces(source)) reader.update(piece);
+    const { recipientKeyIds } = reader.finish();
+    if (payloadError) throw payloadError;
+    const { manifest, payloadLength } = parser.finish();
+    return { manifest, manifestBytes, files, payloadLength, recipientKeyIds };
+  } finally {
+    parser.abort(); // after finish(), nothing is left to wipe
+  }
 }
 
 // --------------------------------------------------------- manifest -------

@@ -117,6 +117,18 @@ async function child() {
 
   const opened = await envelope.openReport(sodium, keyPair, new Uint8Array(Buffer.concat(pieces)));
   const afterOpen = { freed: { ...freedHolding }, left: leftInHeap() };
+
+  // The same envelope cut in its third chunk, inside the attachment: the
+  // reader fails with the hash of a half-read file under way.
+  const whole = Buffer.concat(pieces);
+  const cut = whole.subarray(0, envelope.preambleLength(1) + 2 * envelope.SEALED_CHUNK_BYTES + 100);
+  let cutError = null;
+  try {
+    await envelope.openReport(sodium, keyPair, new Uint8Array(cut));
+  } catch (error) {
+    cutError = error.code;
+  }
+  const afterCutOpen = { freed: { ...freedHolding }, left: leftInHeap() };
   console.log(JSON.stringify({
     webAssembly: typeof WebAssembly,
     probeCount,
@@ -125,6 +137,8 @@ async function child() {
     openedFile: Buffer.from(opened.files[0]).equals(attachment),
     afterSeal,
     afterOpen,
+    cutError,
+    afterCutOpen,
   }));
 }
 
@@ -148,6 +162,8 @@ if (process.argv.includes(CHILD_FLAG)) {
       const none = { fieldMarker: 0, fileMarker: 0, fileKey: 0, fileSha256: 0, boxSk: 0 };
       assert.deepEqual(result.afterSeal, { freed: none, left: none }, 'after sealing: blocks freed holding a secret, secrets left');
       assert.deepEqual(result.afterOpen, { freed: none, left: none }, 'after opening');
+      assert.equal(result.cutError, 'chunk_auth');
+      assert.deepEqual(result.afterCutOpen, { freed: none, left: none }, 'after a cut envelope failed mid-file');
     });
   }
 
