@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "report.h"
+#include "utf8.h"
 
 /* A growing buffer for plaintext: grows by copy-and-wipe, never realloc, so
  * no stale copy of a report is left behind in freed memory. */
@@ -74,8 +75,67 @@ text_printf(struct text *t, const char *fmt, ...)
 	t->len += (size_t)n;
 }
 
+/* report.txt rows stay within this many columns: a viewer that wraps a
+ * longer one itself (an 80-column terminal, less) would start a screen row
+ * with a reporter's text in the first column, where only ours may be. */
+#define REPORT_COLUMNS 78
+
+/* Columns a character may take, never fewer: a tab up to 8; East Asian
+ * wide and fullwidth forms and emoji 2; anything else 1, marks and
+ * zero-width characters included, which take none (a row ends early, never
+ * late). */
+static size_t
+report_columns(uint32_t c)
+{
+	if (c == '\t')
+		return 8;
+	if ((c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) ||
+	    (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+	    (c >= 0xfe10 && c <= 0xfe6f) || (c >= 0xff00 && c <= 0xff60) ||
+	    (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f000 && c <= 0x1faff) ||
+	    (c >= 0x20000 && c <= 0x3fffd))
+		return 2;
+	return 1;
+}
+
+/* Writes shown (escaped: printable UTF-8 and tabs, no newline) in rows of at
+ * most REPORT_COLUMNS, the first behind first, the others behind wrapped
+ * (both ASCII). A row ends after its last space or zero-width space that
+ * fits, or else where the next character would not. */
+static void
+text_add_rows(struct text *t, const char *first, const char *wrapped, const char *shown)
+{
+	const unsigned char *s = (const unsigned char *)shown;
+	const char *prefix = first;
+	size_t len = strlen(shown), pos = 0, i, step = 1, used, room, cut;
+	uint32_t c;
+
+	do {
+		room = REPORT_COLUMNS - strlen(prefix);
+		used = 0;
+		cut = 0;
+		for (i = pos; i < len; i += step) {
+			if ((step = utf8_next(s + i, len - i, &c)) == 0)
+				step = 1; /* not from safename_display: still one byte */
+			if (used + report_columns(c) > room)
+				break;
+			used += report_columns(c);
+			if (c == ' ' || c == 0x200b)
+				cut = i + step;
+		}
+		if (i == len || cut <= pos)
+			cut = i > pos ? i : pos + step; /* at least one character a row */
+		text_add(t, prefix, strlen(prefix));
+		text_add(t, shown + pos, cut - pos);
+		text_add(t, "\n", 1);
+		pos = cut;
+		prefix = wrapped;
+	} while (pos < len);
+}
+
 /* Untrusted text on one line after a label of ours: a newline in it could
- * start a line that only looks like ours. */
+ * start a line that only looks like ours. Rows it wraps onto are marked
+ * "        : ". */
 static void
 text_add_line(struct text *t, const char *label, const char *value, size_t len)
 {
@@ -85,19 +145,21 @@ text_add_line(struct text *t, const char *label, const char *value, size_t len)
 		t->failed = 1;
 		return;
 	}
-	text_printf(t, "%s%s\n", label, shown);
+	text_add_rows(t, label, "        : ", shown);
 	sodium_free(shown);
 }
 
 /* An answer the reporter typed, escaped, each of its lines behind a "| "
- * gutter indented under its question: what follows the gutter is theirs,
- * whatever it looks like, and what has none (a question, an option's label,
- * "    - " starting one of several answers) is sealtip's. So no answer can
- * read as two, or as a ticked option, however its lines begin. */
+ * gutter indented under its question (and the rows a long line wraps onto
+ * behind ": "): what follows a gutter is theirs, whatever it looks like, and
+ * what has none (a question, an option's label, "    - " starting one of
+ * several answers) is sealtip's. So no answer can read as two, or as a
+ * ticked option, however its lines begin or however long they are. */
 static void
 text_add_answer(struct text *t, int one_of_several, const char *value, size_t len)
 {
-	const char *prefix = one_of_several ? "    - | " : "    | ";
+	const char *prefix = one_of_several ? "    - | " : "    | ",
+		   *wrapped = one_of_several ? "      : " : "    : ";
 	char *shown, *line, *next;
 
 	if ((shown = safename_display(value, len)) == NULL) {
@@ -108,7 +170,7 @@ text_add_answer(struct text *t, int one_of_several, const char *value, size_t le
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		text_printf(t, "%s%s\n", prefix, line);
+		text_add_rows(t, prefix, wrapped, line);
 		prefix = one_of_several ? "      | " : "    | ";
 	}
 	sodium_free(shown);
@@ -132,18 +194,22 @@ text_add_field(struct text *t, const struct formdef *def, const char *id, json_t
 {
 	const char *label = formdef_field_label(def, id), *option_label;
 	json_t *item;
-	char *shown_id;
+	char *shown_id, *bracketed;
 	size_t i;
 
 	if (label != NULL) {
 		text_printf(t, "%s\n", label);
 	} else {
 		/* A question this form does not have: show its id, in brackets. */
-		if ((shown_id = safename_display_line(id, strlen(id))) == NULL) {
+		if ((shown_id = safename_display_line(id, strlen(id))) == NULL ||
+		    (bracketed = sodium_malloc(strlen(shown_id) + 3)) == NULL) {
+			sodium_free(shown_id);
 			t->failed = 1;
 			return;
 		}
-		text_printf(t, "[%s]\n", shown_id);
+		snprintf(bracketed, strlen(shown_id) + 3, "[%s]", shown_id);
+		text_add_rows(t, "", "    : ", bracketed);
+		sodium_free(bracketed);
 		sodium_free(shown_id);
 	}
 
@@ -184,7 +250,7 @@ static void
 text_add_file(struct text *t, const struct manifest_file *f, const struct report_file *r,
     size_t number)
 {
-	char hex[65];
+	char hex[65], numbered[24];
 	json_t *name;
 	char *quoted;
 	size_t quoted_len;
@@ -201,7 +267,9 @@ text_add_file(struct text *t, const struct manifest_file *f, const struct report
 	}
 	json_decref(name);
 	sodium_bin2hex(hex, sizeof hex, f->sha256, sizeof f->sha256);
-	text_printf(t, "%zu. %s\n", number, r->path);
+	/* Cleaned, but still the reporter's words: kept within the columns too. */
+	snprintf(numbered, sizeof numbered, "%zu. ", number);
+	text_add_rows(t, numbered, "        : ", r->path);
 	text_add_line(t, "    original name: ", quoted ? quoted : "?", quoted ? strlen(quoted) : 1);
 	text_add_line(t, "    type (as sent): ", f->type, f->type_len);
 	text_printf(t, "    size: %llu bytes\n    sha256: %s\n    %s\n",

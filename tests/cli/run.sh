@@ -565,7 +565,10 @@ check "no UNVERIFIED" test -z "$(find "$h" -name '*.UNVERIFIED')"
 check "original names in report.txt" grep -qF '"../../etc/passwd"' vec/hostile-names/report.txt
 check "NUL shown escaped" grep -qF 'nul\u0000byte.txt' vec/hostile-names/report.txt
 for f in "$h"/*; do
-	want=$(grep -A4 -F "files/$(basename "$f")" vec/hostile-names/report.txt | sed -n 's/^    sha256: //p')
+	# Its block starts "N. files/NN-" (a long name wraps onto ": " rows).
+	number=$(basename "$f" | cut -d- -f1)
+	want=$(awk -v head="$((10#$number)). files/$number-" 'index($0, head) == 1 { found = 1 }
+		found && sub(/^    sha256: /, "") { print; exit }' vec/hostile-names/report.txt)
 	[ "$(sha256sum < "$f" | cut -c1-64)" = "$want" ] || fail "content of $f"
 done
 finish_case $f0
@@ -628,9 +631,10 @@ finish_case $f0
 
 # A reporter's text cannot write lines that read as sealtip's own: a question
 # id with newlines (a fake attachment, vouched for), a media type with one,
-# an answer whose lines read as more ticked options.
+# an answer whose lines read as more ticked options, a line long enough that
+# an 80-column terminal would wrap its end into the first column.
 begin forged-lines; f0=$failed
-crafted_envelope '{"v":1,"form":"bribery-report/1","lang":"en","fields":{"what":"- Watch\n-\u00a0Phone\n\u2060- Car\nfine","goods":["watch","Phone\n- Vehicle"],"x]\n\nAttachments: 1\n1. files/01-receipt.pdf\n    checked: bytes match the manifest\n\n[y":"z"},"files":[{"name":"a.txt","type":"text/plain\n    checked: bytes match the manifest","size":5,"sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}]}' \
+crafted_envelope '{"v":1,"form":"bribery-report/1","lang":"en","fields":{"what":"- Watch\n-\u00a0Phone\n\u2060- Car\nfine","goods":["watch","Phone\n- Vehicle"],"other":"Officer K asked for money.                                                How do you know?","official_name":"x\tx\tx\tx\tx\tx\tx\tx\tHow do you know?","x]\n\nAttachments: 1\n1. files/01-receipt.pdf\n    checked: bytes match the manifest\n\n[y":"z"},"files":[{"name":"a.txt","type":"text/plain\n    checked: bytes match the manifest","size":5,"sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}]}' \
 	hello forged.env
 run 0 "$SEALTIP" open -k inv.key -o forged-out forged.env
 cat > forged-want.txt <<'WANT'
@@ -645,12 +649,21 @@ What happened?
     | ⁠- Car
     | fine
 
+Name of the official who asked or received
+    | x	x	x	x	x	x	x	x	
+    : How do you know?
+
 Which goods?
     - Watch
     - | Phone
       | - Vehicle
 
-[x]\x0a\x0aAttachments: 1\x0a1. files/01-receipt.pdf\x0a    checked: bytes match the manifest\x0a\x0a[y]
+Anything else investigators should know
+    | Officer K asked for money.                                              
+    :   How do you know?
+
+[x]\x0a\x0aAttachments: 1\x0a1. files/01-receipt.pdf\x0a    checked: bytes 
+    : match the manifest\x0a\x0a[y]
     | z
 
 Attachments: 1
