@@ -3,7 +3,7 @@
 // then, when the person presses send, posts the ciphertext. Nothing is
 // written to any browser storage; the sealed envelope lives in memory (a
 // Blob) until it is sent, so a failed upload is retried without retyping.
-import { parsePublicKeyFile, keyId, fingerprint, envelopeLength, padmeLength, encodeManifest } from './envelope.js';
+import { parsePublicKeyFile, keyId, fingerprint, plannedEnvelopeLength } from './envelope.js';
 import { sealForUpload } from './seal.js';
 import { loadLanguages, loadStrings, chooseLanguage, translate, hasString, applyStrings } from './i18n.js';
 import { renderForm, readAnswers, missingRequired, tooLong, setError, fieldElementId } from './form.js';
@@ -18,8 +18,6 @@ window.addEventListener('unhandledrejection', (event) => {
     event.preventDefault();
   }
 });
-
-const PLACEHOLDER_SHA256 = '0'.repeat(64);
 
 const $ = (id) => document.getElementById(id);
 const page = {
@@ -246,17 +244,11 @@ function endStoppable() {
 
 // ------------------------------------------------------------- sending ----
 
-// The exact envelope size before any work, from the manifest with a
-// placeholder hash (a SHA-256 in hex always has 64 digits).
+// The exact envelope size before any work (envelope.js).
 function plannedEnvelopeBytes(answers) {
-  const manifest = encodeManifest({
-    form: page.definition.id,
-    lang: page.strings.lang,
-    fields: answers,
-    files: page.files.map((file) => ({ name: file.name, type: file.type, size: file.size, sha256: PLACEHOLDER_SHA256 })),
+  return plannedEnvelopeLength({
+    recipients: page.recipients, form: page.definition.id, lang: page.strings.lang, fields: answers, files: page.files,
   });
-  const fileBytes = page.files.reduce((total, file) => total + file.size, 0);
-  return envelopeLength(padmeLength(4 + manifest.length + fileBytes), page.recipients.length);
 }
 
 // Sealing runs on this thread, one step at a time with an await between

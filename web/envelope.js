@@ -86,6 +86,22 @@ export function envelopeLength(payloadLength, recipientCount) {
   return preambleLength(recipientCount) + payloadLength + chunkCount * CHUNK_OVERHEAD;
 }
 
+// The exact length of the envelope sealReport makes of report ({recipients,
+// form, lang, fields, files: [{name, type, size}]}), known before any file is
+// read: the manifest with a placeholder hash, as a SHA-256 in hex always has
+// 64 digits. The page checks it against the server's limit, and chooses
+// how to hash by it.
+export function plannedEnvelopeLength(report) {
+  const manifest = encodeManifest({
+    form: report.form,
+    lang: report.lang,
+    fields: report.fields ?? {},
+    files: report.files.map((file) => ({ name: file.name, type: file.type, size: file.size, sha256: '0'.repeat(64) })),
+  });
+  const fileBytes = report.files.reduce((total, file) => total + file.size, 0);
+  return envelopeLength(padmeLength(4 + manifest.length + fileBytes), report.recipients.length);
+}
+
 // ---------------------------------------------------------------- keys -----
 
 // key id = first 8 bytes of BLAKE2b-256(box_pk).

@@ -3,7 +3,7 @@
 // A module of its own so that the benchmark (tests/browser/bench.js) times
 // exactly what the page runs.
 import {
-  sealReport, createBlobCollector, subtleSha256Hex, sha256Hex, encodeManifest, envelopeLength, padmeLength,
+  sealReport, createBlobCollector, subtleSha256Hex, sha256Hex, plannedEnvelopeLength,
 } from './envelope.js';
 
 // Without WebAssembly libsodium.js is interpreted JavaScript: its SHA-256
@@ -17,23 +17,8 @@ import {
 // (max_report_bytes, 100 MiB); larger ones are hashed streaming by libsodium.
 export const NATIVE_HASH_MAX_BYTES = 128 * 1024 * 1024;
 
-const PLACEHOLDER_SHA256 = '0'.repeat(64);
-
 function nativeHashing() {
   return typeof WebAssembly === 'undefined' && Boolean(globalThis.crypto && globalThis.crypto.subtle);
-}
-
-// The envelope's exact size before any hashing: the manifest with a
-// placeholder hash (a SHA-256 in hex always has 64 digits).
-function plannedEnvelopeBytes(report) {
-  const manifest = encodeManifest({
-    form: report.form,
-    lang: report.lang,
-    fields: report.fields ?? {},
-    files: report.files.map((file) => ({ name: file.name, type: file.type, size: file.size, sha256: PLACEHOLDER_SHA256 })),
-  });
-  const fileBytes = report.files.reduce((total, file) => total + file.size, 0);
-  return envelopeLength(padmeLength(4 + manifest.length + fileBytes), report.recipients.length);
 }
 
 // The log's leaf hash, SHA-256(0x00 || envelope), natively: reads the
@@ -51,7 +36,7 @@ export async function sealForUpload(sodium, report, onProgress = () => {}, { nat
   const native = nativeHashing();
   // Hashing the envelope while it streams costs as much as sealing it when
   // interpreted; natively afterwards it is a fraction of a second.
-  const nativeLeaf = native && 1 + plannedEnvelopeBytes(report) <= nativeHashMaxBytes;
+  const nativeLeaf = native && 1 + plannedEnvelopeLength(report) <= nativeHashMaxBytes;
   const collector = createBlobCollector();
   const result = await sealReport(sodium, {
     ...report,

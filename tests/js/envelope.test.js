@@ -17,7 +17,7 @@ const { default: sodium } = await import('libsodium-wrappers-sumo');
 await sodium.ready; // before any describe() body, which may use keys
 const envelope = await import('../../web/envelope.js');
 const {
-  padmeLength, isPadmeLength, envelopeLength, preambleLength, keyId, fingerprint,
+  padmeLength, isPadmeLength, envelopeLength, plannedEnvelopeLength, preambleLength, keyId, fingerprint,
   parsePublicKeyFile, startEnvelope, createEnvelopeReader, createPayloadParser,
   sealReport, openReport, parseManifest, leafHash, createLeafHasher,
   createBlobCollector, readPieces, SealtipError, CHUNK_BYTES, SEALED_CHUNK_BYTES,
@@ -439,6 +439,7 @@ describe('reports: payload builder and parser', () => {
         };
         const { result, bytes } = await sealToBytes(report);
         assert.equal(bytes.length, result.envelopeLength);
+        assert.equal(plannedEnvelopeLength(report), bytes.length, 'known before sealing');
         assert.equal(result.payloadLength, padmeLength(result.unpaddedLength));
         assert.equal(result.unpaddedLength, 4 + result.manifestBytes.length + size);
         for (const pair of [alice, bob].slice(0, Math.min(2, boxPks.length))) {
