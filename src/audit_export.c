@@ -27,6 +27,7 @@
 #include "padme.h"
 #include "status.h"
 #include "tlog.h"
+#include "safename.h"
 #include "tool.h"
 
 #define AX_READ_BYTES 65536
@@ -374,7 +375,7 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 	}
 	/* The path as safename_put_line shows it: a name cannot forge a verdict. */
 	fputs("audit ok: ", stdout);
-	tool_put_name(stdout, input);
+	safename_put_line(stdout, input);
 	printf(": export of %llu entr%s", (unsigned long long)a.entries,
 	    a.entries == 1 ? "y" : "ies");
 	if (a.entries > 0)

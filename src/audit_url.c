@@ -37,6 +37,7 @@
 #include "sha256.h"
 #include "status.h"
 #include "tlog.h"
+#include "safename.h"
 #include "tool.h"
 
 /* JSON answers, checkpoints, receipts and state files: a note and some. */
@@ -844,9 +845,9 @@ audit_url_run(const struct audit_url_options *o)
 	if (o->state != NULL && audit_url_state_write(&a) == -1)
 		goto done;
 	fputs("audit ok: ", stdout);
-	tool_put_name(stdout, a.url.shown);
+	safename_put_line(stdout, a.url.shown);
 	fputs(": log ", stdout);
-	tool_put_name(stdout, a.origin);
+	safename_put_line(stdout, a.origin);
 	printf(" at size %llu", (unsigned long long)a.live.size);
 	if (a.have_state)
 		printf(", consistent with the state's checkpoint at size %llu",
@@ -862,7 +863,7 @@ audit_url_run(const struct audit_url_options *o)
 		    a.have_state ? "updated" : "created", (unsigned long long)a.live.size);
 	if (o->web_manifest != NULL) {
 		printf("web ok: %zu file%s of ", a.nweb, a.nweb == 1 ? "" : "s");
-		tool_put_name(stdout, o->web_manifest);
+		safename_put_line(stdout, o->web_manifest);
 		printf(" (sha256 %s) served byte for byte", a.manifest_hash);
 		if (audit_url_web_find(&a, "index.html") != NULL)
 			printf(", / is index.html");

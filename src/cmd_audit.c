@@ -46,6 +46,7 @@
 #include "sha256.h"
 #include "status.h"
 #include "tlog.h"
+#include "safename.h"
 #include "tool.h"
 
 static const char audit_usage[] =
@@ -1396,7 +1397,7 @@ cmd_audit(int argc, char **argv)
 		goto done;
 	/* The path as safename_put_line shows it: a name cannot forge a verdict. */
 	fputs("audit ok: ", stdout);
-	tool_put_name(stdout, a.input);
+	safename_put_line(stdout, a.input);
 	printf(": %llu entr%s, %llu bytes", (unsigned long long)a.entries,
 	    a.entries == 1 ? "y" : "ies", (unsigned long long)a.bytes);
 	if (a.entries > 0)

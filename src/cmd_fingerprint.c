@@ -11,6 +11,7 @@
 #include "fileio.h"
 #include "keyfile.h"
 #include "status.h"
+#include "safename.h"
 #include "tool.h"
 
 static const char fingerprint_usage[] = "usage: sealtip fingerprint FILE.pub...\n";
@@ -57,7 +58,7 @@ fingerprint_one(const char *path, int with_name)
 	printf("%s  %s", id_hex, fp);
 	if (with_name) {
 		fputs("  ", stdout);
-		tool_put_name(stdout, path);
+		safename_put_line(stdout, path);
 	}
 	putchar('\n');
 	rc = 0;

@@ -15,6 +15,7 @@
 #include "keyfile.h"
 #include "passphrase.h"
 #include "status.h"
+#include "safename.h"
 #include "tool.h"
 
 static const char keygen_usage[] =
@@ -214,9 +215,9 @@ cmd_keygen(int argc, char **argv)
 			   "the file can read every report sent to this key",
 		    key_path);
 	printf("key id:      %s\nfingerprint: %s\npublic key:  ", id_hex, fingerprint);
-	tool_put_name(stdout, pub_path);
+	safename_put_line(stdout, pub_path);
 	printf(" (publish it, with the fingerprint for people to check)\nsecret key:  ");
-	tool_put_name(stdout, key_path);
+	safename_put_line(stdout, key_path);
 	printf(" (keep it on the offline machine; it reads every report)\n");
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		tool_error("cannot write to standard output (the key files were written)");

@@ -37,12 +37,6 @@ tool_stdio_guard(void)
 	}
 }
 
-void
-tool_put_name(FILE *out, const char *name)
-{
-	safename_put_line(out, name);
-}
-
 /* prefix + the text + newline on out, as one line: the text quotes names,
  * paths and values, which may hold a newline that would forge a second line,
  * or a bidi override that would reorder this one. */

@@ -27,10 +27,6 @@ void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * returns TOOL_EXIT_USAGE. */
 int tool_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Writes name (a path from the command line) to out as safename_put_line
- * does, so that it cannot break, reorder or forge a line. */
-void tool_put_name(FILE *out, const char *name);
-
 /* Prints the formatted text + newline on out as one line, as tool_error
  * does: for a summary that quotes a path or a name from an input. */
 void tool_print(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
