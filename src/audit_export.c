@@ -25,9 +25,9 @@
 #include "keyfile.h"
 #include "note.h"
 #include "padme.h"
+#include "safename.h"
 #include "status.h"
 #include "tlog.h"
-#include "safename.h"
 #include "tool.h"
 
 #define AX_READ_BYTES 65536

@@ -34,10 +34,10 @@
 #include "httpclient.h"
 #include "keyfile.h"
 #include "note.h"
+#include "safename.h"
 #include "sha256.h"
 #include "status.h"
 #include "tlog.h"
-#include "safename.h"
 #include "tool.h"
 
 /* JSON answers, checkpoints, receipts and state files: a note and some. */

@@ -43,10 +43,10 @@
 #include "keyfile.h"
 #include "note.h"
 #include "padme.h"
+#include "safename.h"
 #include "sha256.h"
 #include "status.h"
 #include "tlog.h"
-#include "safename.h"
 #include "tool.h"
 
 static const char audit_usage[] =

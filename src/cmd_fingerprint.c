@@ -10,8 +10,8 @@
 
 #include "fileio.h"
 #include "keyfile.h"
-#include "status.h"
 #include "safename.h"
+#include "status.h"
 #include "tool.h"
 
 static const char fingerprint_usage[] = "usage: sealtip fingerprint FILE.pub...\n";

@@ -14,8 +14,8 @@
 #include "fileio.h"
 #include "keyfile.h"
 #include "passphrase.h"
-#include "status.h"
 #include "safename.h"
+#include "status.h"
 #include "tool.h"
 
 static const char keygen_usage[] =
