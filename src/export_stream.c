@@ -201,7 +201,7 @@ export_stream_step(struct export_stream *es)
 	memcpy(e.day, es->row.day, sizeof e.day);
 	e.size = es->row.size;
 	memcpy(e.leaf_hash, es->row.leaf_hash, sizeof e.leaf_hash);
-	/* The writer refuses it too, but could not say which field. */
+	/* The writer's precondition, checked here so that the message names it. */
 	if (!exportfile_day_valid(e.day, strnlen(e.day, sizeof e.day))) {
 		snprintf(es->error, sizeof es->error,
 		    "entry %llu: its day is not a valid YYYY-MM-DD date",
