@@ -129,6 +129,14 @@ $(SIGNAL_INJECT): tests/tools/signal_inject.c
 	@echo '  CC    $@'
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -o $@ $<
 
+# Preloaded by the integration tests: a wall clock they set (a UTC hour's or
+# day's end, a suspend, a clock set back) while sealtipd runs.
+FAKE_CLOCK = $(BUILD)/tools/fake_clock.so
+$(FAKE_CLOCK): tests/tools/fake_clock.c
+	@mkdir -p $(@D)
+	@echo '  CC    $@'
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -o $@ $< -ldl
+
 cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC) $(SIGNAL_INJECT)
 	@SEALTIP=$(BUILD)/sealtip VECTOR_TOOL=$(BUILD)/tools/vector_tool FAIL_FSYNC=$(FAIL_FSYNC) \
 		SIGNAL_INJECT=$(SIGNAL_INJECT) \
@@ -150,7 +158,7 @@ $(BUILD)/web/.built: $(WEB_SRC) package-lock.json
 	@touch $@
 
 # Integration tests: the real sealtipd on a random loopback port (node's test runner).
-integration: all $(FAIL_FSYNC) $(SIGNAL_INJECT)
+integration: all $(FAIL_FSYNC) $(SIGNAL_INJECT) $(FAKE_CLOCK)
 	@SEALTIP_BUILD=$(BUILD) node --test tests/integration/
 
 # JS unit tests of the page's crypto (node's test runner): vectors, and

@@ -79,13 +79,15 @@ reaper_main(void *arg)
 		}
 		/* Those kept over the budget by the grace are due now. */
 		enforce_budget(cs);
-		clock_gettime(CLOCK_REALTIME, &until);
+		/* On the monotonic clock: a wall clock set back (an NTP step)
+		 * would hold every deadline back by as much. */
+		until = now;
 		until.tv_nsec += 100 * 1000 * 1000;
 		if (until.tv_nsec >= 1000000000) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000;
 		}
-		pthread_cond_timedwait(&cs->wake, &cs->lock, &until);
+		pthread_cond_clockwait(&cs->wake, &cs->lock, CLOCK_MONOTONIC, &until);
 	}
 	pthread_mutex_unlock(&cs->lock);
 	return NULL;

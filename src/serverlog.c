@@ -420,12 +420,13 @@ serverlog_hour_error(const char *fmt, ...)
 }
 
 /* Under the lock: waits until the thread has written everything out, or
- * until; 1 if it has (or there is no thread). */
+ * until (CLOCK_MONOTONIC); 1 if it has (or there is no thread). */
 static int
 drained_locked(const struct timespec *until)
 {
 	while (serverlog.running && (serverlog.writing || !nothing_queued()))
-		if (pthread_cond_timedwait(&serverlog.idle, &serverlog.lock, until) == ETIMEDOUT)
+		if (pthread_cond_clockwait(&serverlog.idle, &serverlog.lock, CLOCK_MONOTONIC, until) ==
+		    ETIMEDOUT)
 			return 0;
 	return 1;
 }
@@ -437,7 +438,8 @@ serverlog_stop(unsigned wait_ms)
 	char day[40], hour[16], label[128];
 	int drained;
 
-	clock_gettime(CLOCK_REALTIME, &until);
+	/* How long the stop may wait, whatever the wall clock does. */
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += wait_ms / 1000;
 	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {

@@ -53,7 +53,8 @@ async function startServer(opts = {}) {
     args.push('--export-token-file', tf);
   }
   if (!opts.web && !fs.existsSync(path.join(dir, 'web'))) makeWeb(path.join(dir, 'web'));
-  const child = spawn(SEALTIPD, opts.rawArgs || args.concat(opts.extraArgs || []), { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd });
+  const child = spawn(SEALTIPD, opts.rawArgs || args.concat(opts.extraArgs || []),
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd, env: opts.env ? { ...process.env, ...opts.env } : process.env });
   const srv = { child, dir, data, db: path.join(data, 'reports.db'), stdout: '', stderr: '', args };
   child.stdout.on('data', (b) => { srv.stdout += b.toString('latin1'); });
   child.stderr.on('data', (b) => { srv.stderr += b.toString('latin1'); });

@@ -342,8 +342,7 @@ test('log: a database that lost entries after its checkpoint does not start', as
 
 // What journald would stamp with the time: no line may come when a report
 // or a refused upload does. Reports, refusals and failures are counted and
-// said at the stop (and at each UTC hour's or day's end, which a test cannot
-// wait for: sealtipd has no clock but the real one).
+// said at the stop (and at each UTC hour's or day's end: clock.test.js).
 async function countsAtStop() {
   const TOKEN = 'log-test-token-0123456789';
   const good = ['basic', 'two-recipients', 'hostile-names'].map(h.vector);

@@ -1,7 +1,7 @@
 /* serverlog: lines never wait for a reader; a full queue drops and counts,
  * and says so once the reader is back. What one upload did is counted and
- * said at the stop (or an hour's or a day's end, which a test cannot wait
- * for), never when it happens. */
+ * said at the stop (or an hour's or a day's end: the integration test
+ * clock.test.js), never when it happens. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
