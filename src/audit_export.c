@@ -36,9 +36,12 @@ struct ax_cp {
 	uint64_t size;
 	unsigned char root[TLOG_HASH_BYTES];
 	const char *file;
-	int checked;
-	/* A receipt's claim: entry index has this leaf hash. */
-	int has_leaf;
+	int checked; /* its root is the tree's at its size */
+	/* A receipt's claim: entry index has this leaf hash. It is checked by
+	 * the receipt's own inclusion proof (proved), or by the entry itself
+	 * when the file holds it (leaf_seen); else the receipt is not
+	 * checkable from this file, however its root fares. */
+	int has_leaf, proved, leaf_seen;
 	uint64_t index;
 	unsigned char leaf[TLOG_HASH_BYTES];
 };
@@ -51,7 +54,7 @@ struct ax {
 	struct note_verifier key; /* the given key, parsed */
 	struct audit_given_keys keys;
 	struct ax_cp *cps;
-	size_t ncps, next_cp, nchecked;
+	size_t ncps, next_cp;
 	struct tlog_tree tree;
 	unsigned char pre[ENVELOPE_MAX_PREAMBLE_BYTES];
 	size_t pre_len;
@@ -105,7 +108,6 @@ ax_check_cps(struct ax *a)
 			    "another tree: the log was forked or rewritten",
 			    (unsigned long long)cp->size, cp->file);
 		cp->checked = 1;
-		a->nchecked++;
 	}
 	return 0;
 }
@@ -204,13 +206,16 @@ ax_entry_end(void *ctx, const struct exportfile_entry *e)
 	for (i = 0; i < pre.nrecip; i++)
 		if (ax_key_id(a, e->index, pre.key_ids[i]) == -1)
 			return -1;
-	for (size_t k = 0; k < a->ncps; k++)
-		if (a->cps[k].has_leaf && a->cps[k].index == e->index &&
-		    sodium_memcmp(a->cps[k].leaf, e->leaf_hash, TLOG_HASH_BYTES) != 0)
+	for (size_t k = 0; k < a->ncps; k++) {
+		if (!a->cps[k].has_leaf || a->cps[k].index != e->index)
+			continue;
+		if (sodium_memcmp(a->cps[k].leaf, e->leaf_hash, TLOG_HASH_BYTES) != 0)
 			return ax_fail(a,
 			    "entry %llu: not the report the receipt %s was issued for (its "
 			    "leaf_hash differs)",
 			    (unsigned long long)e->index, a->cps[k].file);
+		a->cps[k].leaf_seen = 1;
+	}
 	if (a->entries > 0 && strcmp(e->day, a->last_day) < 0)
 		return ax_fail(a, "entry %llu: day %s is before the previous entry's %s",
 		    (unsigned long long)e->index, e->day, a->last_day);
@@ -245,6 +250,7 @@ ax_load_cp(struct ax *a, const char *file, const struct note_verifier *key)
 	memcpy(c->root, g.cp.root, TLOG_HASH_BYTES);
 	c->file = file;
 	c->has_leaf = g.receipt;
+	c->proved = g.proved;
 	c->index = g.index;
 	memcpy(c->leaf, g.leaf, TLOG_HASH_BYTES);
 	a->ncps++;
@@ -313,7 +319,7 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 	struct exportfile_reader *r = NULL;
 	struct exportfile_summary sum;
 	const struct exportfile_log *log;
-	size_t i, unchecked = 0;
+	size_t i, nchecked = 0, unchecked = 0;
 	int rc = -1;
 
 	memset(&a, 0, sizeof a);
@@ -344,9 +350,8 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 	for (i = 0; i < a.ncps; i++) {
 		struct ax_cp *cp = &a.cps[i];
 
-		if (cp->checked)
-			continue;
-		if (cp->size == 0) { /* a prefix of every tree, if it is the empty one */
+		if (cp->checked) {
+		} else if (cp->size == 0) { /* a prefix of every tree, if the empty one */
 			if (tlog_verify_consistency(0, sum.tree_size, cp->root, log->checkpoint.root,
 				NULL, 0) != TLOG_OK) {
 				tool_error("audit: %s: checkpoint at size 0 (%s): its signed root is "
@@ -354,10 +359,8 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 				    input, cp->file);
 				goto done;
 			}
-			a.nchecked++;
-			continue;
-		}
-		if (cp->size < sum.tree_size && log->proof_size == cp->size && cp->size > 0) {
+			cp->checked = 1;
+		} else if (cp->size < sum.tree_size && log->proof_size == cp->size) {
 			if (tlog_verify_consistency(cp->size, sum.tree_size, cp->root,
 				log->checkpoint.root,
 				(const unsigned char(*)[TLOG_HASH_BYTES])log->proof,
@@ -368,10 +371,12 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 				    input, (unsigned long long)cp->size, cp->file);
 				goto done;
 			}
-			a.nchecked++;
-			continue;
+			cp->checked = 1;
 		}
-		unchecked++;
+		if (cp->checked && (!cp->has_leaf || cp->proved || cp->leaf_seen))
+			nchecked++;
+		else
+			unchecked++;
 	}
 	/* The path as safename_put_line shows it: a name cannot forge a verdict. */
 	fputs("audit ok: ", stdout);
@@ -389,7 +394,7 @@ audit_export(const char *input, const char *given_key, const char *const *checkp
 		printf(", days %s to %s (no signature covers them)", a.first_day, a.last_day);
 	printf(", %zu recipient key id%s, checkpoint signature and root verified, %zu given "
 	       "checkpoint%s verified, %zu not checkable from this file\n",
-	    a.keys.nseen, a.keys.nseen == 1 ? "" : "s", a.nchecked, a.nchecked == 1 ? "" : "s",
+	    a.keys.nseen, a.keys.nseen == 1 ? "" : "s", nchecked, nchecked == 1 ? "" : "s",
 	    unchecked);
 	printf("log key: %s\n",
 	    given_key != NULL

@@ -249,6 +249,23 @@ test('export log: open verifies, remembers, warns about gaps, refuses forgeries,
   r = h.runTool(['audit', path.join(dir, 'all11.bin'), '--verifier-key', vkey, '--checkpoint', path.join(dir, 'lied.json')], { encoding: 'utf8' });
   assert.strictEqual(r.status, 1);
   assert.match(r.stderr, /all11\.bin: entry 3: not the report the receipt .*lied\.json was issued for \(its leaf_hash differs\)/);
+  // A file that starts after entry 3 verifies the receipts' checkpoint of
+  // size 4, not the entry: only the receipt's own proof can show its claim.
+  // Without it, the receipt is not checkable from this file, true or not.
+  const after3 = exportTo(dir, 'after3.bin', srv.db, ['--after', '3']);
+  assert.strictEqual(h.parseExport(fs.readFileSync(after3)).firstIndex, 4);
+  r = h.runTool(['audit', after3, '--verifier-key', vkey, '--checkpoint', path.join(dir, 'lied.json')], { encoding: 'utf8' });
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /, 0 given checkpoints verified, 1 not checkable from this file\n/);
+  const unproved = Object.assign({}, receipts[3]);
+  delete unproved.inclusion_proof;
+  fs.writeFileSync(path.join(dir, 'unproved.json'), JSON.stringify(unproved));
+  r = h.runTool(['audit', after3, '--verifier-key', vkey, '--checkpoint', path.join(dir, 'unproved.json')], { encoding: 'utf8' });
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /, 0 given checkpoints verified, 1 not checkable from this file\n/);
+  r = h.runTool(['audit', after3, '--verifier-key', vkey, '--checkpoint', rc3], { encoding: 'utf8' });
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /, 1 given checkpoint verified, 0 not checkable from this file\n/);
   // The real log's checkpoint of 8 against the fork: another tree.
   r = h.runTool(['audit', forked, '--verifier-key', vkey, '--checkpoint', cpFile], { encoding: 'utf8' });
   assert.strictEqual(r.status, 1);
