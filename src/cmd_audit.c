@@ -313,6 +313,8 @@ static const struct audit_table audit_tables[] = {
     {"checkpoints", {{"size", "INTEGER", 1}, {"note", "TEXT", 0}, {NULL, NULL, 0}}},
 };
 #define AUDIT_NTABLES (sizeof audit_tables / sizeof audit_tables[0])
+/* More than any documented table has: audit_schema refuses others first. */
+#define AUDIT_MAX_COLUMNS 8
 
 /* The one object sqlite makes itself: the index of meta's TEXT primary key
  * (tree_nodes is WITHOUT ROWID: its primary key is the table itself). */
@@ -507,23 +509,64 @@ audit_identifying(const unsigned char *s, size_t len, char *what, size_t whatlen
 	return NULL;
 }
 
+/* One row of meta, with the types its columns had before any conversion: a
+ * documented key and its value. Both must be text without a NUL byte: the
+ * checks below read C strings, and a blob or a NUL would hide the bytes
+ * after it from them. */
+static int
+audit_meta_row(struct audit *a, sqlite3_stmt *st, const int types[2])
+{
+	const char *k, *val;
+	int c;
+
+	for (c = 0; c < 2; c++)
+		if (types[c] != SQLITE_TEXT ||
+		    strlen((const char *)sqlite3_column_text(st, c)) !=
+			(size_t)sqlite3_column_bytes(st, c))
+			return c == 0 ? audit_fail(a, "meta: a key is not text, or holds a NUL byte")
+				      : audit_fail(a,
+					    "meta '%.40s': the value is not text, or holds a NUL "
+					    "byte",
+					    (const char *)sqlite3_column_text(st, 0));
+	k = (const char *)sqlite3_column_text(st, 0);
+	val = (const char *)sqlite3_column_text(st, 1);
+	if (strcmp(k, "schema_version") == 0) {
+		if (strcmp(val, "2") != 0)
+			return audit_fail(a, "schema: schema_version is '%.20s', not 2", val);
+	} else if (strcmp(k, "log_verifier_key") == 0) {
+		snprintf(a->meta_key, sizeof a->meta_key, "%s", val);
+		a->have_meta_key = 1;
+	} else {
+		return audit_fail(a, "schema: undocumented meta key '%.40s'", k);
+	}
+	return 0;
+}
+
 /* Scans every TEXT value of every table; also reads meta. */
 static int
 audit_values(struct audit *a)
 {
 	sqlite3_stmt *st;
 	char sql[128], what[128], where[128];
-	const unsigned char *v;
+	const unsigned char *v, *end;
 	const char *col;
 	size_t t, len;
-	int c, ncol, step, rc = 0;
+	int c, ncol, step, types[AUDIT_MAX_COLUMNS], rc = 0;
 
 	for (t = 0; rc == 0 && t < AUDIT_NTABLES; t++) {
 		snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", audit_tables[t].name);
 		if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
 			return audit_fail(a, "schema: %s", sqlite3_errmsg(a->db));
-		ncol = sqlite3_column_count(st);
+		if ((ncol = sqlite3_column_count(st)) > AUDIT_MAX_COLUMNS) {
+			sqlite3_finalize(st);
+			return audit_fail(a, "schema: table %s has too many columns",
+			    audit_tables[t].name);
+		}
 		while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+			/* Read first: sqlite3_column_type is undefined once a
+			 * value was converted, as naming the row converts it. */
+			for (c = 0; c < ncol; c++)
+				types[c] = sqlite3_column_type(st, c);
 			if (t == 0)
 				snprintf(where, sizeof where, "meta '%.40s'",
 				    (const char *)sqlite3_column_text(st, 0));
@@ -538,7 +581,7 @@ audit_values(struct audit *a)
 				snprintf(where, sizeof where, "checkpoint at size %lld",
 				    (long long)sqlite3_column_int64(st, 0));
 			for (c = 0; rc == 0 && c < ncol; c++) {
-				if (sqlite3_column_type(st, c) != SQLITE_TEXT)
+				if (types[c] != SQLITE_TEXT)
 					continue;
 				v = sqlite3_column_text(st, c);
 				len = (size_t)sqlite3_column_bytes(st, c);
@@ -550,28 +593,18 @@ audit_values(struct audit *a)
 						    where, (const char *)v);
 					continue;
 				}
+				/* A stored note is pinned byte for byte but for its
+				 * origin (note_checkpoint_bare, in
+				 * audit_stored_checkpoints); the base64 of its root
+				 * and signature could read as anything, "Edg/3" say. */
+				if (t == 3 && (end = memchr(v, '\n', len)) != NULL)
+					len = (size_t)(end - v);
 				if (audit_identifying(v, len, what, sizeof what) != NULL)
 					rc = audit_fail(
 					    a, "%s: column %s holds %s", where, col, what);
 			}
-			if (rc == 0 && t == 0) {
-				const char *k = (const char *)sqlite3_column_text(st, 0);
-				const char *val = (const char *)sqlite3_column_text(st, 1);
-				if (k == NULL || val == NULL)
-					rc = audit_fail(a, "meta: a NULL key or value");
-				else if (strcmp(k, "schema_version") == 0) {
-					if (strcmp(val, "2") != 0)
-						rc = audit_fail(a,
-						    "schema: schema_version is '%.20s', not 2",
-						    val);
-				} else if (strcmp(k, "log_verifier_key") == 0) {
-					snprintf(a->meta_key, sizeof a->meta_key, "%s", val);
-					a->have_meta_key = 1;
-				} else {
-					rc = audit_fail(
-					    a, "schema: undocumented meta key '%.40s'", k);
-				}
-			}
+			if (rc == 0 && t == 0)
+				rc = audit_meta_row(a, st, types);
 		}
 		if (rc == 0 && step != SQLITE_DONE)
 			rc = audit_fail(a, "%s: %s", audit_tables[t].name, sqlite3_errmsg(a->db));

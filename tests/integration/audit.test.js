@@ -330,6 +330,40 @@ test('audit: identifying data', () => {
   file = fresh();
   sql(file, `INSERT INTO meta VALUES ('note', 'opened at 13:45');`);
   assertFails(audit(file), file, /: meta 'note': column value holds a time of day/);
+
+  // meta read as C strings would end at a NUL byte, and pass what follows
+  // unseen; the same bytes as a blob would skip the scan of text.
+  const hide = "char(0) || 'reporter: Sok Dara, Phnom Penh'";
+  for (const [what, statement] of [
+    ['schema_version', `UPDATE meta SET value = CAST('2' || ${hide} AS BLOB) WHERE key = 'schema_version';`],
+    ['schema_version', `UPDATE meta SET value = '2' || ${hide} WHERE key = 'schema_version';`],
+    ['log_verifier_key', `UPDATE meta SET value = value || ${hide} WHERE key = 'log_verifier_key';`],
+    ['log_verifier_key', `UPDATE meta SET value = CAST(value AS BLOB) WHERE key = 'log_verifier_key';`],
+  ]) {
+    file = fresh();
+    sql(file, statement);
+    const r = audit(file);
+    assertFails(r, file, /./);
+    assert.strictEqual(r.stderr, `sealtip: audit: ${file}: meta '${what}': the value is not text, or holds a NUL byte\n`);
+  }
+  file = fresh();
+  sql(file, `INSERT INTO meta VALUES (CAST('schema_version' AS BLOB), '2');`);
+  assertFails(audit(file), file, /: meta: a key is not text, or holds a NUL byte$/);
+});
+
+test('audit: the base64 of a stored checkpoint is not read as words', () => {
+  // A root hash is random base64: one in some ten million starts "Edg/3",
+  // which reads as a user agent. Only the origin line is free text (the
+  // rest is pinned byte for byte), so only it is scanned. This root is
+  // not the tree's: the audit must fail on that, not on a user agent.
+  const stored = sql(ctx.db, 'SELECT note FROM checkpoints WHERE size = 5;') + '\n';
+  const lines = stored.slice(0, stored.indexOf('\n\n') + 1).split('\n');
+  lines[2] = 'edG/3' + lines[2].slice(5);
+  const file = fresh();
+  sql(file, `UPDATE checkpoints SET note = '${signWithLogKey(lines.join('\n'))}' WHERE size = 5;`);
+  const r = audit(file);
+  assertFails(r, file, /./);
+  assert.doesNotMatch(r.stderr, /user agent/);
 });
 
 test('audit: a day that is no date, and a real one nobody signed', () => {
