@@ -828,6 +828,10 @@ audit_url_run(const struct audit_url_options *o)
 		tool_error("audit: '%s' is not an http://HOST[:PORT][/PREFIX] URL", o->url);
 		return TOOL_EXIT_USAGE;
 	}
+	if (o->socks != NULL && httpclient_proxy_parse(o->socks, &a.url) == -1) {
+		tool_error("audit: --socks: '%s' is not HOST:PORT", o->socks);
+		return TOOL_EXIT_USAGE;
+	}
 	if (o->timeout != 0)
 		a.url.timeout = o->timeout;
 	if ((o->state != NULL && audit_url_state_read(&a) == -1) ||

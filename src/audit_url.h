@@ -17,6 +17,7 @@ struct audit_url_options {
 	size_t ncheckpoints;
 	const char *web_manifest; /* NULL: the served page is not checked */
 	int timeout;		  /* seconds (--timeout); 0: HTTPCLIENT_TIMEOUT_SECONDS */
+	const char *socks;	  /* --socks HOST:PORT; NULL: a direct connection */
 	const char *const
 	    *recipients; /* investigator .pub files: the config must serve exactly these */
 	size_t nrecipients;

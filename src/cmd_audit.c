@@ -66,7 +66,7 @@ static const char audit_usage[] =
     "   or: sealtip audit --url URL [--state FILE] [--web-manifest FILE]\n"
     "                     [--verifier-key KEY | --verifier-key-file FILE]\n"
     "                     [--recipient FILE.pub]... [--checkpoint FILE]...\n"
-    "                     [--timeout S]\n"
+    "                     [--socks HOST:PORT] [--timeout S]\n"
     "  The same through the public API of the live server at URL (http://HOST[:PORT]).\n"
     "  --state FILE             keeps the key and the last checkpoint verified; the next\n"
     "                           run proves the log only grew (rollback, fork: exit 1).\n"
@@ -76,6 +76,9 @@ static const char audit_usage[] =
     "  -r, --recipient FILE.pub the server must hand out exactly these keys to seal to\n"
     "  --web-manifest FILE      the sha256sum list of the built page (make writes\n"
     "                           build/web.manifest): every file must be served as built\n"
+    "  --socks HOST:PORT        reach the server through this SOCKS5 proxy, which\n"
+    "                           resolves its name (Tor: 127.0.0.1:9050); an .onion\n"
+    "                           URL needs it\n"
     "  --timeout S              give up on a server that does not answer within S\n"
     "                           seconds, or sends under 1 KiB/s for S (default 60)\n"
     "  Without a key or a state, the server's own key is trusted on first use.\n"
@@ -1282,6 +1285,7 @@ static const struct option audit_options[] = {
 	{ "state", required_argument, NULL, 's' },
 	{ "web-manifest", required_argument, NULL, 'w' },
 	{ "timeout", required_argument, NULL, 'T' },
+	{ "socks", required_argument, NULL, 'S' },
 	{ "verifier-key", required_argument, NULL, 'k' },
 	{ "verifier-key-file", required_argument, NULL, 'f' },
 	{ "checkpoint", required_argument, NULL, 'c' },
@@ -1318,6 +1322,9 @@ cmd_audit(int argc, char **argv)
 			break;
 		case 'w':
 			online.web_manifest = optarg;
+			break;
+		case 'S':
+			online.socks = optarg;
 			break;
 		case 'T':
 			if (httpclient_timeout_parse(optarg, &online.timeout) == -1) {
@@ -1359,9 +1366,10 @@ cmd_audit(int argc, char **argv)
 		goto done;
 	}
 	if (online.url == NULL &&
-	    (online.state != NULL || online.web_manifest != NULL || online.timeout != 0)) {
+	    (online.state != NULL || online.web_manifest != NULL || online.timeout != 0 ||
+		online.socks != NULL)) {
 		rc = tool_usage_error(
-		    audit_usage, "audit: --state, --web-manifest and --timeout need --url");
+		    audit_usage, "audit: --state, --web-manifest, --socks and --timeout need --url");
 		goto done;
 	}
 	if (given_key != NULL && key_file != NULL) {

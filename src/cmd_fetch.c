@@ -20,7 +20,7 @@
 
 static const char fetch_usage[] =
     "usage: sealtip fetch URL --token-file FILE [--after N] [--since-size M]\n"
-    "                         [--timeout S] -o OUT\n";
+    "                         [--socks HOST:PORT] [--timeout S] -o OUT\n";
 
 static const char fetch_help[] =
     "\n"
@@ -33,6 +33,9 @@ static const char fetch_help[] =
     "      --since-size M     the file also proves its checkpoint extends the one\n"
     "                         of size M (the \"size\" in DIR/.sealtip-log of the\n"
     "                         folder it will be opened into)\n"
+    "      --socks HOST:PORT  reach the server through this SOCKS5 proxy, which\n"
+    "                         resolves its name (Tor: 127.0.0.1:9050); an\n"
+    "                         .onion URL needs it\n"
     "      --timeout S        give up on a server that does not answer within S\n"
     "                         seconds, or sends under 1 KiB/s for S (default 60)\n"
     "  -o, --output OUT       export file to write (never overwritten)\n"
@@ -82,6 +85,7 @@ static const struct option fetch_options[] = {
 	{ "after", required_argument, NULL, 'a' },
 	{ "since-size", required_argument, NULL, 's' },
 	{ "timeout", required_argument, NULL, 'T' },
+	{ "socks", required_argument, NULL, 'S' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -89,7 +93,7 @@ static const struct option fetch_options[] = {
 int
 cmd_fetch(int argc, char **argv)
 {
-	const char *url_s = NULL, *token_file = NULL, *out = NULL;
+	const char *url_s = NULL, *token_file = NULL, *out = NULL, *socks = NULL;
 	struct httpclient_url u;
 	struct httpclient c;
 	struct fileio_atomic f;
@@ -126,6 +130,9 @@ cmd_fetch(int argc, char **argv)
 				return tool_usage_error(
 				    fetch_usage, "fetch: --since-size: '%s' is not a tree size", optarg);
 			break;
+		case 'S':
+			socks = optarg;
+			break;
 		case 'T':
 			if (httpclient_timeout_parse(optarg, &timeout) == -1)
 				return tool_usage_error(fetch_usage,
@@ -148,6 +155,8 @@ cmd_fetch(int argc, char **argv)
 		return tool_usage_error(fetch_usage, "fetch: URL, --token-file and -o are required");
 	if (httpclient_url_parse(url_s, &u) == -1)
 		return tool_usage_error(fetch_usage, "fetch: '%s' is not an http://HOST:PORT/ URL", url_s);
+	if (socks != NULL && httpclient_proxy_parse(socks, &u) == -1)
+		return tool_usage_error(fetch_usage, "fetch: --socks: '%s' is not HOST:PORT", socks);
 	u.timeout = timeout;
 	/* A base URL gets the export path; a full one is used as given. */
 	base_len = strlen(u.base);

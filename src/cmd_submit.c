@@ -27,7 +27,7 @@
 #define SUBMIT_HEADERS_MAX 256
 
 static const char submit_usage[] =
-    "usage: sealtip submit URL ENVELOPE [--timeout S] [-o RECEIPT]\n";
+    "usage: sealtip submit URL ENVELOPE [--socks HOST:PORT] [--timeout S] [-o RECEIPT]\n";
 
 static const char submit_help[] =
     "\n"
@@ -38,6 +38,9 @@ static const char submit_help[] =
     "server announces. If it does not check out, or RECEIPT cannot be written,\n"
     "the server's answer goes to standard output and the exit status is 1.\n"
     "\n"
+    "      --socks HOST:PORT reach the server through this SOCKS5 proxy, which\n"
+    "                        resolves its name (Tor: 127.0.0.1:9050; Tor\n"
+    "                        Browser's: 127.0.0.1:9150); an .onion URL needs it\n"
     "      --timeout S       give up on a server that does not answer within S\n"
     "                        seconds, or takes or sends under 1 KiB/s for S\n"
     "                        (default 60)\n"
@@ -47,7 +50,8 @@ static const char submit_help[] =
 
 static const struct option submit_options[] = {
     {"output", required_argument, NULL, 'o'}, {"timeout", required_argument, NULL, 'T'},
-    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    {"socks", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
 
 /* The receipt with a final newline into the new file path, atomically and
  * durably. Returns 0, or -1 with errno and nothing at path. */
@@ -263,7 +267,7 @@ done:
 int
 cmd_submit(int argc, char **argv)
 {
-	const char *url_s = NULL, *envelope = NULL, *out = NULL;
+	const char *url_s = NULL, *envelope = NULL, *out = NULL, *socks = NULL;
 	struct httpclient_url u;
 	struct httpclient c;
 	struct stat st;
@@ -282,6 +286,9 @@ cmd_submit(int argc, char **argv)
 		switch (ch) {
 		case 'o':
 			out = optarg;
+			break;
+		case 'S':
+			socks = optarg;
 			break;
 		case 'T':
 			if (httpclient_timeout_parse(optarg, &timeout) == -1)
@@ -308,6 +315,9 @@ cmd_submit(int argc, char **argv)
 	if (httpclient_url_parse(url_s, &u) == -1)
 		return tool_usage_error(
 		    submit_usage, "submit: '%s' is not an http://HOST:PORT/ URL", url_s);
+	if (socks != NULL && httpclient_proxy_parse(socks, &u) == -1)
+		return tool_usage_error(
+		    submit_usage, "submit: --socks: '%s' is not HOST:PORT", socks);
 	u.timeout = timeout;
 	if (out != NULL && faccessat(AT_FDCWD, out, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		tool_error("%s: already exists; not overwriting it", out);

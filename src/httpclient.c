@@ -18,6 +18,7 @@
 #include "decimal.h"
 #include "httpclient.h"
 #include "interrupt.h"
+#include "socks.h"
 #include "tool.h"
 
 #define HTTPCLIENT_SEND_CHUNK 65536
@@ -76,6 +77,33 @@ httpclient_url_parse(const char *s, struct httpclient_url *u)
 	/* The path goes into the request line as it is. */
 	if (strpbrk(u->base, "?# \r\n\t") != NULL)
 		return -1;
+	return 0;
+}
+
+int
+httpclient_proxy_parse(const char *s, struct httpclient_url *u)
+{
+	const char *colon, *host = s;
+	size_t hlen;
+
+	if (*s == '[') {
+		if ((colon = strstr(s, "]:")) == NULL)
+			return -1;
+		host = s + 1;
+		hlen = (size_t)(colon - host);
+		colon++;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL || memchr(s, ':', (size_t)(colon - s)) != NULL)
+			return -1;
+		hlen = (size_t)(colon - s);
+	}
+	if (hlen == 0 || hlen >= sizeof u->proxy_host || strlen(colon + 1) < 1 ||
+	    strlen(colon + 1) > 5 || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    strtoul(colon + 1, NULL, 10) == 0 || strtoul(colon + 1, NULL, 10) > 65535)
+		return -1;
+	memcpy(u->proxy_host, host, hlen);
+	u->proxy_host[hlen] = '\0';
+	snprintf(u->proxy_port, sizeof u->proxy_port, "%s", colon + 1);
 	return 0;
 }
 
@@ -220,18 +248,32 @@ httpclient_drain(struct httpclient *c)
 	return 0;
 }
 
+/* Connects to the server, or through the SOCKS proxy to it. Returns the
+ * socket, or -1 (printed, except errno EINTR from a caught signal). */
 static int
 httpclient_dial(const struct httpclient_url *u)
 {
+	int proxied = u->proxy_host[0] != '\0';
+	const char *host = proxied ? u->proxy_host : u->host,
+		   *port = proxied ? u->proxy_port : u->port,
+		   *what = proxied ? "the SOCKS proxy " : "";
 	struct addrinfo hints, *ai = NULL, *a;
 	struct timeval tv = {u->timeout, 0};
-	int fd = -1, rc;
+	char why[512];
+	int fd = -1, rc, saved;
 
+	/* Before any resolver hears the name. */
+	if (!proxied && socks_is_onion(u->host)) {
+		tool_error("%s: an onion address is reached only through Tor: give --socks "
+			   "127.0.0.1:9050 (Tor Browser's: 127.0.0.1:9150); nothing was sent",
+		    u->shown);
+		return -1;
+	}
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(u->host, u->port, &hints, &ai)) != 0) {
-		tool_error("%s: %s", u->host, gai_strerror(rc));
+	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		tool_error("%s%s: %s", what, host, gai_strerror(rc));
 		return -1;
 	}
 	for (a = ai; a != NULL; a = a->ai_next) {
@@ -246,10 +288,20 @@ httpclient_dial(const struct httpclient_url *u)
 	}
 	/* SO_SNDTIMEO ran out: EINPROGRESS says nothing to a reader. */
 	if (fd == -1 && errno == EINPROGRESS)
-		tool_error("%s port %s: no connection within %d s", u->host, u->port, u->timeout);
+		tool_error("%s%s port %s: no connection within %d s", what, host, port, u->timeout);
 	else if (fd == -1)
-		tool_error("%s port %s: %s", u->host, u->port, strerror(errno));
+		tool_error("%s%s port %s: %s%s", what, host, port, strerror(errno),
+		    proxied ? " (is Tor running?)" : "");
 	freeaddrinfo(ai);
+	if (fd != -1 && proxied &&
+	    socks_connect(fd, u->host, u->port, u->timeout * 1000, why, sizeof why) == -1) {
+		saved = errno;
+		if (why[0] != '\0')
+			tool_error("%s: %s", u->shown, why);
+		close(fd);
+		fd = -1;
+		errno = saved;
+	}
 	return fd;
 }
 

@@ -3,8 +3,8 @@
  * comes in chunks; bounded response headers, each line strictly NAME: VALUE
  * (RFC 9112: a folded, nameless or bare-CR line refuses the response), no
  * redirects, no TLS. It talks to a loopback server, or to an onion
- * service through a local port forward (docs/export.md). Every failure is
- * printed as one line with tool_error, naming the URL. */
+ * service through Tor's SOCKS port (--socks, src/socks.h). Every failure
+ * is printed as one line with tool_error, naming the URL. */
 #ifndef SEALTIP_HTTPCLIENT_H
 #define SEALTIP_HTTPCLIENT_H
 
@@ -31,6 +31,9 @@ struct httpclient_url {
 	char base[HTTPCLIENT_URL_MAX]; /* path prefix without a trailing '/' ("" at the root) */
 	char shown[HTTPCLIENT_URL_MAX]; /* the URL as given, for messages */
 	int timeout; /* seconds: HTTPCLIENT_TIMEOUT_SECONDS unless --timeout */
+	/* --socks HOST:PORT, a SOCKS5 proxy that resolves host itself ("": none) */
+	char proxy_host[256];
+	char proxy_port[8];
 };
 
 /* One exchange: request sent, response headers read, body read on demand. */
@@ -52,6 +55,11 @@ struct httpclient {
 /* Parses http://HOST[:PORT][/PREFIX] (IPv6 hosts in brackets). Returns 0, or
  * -1 when it is not such a URL (nothing printed: the caller says usage). */
 int httpclient_url_parse(const char *s, struct httpclient_url *u);
+
+/* Parses --socks's value, HOST:PORT ([IPV6]:PORT), into u (after
+ * httpclient_url_parse, which clears it). Returns 0, or -1 (nothing
+ * printed: the caller says usage). */
+int httpclient_proxy_parse(const char *s, struct httpclient_url *u);
 
 /* Parses --timeout's value: whole seconds, 1 to HTTPCLIENT_TIMEOUT_MAX.
  * Returns 0, or -1 (nothing printed: the caller says usage). */

@@ -97,8 +97,8 @@ test('audit --url: usage errors exit 2 and touch nothing', () => {
     assert.ok(help.stdout.includes(opt), opt);
   const cases = [
     [['audit', '--url', ctx.srv.url, 'copy.db'], /give INPUT or --url URL/],
-    [['audit', 'copy.db', '--state', ctx.state], /^sealtip: audit: --state, --web-manifest and --timeout need --url\n/],
-    [['audit', 'copy.db', '--timeout', '5'], /^sealtip: audit: --state, --web-manifest and --timeout need --url\n/],
+    [['audit', 'copy.db', '--state', ctx.state], /^sealtip: audit: --state, --web-manifest, --socks and --timeout need --url\n/],
+    [['audit', 'copy.db', '--timeout', '5'], /^sealtip: audit: --state, --web-manifest, --socks and --timeout need --url\n/],
     [['audit', '--url', ctx.srv.url, '--timeout', '0', '--state', ctx.state], /^sealtip: audit: --timeout: '0' is not a number of seconds from 1 to 3600\n/],
     [['audit', '--url', ctx.srv.url, '--timeout', '3601', '--state', ctx.state], /^sealtip: audit: --timeout: '3601' is not a number of seconds from 1 to 3600\n/],
     [['audit', '--url', 'https://example.org/', '--state', ctx.state], /is not an http:\/\/HOST/],
