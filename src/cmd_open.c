@@ -1109,7 +1109,7 @@ load_secret_key(const char *path, const char *passphrase_file, struct keyfile_se
 	unsigned char *text = NULL;
 	char *passphrase = NULL;
 	size_t len = 0, passphrase_len = 0;
-	int status, protected, rc = -1;
+	int status, protected, fd, rc = -1;
 
 	if (fileio_read_secret(path, KEYFILE_TEXT_MAX, &text, &len) == -1) {
 		tool_error("%s: cannot read secret key: %s", path, fileio_read_error(errno));
@@ -1123,9 +1123,18 @@ load_secret_key(const char *path, const char *passphrase_file, struct keyfile_se
 		if (passphrase_file != NULL) {
 			if (passphrase_from_file(passphrase_file, &passphrase, &passphrase_len) == -1)
 				goto out;
-		} else if (passphrase_from_tty("Passphrase for the secret key: ", 0, &passphrase,
-		    &passphrase_len) == -1) {
-			goto out;
+		} else {
+			/* Say what to do instead, which passphrase_from_tty cannot
+			 * know (as keygen does). */
+			if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
+				tool_error("%s: no terminal to ask for its passphrase: use "
+					   "--passphrase-file FILE", path);
+				goto out;
+			}
+			close(fd);
+			if (passphrase_from_tty("Passphrase for the secret key: ", 0, &passphrase,
+			    &passphrase_len) == -1)
+				goto out;
 		}
 	}
 	status = keyfile_secret_parse((const char *)text, len, passphrase, passphrase_len, sk);

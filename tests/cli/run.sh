@@ -259,6 +259,11 @@ check "wrong passphrase said" grep -q "passphrase" "$WORK/stderr"
 check "wrong passphrase: nothing written" test -z "$(ls -A pout)"
 run 0 "$SEALTIP" open -k prot.key --passphrase-file pass.txt -o pout p.env
 check "opened with passphrase" grep -qF '"what":"secret"' pout/p/report.json
+# No terminal to ask on (setsid: no controlling one): the option to use
+# instead is named, and nothing is made.
+run 1 setsid -w "$SEALTIP" open -k prot.key -o notty-out p.env < /dev/null &&
+	check "no terminal: names --passphrase-file" test "$err" = "sealtip: prot.key: no terminal to ask for its passphrase: use --passphrase-file FILE"
+check "no terminal: nothing written" test ! -e notty-out
 finish_case $f0
 
 begin seal-refusals; f0=$failed
