@@ -482,22 +482,19 @@ read_some(int fd, unsigned char *buf, size_t size)
 }
 
 /* Feeds the rest of the input to consume, a block at a time; progress on a
- * terminal for large inputs. Returns 0 at the end or when consume said stop
+ * terminal for large inputs (of a pipe, once it proved large). Returns 0 at the end or when consume said stop
  * (the caller asks it why), -1 with errno when reading failed. */
 static int
 read_input(struct input_stream *in, int (*consume)(void *, const unsigned char *, size_t),
     void *ctx)
 {
-	unsigned long long done = 0, total;
-	struct stat st;
+	unsigned long long done = 0, total = tool_progress_total(in->fd);
 
-	total = fstat(in->fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
 	while (in->have > 0) {
 		if (consume(ctx, in->block, (size_t)in->have) != 0)
 			break;
 		done += (unsigned long long)in->have;
-		if (total >= TOOL_PROGRESS_MIN_BYTES)
-			tool_progress("opening", done, total);
+		tool_progress("opening", done, total);
 		if ((in->have = read_some(in->fd, in->block, OPEN_READ_BYTES)) < 0)
 			in->read_errno = errno;
 	}

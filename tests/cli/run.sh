@@ -6,6 +6,7 @@ SEALTIP=${SEALTIP:-build/sealtip}
 VECTOR_TOOL=${VECTOR_TOOL:-build/tools/vector_tool}
 FAIL_FSYNC=${FAIL_FSYNC:-build/tools/fail_dir_fsync.so} # tests/tools/fail_dir_fsync.c
 SIGNAL_INJECT=${SIGNAL_INJECT:-build/tools/signal_inject.so} # tests/tools/signal_inject.c
+SEEDGEN=${SEEDGEN:-build/tools/seedgen} # tests/fuzz/seedgen.c: export files
 VECTORS=tests/vectors/shared
 ALICE_SK=8a9ef0faef18e6f895bc42f2bb507fff605878d9c63ce7e182036e0abb2b01ab
 BOB_SK=b8b5e22b85bbd9b61882098c42032d825ea342e6ad32281e9a735fb09e9691ea
@@ -15,6 +16,7 @@ case "$SEALTIP" in /*) ;; *) SEALTIP=$PWD/$SEALTIP ;; esac
 case "$VECTOR_TOOL" in /*) ;; *) VECTOR_TOOL=$PWD/$VECTOR_TOOL ;; esac
 case "$FAIL_FSYNC" in /*) ;; *) FAIL_FSYNC=$PWD/$FAIL_FSYNC ;; esac
 case "$SIGNAL_INJECT" in /*) ;; *) SIGNAL_INJECT=$PWD/$SIGNAL_INJECT ;; esac
+case "$SEEDGEN" in /*) ;; *) SEEDGEN=$PWD/$SEEDGEN ;; esac
 VECTORS=$PWD/$VECTORS
 
 EXPORTS=$PWD/tests/fuzz/corpus/fuzz_exportfile # export files v2 of the vectors (make-seeds.sh)
@@ -367,7 +369,30 @@ script -qefc "$SEALTIP seal -r inv.pub --field what=small --file ledger.txt -o s
 check "small: no progress" not grep -q sealing prog-small.out
 run 0 "$SEALTIP" open -k inv.key -o progout2 big17.env
 check "not a terminal: no progress" not grep -q opening "$WORK/stderr"
-rm -f big17.bin big17.env; rm -rf progout progout2
+# From a pipe the total is not known: the MiB read, no "/0" (and only once
+# 16 MiB were read, like the other progress lines).
+script -qefc "cat big17.env | $SEALTIP open -k inv.key -o progpipe /dev/stdin" /dev/null > prog-pipe.out
+check "pipe: opened" cmp -s big17.bin progpipe/stdin/files/01-big17.bin
+# progress_lines FILE LABEL: the redraws of LABEL in FILE, one a line.
+progress_lines() { tr '\r' '\n' < "$1" | grep -a "^$2 "; }
+# progress_all FILE LABEL REGEX: there are redraws, and every one is REGEX.
+progress_all() {
+	[ -n "$(progress_lines "$1" "$2")" ] && ! progress_lines "$1" "$2" | grep -qavE "$3"
+}
+check "pipe: every line N MiB, N >= 16" progress_all prog-pipe.out opening '^opening (1[6-9]|[2-9][0-9]) MiB$'
+# An export file: its size is the total; the redraws are throttled to five a
+# second, not one per 64 KiB read (about 270 here).
+"$SEEDGEN" export 0 big17.env > big17.bin.export
+started=$(date +%s%N)
+script -qefc "$SEALTIP audit big17.bin.export" /dev/null > prog-audit.out
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+check "audit: verdict" grep -aq $'\r\033\[Kaudit ok: big17.bin.export: export of 1 entry (indexes 0 to 0) of a log of 1' prog-audit.out
+check "audit: every line N/17 MiB" progress_all prog-audit.out audit '^audit [0-9]+/17 MiB$'
+check "audit: ends on the total" test "$(progress_lines prog-audit.out audit | tail -1)" = "audit 17/17 MiB"
+redraws=$(progress_lines prog-audit.out audit | wc -l)
+check "audit: $redraws redraws in $elapsed_ms ms, at most 5 a second" test "$redraws" -le $((elapsed_ms / 200 + 2))
+check "audit: line erased at the end" grep -q $'\r\033\[K' prog-audit.out
+rm -f big17.bin big17.env big17.bin.export; rm -rf progout progout2 progpipe
 finish_case $f0
 
 # stop_and_reap PID WHAT: SIGTERM, then at most 20 s for it to end (a read
