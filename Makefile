@@ -129,6 +129,14 @@ $(SIGNAL_INJECT): tests/tools/signal_inject.c
 	@echo '  CC    $@'
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -o $@ $<
 
+# Writes export files signed by a fixed test key (tests/fuzz/make-seeds.sh
+# uses it for the seeds; the CLI tests for an export too large to keep).
+SEEDGEN = $(BUILD)/tools/seedgen
+$(SEEDGEN): tests/fuzz/seedgen.c $(BUILD)/libsealtip.a
+	@mkdir -p $(@D)
+	@echo '  CC    $@'
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(LDFLAGS_ALL)
+
 # Preloaded by the integration tests: a wall clock they set (a UTC hour's or
 # day's end, a suspend, a clock set back) while sealtipd runs.
 FAKE_CLOCK = $(BUILD)/tools/fake_clock.so
@@ -137,9 +145,9 @@ $(FAKE_CLOCK): tests/tools/fake_clock.c
 	@echo '  CC    $@'
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -o $@ $< -ldl
 
-cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC) $(SIGNAL_INJECT)
+cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC) $(SIGNAL_INJECT) $(SEEDGEN)
 	@SEALTIP=$(BUILD)/sealtip VECTOR_TOOL=$(BUILD)/tools/vector_tool FAIL_FSYNC=$(FAIL_FSYNC) \
-		SIGNAL_INJECT=$(SIGNAL_INJECT) \
+		SIGNAL_INJECT=$(SIGNAL_INJECT) SEEDGEN=$(SEEDGEN) \
 		bash tests/cli/run.sh
 
 # The served page: web/ plus libsodium.js from node_modules (pinned by
@@ -179,7 +187,8 @@ VALGRIND = valgrind -q --error-exitcode=97 --leak-check=full \
            --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
            --suppressions=$(abspath tests/valgrind.supp)
 VALGRIND_DIR = $(BUILD)/valgrind
-valgrind: $(UNIT_TESTS) $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC) $(SIGNAL_INJECT)
+valgrind: $(UNIT_TESTS) $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC) $(SIGNAL_INJECT) \
+          $(SEEDGEN)
 	@UNIT_RUNNER="$(VALGRIND)" sh tests/run-unit.sh $(filter-out %/test_sandbox,$(UNIT_TESTS))
 	@rm -rf $(VALGRIND_DIR) && mkdir -p $(VALGRIND_DIR)/logs
 	@for p in sealtip tools/vector_tool; do \
@@ -187,7 +196,7 @@ valgrind: $(UNIT_TESTS) $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC
 		    "$(VALGRIND)" "$(abspath $(VALGRIND_DIR))" "$(abspath $(BUILD))/$$p" \
 		    >$(VALGRIND_DIR)/$${p#tools/}; chmod +x $(VALGRIND_DIR)/$${p#tools/}; done
 	@SEALTIP=$(VALGRIND_DIR)/sealtip VECTOR_TOOL=$(VALGRIND_DIR)/vector_tool FAIL_FSYNC=$(FAIL_FSYNC) \
-		SIGNAL_INJECT=$(SIGNAL_INJECT) bash tests/cli/run.sh
+		SIGNAL_INJECT=$(SIGNAL_INJECT) SEEDGEN=$(SEEDGEN) bash tests/cli/run.sh
 	@if grep -l . $(VALGRIND_DIR)/logs/*.log; then \
 		cat $(VALGRIND_DIR)/logs/*.log; echo "valgrind: errors in the CLI runs above"; exit 1; \
 	else echo "valgrind: CLI runs clean ($$(ls $(VALGRIND_DIR)/logs | wc -l) processes)"; fi

@@ -171,7 +171,6 @@ ax_entry_data(void *ctx, const unsigned char *buf, size_t len)
 	memcpy(a->pre + a->pre_len, buf, n);
 	a->pre_len += n;
 	a->bytes += len;
-	tool_progress("audit", a->bytes, 0);
 	return 0;
 }
 
@@ -275,6 +274,7 @@ static int
 ax_read(struct ax *a, struct exportfile_reader *r, struct exportfile_summary *sum)
 {
 	unsigned char *buf = NULL;
+	unsigned long long done = 0, total;
 	ssize_t n;
 	int fd, rc = -1;
 
@@ -282,6 +282,9 @@ ax_read(struct ax *a, struct exportfile_reader *r, struct exportfile_summary *su
 		tool_error("audit: %s: %s", a->input, strerror(errno));
 		return -1;
 	}
+	/* The file's bytes, not the envelopes' (a->bytes): the progress line
+	 * then ends on the total. */
+	total = tool_progress_total(fd);
 	if ((buf = malloc(AX_READ_BYTES)) == NULL) {
 		tool_error("out of memory");
 		goto done;
@@ -295,6 +298,8 @@ ax_read(struct ax *a, struct exportfile_reader *r, struct exportfile_summary *su
 		}
 		if (exportfile_reader_update(r, buf, (size_t)n) != ST_OK)
 			break;
+		done += (unsigned long long)n;
+		tool_progress("audit", done, total);
 	}
 	if (exportfile_reader_final(r, sum) != ST_OK) {
 		tool_error("audit: %s: %s", a->input,

@@ -3,6 +3,7 @@
  * not at all: everything is written in a hidden temp folder that is renamed
  * into place last, without replacing anything. Attachment names are rewritten
  * by safename. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,7 +48,8 @@ static const char open_help[] =
     "an export file into DIR/report-<index, 6 digits>/ (report-000042):\n"
     "report.txt, report.json, files/. A report appears whole or not at all;\n"
     "interrupted (^C, SIGTERM), open removes the one being written and dies of\n"
-    "the signal.\n"
+    "the signal. What a run killed outright (SIGKILL, a power cut) left in DIR\n"
+    "(.sealtip-open-*) the next run into DIR removes, unread, and says so.\n"
     "\n"
     "  -k, --key FILE.key        investigator secret key\n"
     "      --passphrase-file F   read the key's passphrase from F (else asked on\n"
@@ -69,6 +72,9 @@ static const char open_help[] =
  * ones (docs/open.md). */
 #define OPEN_RELAY_MIN_BYTES (1u << 20)
 #define OPEN_UNVERIFIED_SUFFIX ".UNVERIFIED"
+/* A report being built: DIR/.sealtip-open-<16 hex digits>, a folder. */
+#define OPEN_STAGING_PREFIX ".sealtip-open-"
+#define OPEN_STAGING_HEX 16
 /* What DIR remembers of the log between exports (docs/export.md). */
 #define OPEN_LOG_STATE ".sealtip-log"
 #define OPEN_LOG_STATE_MAX 4096
@@ -307,8 +313,8 @@ report_begin(struct open_report *r, const struct open_job *job, const char *name
 		tool_error("%s: %s/%s already exists, not overwriting", label, job->outdir, name);
 		return -1;
 	}
-	snprintf(r->tmpname, sizeof r->tmpname, ".sealtip-open-%08x%08x", randombytes_random(),
-	    randombytes_random());
+	snprintf(r->tmpname, sizeof r->tmpname, OPEN_STAGING_PREFIX "%08x%08x",
+	    randombytes_random(), randombytes_random());
 	if (mkdirat(job->outdirfd, r->tmpname, 0700) == -1) {
 		r->tmpname[0] = '\0';
 		goto fail_io;
@@ -482,22 +488,19 @@ read_some(int fd, unsigned char *buf, size_t size)
 }
 
 /* Feeds the rest of the input to consume, a block at a time; progress on a
- * terminal for large inputs. Returns 0 at the end or when consume said stop
+ * terminal for large inputs (of a pipe, once it proved large). Returns 0 at the end or when consume said stop
  * (the caller asks it why), -1 with errno when reading failed. */
 static int
 read_input(struct input_stream *in, int (*consume)(void *, const unsigned char *, size_t),
     void *ctx)
 {
-	unsigned long long done = 0, total;
-	struct stat st;
+	unsigned long long done = 0, total = tool_progress_total(in->fd);
 
-	total = fstat(in->fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
 	while (in->have > 0) {
 		if (consume(ctx, in->block, (size_t)in->have) != 0)
 			break;
 		done += (unsigned long long)in->have;
-		if (total >= TOOL_PROGRESS_MIN_BYTES)
-			tool_progress("opening", done, total);
+		tool_progress("opening", done, total);
 		if ((in->have = read_some(in->fd, in->block, OPEN_READ_BYTES)) < 0)
 			in->read_errno = errno;
 	}
@@ -1103,13 +1106,96 @@ open_input(struct open_job *job, const char *input)
 	return failures;
 }
 
+/* True for a name report_begin makes: the prefix, then exactly 16 lowercase
+ * hex digits. Nothing else in DIR is ever removed as a leftover. */
+static int
+staging_name(const char *name)
+{
+	size_t i, prefix = strlen(OPEN_STAGING_PREFIX);
+
+	if (strncmp(name, OPEN_STAGING_PREFIX, prefix) != 0 ||
+	    strlen(name) != prefix + OPEN_STAGING_HEX)
+		return 0;
+	for (i = prefix; name[i] != '\0'; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Removes the staging folders a run killed outright (SIGKILL, a power cut)
+ * left in DIR: plaintext that ls does not show. Only a run that gets DIR's
+ * lock exclusively does so; every run then holds it shared until it ends
+ * (closing outdirfd drops it), so a live run's folders are never taken from
+ * under it, and one that was killed lost its lock with its life (formats.md).
+ * Only directories of exactly that name, never through a symlink. Returns the
+ * number of failures, each said in one line; says in one line what it removed. */
+static int
+staging_sweep(const struct open_job *job)
+{
+	struct dirent *entry;
+	struct stat st;
+	DIR *dir = NULL;
+	size_t removed = 0;
+	int fd, failures = 0;
+
+	if (flock(job->outdirfd, LOCK_EX | LOCK_NB) == -1) {
+		/* EWOULDBLOCK: another run is in DIR, and its folders look the
+		 * same; anything else (ENOLCK): nothing can be known dead. */
+		if (errno != EWOULDBLOCK) {
+			tool_error("%s: cannot lock: %s; folders an interrupted run may have "
+				   "left (%s*) were not looked for",
+			    job->outdir, strerror(errno), OPEN_STAGING_PREFIX);
+			return 0;
+		}
+		goto share;
+	}
+	if ((fd = openat(job->outdirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (dir = fdopendir(fd)) == NULL) {
+		tool_error("%s: cannot list: %s", job->outdir, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		failures++;
+		goto share;
+	}
+	while ((entry = readdir(dir)) != NULL) {
+		if (!staging_name(entry->d_name) ||
+		    fstatat(job->outdirfd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		if (fileio_remove_tree(job->outdirfd, entry->d_name) == -1) {
+			tool_error("%s/%s: left by an interrupted run, cannot remove it: %s",
+			    job->outdir, entry->d_name, strerror(errno));
+			failures++;
+			continue;
+		}
+		removed++;
+	}
+	closedir(dir);
+	if (removed > 0) {
+		/* Gone for good, not back after a power cut. */
+		(void)fileio_sync_dir(job->outdirfd);
+		tool_error("%s: removed %zu unfinished report folder%s (%s*) left by an "
+			   "interrupted run, unread",
+		    job->outdir, removed, removed == 1 ? "" : "s", OPEN_STAGING_PREFIX);
+	}
+share:
+	/* Blocks only while another run sweeps; not atomic with the release of
+	 * the exclusive lock, which is harmless: this run has no folder yet.
+	 * Without it, a run sweeping at the same time would take this one's
+	 * reports, which would then fail to move into place (said, not lost). */
+	if (flock(job->outdirfd, LOCK_SH) == -1)
+		tool_error("%s: cannot lock: %s; an open into it at the same time may "
+			   "remove this one's reports unfinished", job->outdir, strerror(errno));
+	return failures;
+}
+
 static int
 load_secret_key(const char *path, const char *passphrase_file, struct keyfile_secret **sk)
 {
 	unsigned char *text = NULL;
 	char *passphrase = NULL;
 	size_t len = 0, passphrase_len = 0;
-	int status, protected, rc = -1;
+	int status, protected, fd, rc = -1;
 
 	if (fileio_read_secret(path, KEYFILE_TEXT_MAX, &text, &len) == -1) {
 		tool_error("%s: cannot read secret key: %s", path, fileio_read_error(errno));
@@ -1123,9 +1209,18 @@ load_secret_key(const char *path, const char *passphrase_file, struct keyfile_se
 		if (passphrase_file != NULL) {
 			if (passphrase_from_file(passphrase_file, &passphrase, &passphrase_len) == -1)
 				goto out;
-		} else if (passphrase_from_tty("Passphrase for the secret key: ", 0, &passphrase,
-		    &passphrase_len) == -1) {
-			goto out;
+		} else {
+			/* Say what to do instead, which passphrase_from_tty cannot
+			 * know (as keygen does). */
+			if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
+				tool_error("%s: no terminal to ask for its passphrase: use "
+					   "--passphrase-file FILE", path);
+				goto out;
+			}
+			close(fd);
+			if (passphrase_from_tty("Passphrase for the secret key: ", 0, &passphrase,
+			    &passphrase_len) == -1)
+				goto out;
 		}
 	}
 	status = keyfile_secret_parse((const char *)text, len, passphrase, passphrase_len, sk);
@@ -1258,6 +1353,9 @@ cmd_open(int argc, char **argv)
 	job.sk = sk;
 	job.def = &def;
 	job.verifier_key = verifier_key;
+	/* Before signals are caught: a ^C while it waits for another run's
+	 * sweep, or removes, just ends the run (the next one sweeps again). */
+	failures += staging_sweep(&job);
 	/* After the passphrase prompt, which has its own answer to ^C; before
 	 * the relay's thread starts. */
 	interrupt_catch();

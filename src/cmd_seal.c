@@ -67,8 +67,7 @@ output_write(void *ctx, const unsigned char *buf, size_t len)
 		return -1;
 	}
 	out->written += len;
-	if (out->total >= TOOL_PROGRESS_MIN_BYTES)
-		tool_progress("sealing", out->written, out->total);
+	tool_progress("sealing", out->written, out->total);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,16 +155,34 @@ tool_progress(const char *label, unsigned long long done, unsigned long long tot
 
 	if (!tool_progress_wanted())
 		return;
+	if (total != 0 ? total < TOOL_PROGRESS_MIN_BYTES : done < TOOL_PROGRESS_MIN_BYTES)
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	elapsed_ms = (now.tv_sec - progress_last.tv_sec) * 1000LL +
 	    (now.tv_nsec - progress_last.tv_nsec) / 1000000LL;
-	/* Redrawing on every chunk would cost more than the work on a fast disk. */
-	if (progress_drawn && elapsed_ms < 200 && done < total)
+	/* Redrawing on every chunk would cost more than the work on a fast disk
+	 * (and flood a terminal over ssh). Throttled whatever the total: an
+	 * unknown one (0), or one that done passed, must not mean every chunk. */
+	if (progress_drawn && elapsed_ms < 200 && (total == 0 || done != total))
 		return;
 	progress_last = now;
 	progress_drawn = 1;
-	fprintf(stderr, "\r%s %llu/%llu MiB", label, done >> 20, total >> 20);
+	if (total == 0)
+		fprintf(stderr, "\r%s %llu MiB", label, done >> 20);
+	else
+		fprintf(stderr, "\r%s %llu/%llu MiB", label, done >> 20, total >> 20);
 	fflush(stderr);
+}
+
+unsigned long long
+tool_progress_total(int fd)
+{
+	struct stat st;
+
+	/* A pipe's or a device's st_size is not what will be read. */
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		return 0;
+	return (unsigned long long)st.st_size;
 }
 
 void

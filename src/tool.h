@@ -54,8 +54,16 @@ int tool_option_error(const char *usage, const char *command, int ch, char *cons
 /* True when stderr is a terminal: progress lines go there only then. */
 bool tool_progress_wanted(void);
 
-/* "\r<label> <done>/<total> MiB" on stderr, at most a few times a second. */
+/* "\r<label> <done>/<total> MiB" on stderr, or "\r<label> <done> MiB" when
+ * total is 0 (not known: a pipe); at most five times a second, and the line
+ * with done == total always. Nothing for an input known to be smaller than
+ * TOOL_PROGRESS_MIN_BYTES, nor for one of unknown size until that much is
+ * done. */
 void tool_progress(const char *label, unsigned long long done, unsigned long long total);
+
+/* The size of the file open on fd when it is a regular file: the total for
+ * tool_progress; 0 (not known) for anything else or when fstat fails. */
+unsigned long long tool_progress_total(int fd);
 
 /* Ends a progress line, if one was drawn. */
 void tool_progress_end(void);

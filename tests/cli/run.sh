@@ -6,6 +6,7 @@ SEALTIP=${SEALTIP:-build/sealtip}
 VECTOR_TOOL=${VECTOR_TOOL:-build/tools/vector_tool}
 FAIL_FSYNC=${FAIL_FSYNC:-build/tools/fail_dir_fsync.so} # tests/tools/fail_dir_fsync.c
 SIGNAL_INJECT=${SIGNAL_INJECT:-build/tools/signal_inject.so} # tests/tools/signal_inject.c
+SEEDGEN=${SEEDGEN:-build/tools/seedgen} # tests/fuzz/seedgen.c: export files
 VECTORS=tests/vectors/shared
 ALICE_SK=8a9ef0faef18e6f895bc42f2bb507fff605878d9c63ce7e182036e0abb2b01ab
 BOB_SK=b8b5e22b85bbd9b61882098c42032d825ea342e6ad32281e9a735fb09e9691ea
@@ -15,6 +16,7 @@ case "$SEALTIP" in /*) ;; *) SEALTIP=$PWD/$SEALTIP ;; esac
 case "$VECTOR_TOOL" in /*) ;; *) VECTOR_TOOL=$PWD/$VECTOR_TOOL ;; esac
 case "$FAIL_FSYNC" in /*) ;; *) FAIL_FSYNC=$PWD/$FAIL_FSYNC ;; esac
 case "$SIGNAL_INJECT" in /*) ;; *) SIGNAL_INJECT=$PWD/$SIGNAL_INJECT ;; esac
+case "$SEEDGEN" in /*) ;; *) SEEDGEN=$PWD/$SEEDGEN ;; esac
 VECTORS=$PWD/$VECTORS
 
 EXPORTS=$PWD/tests/fuzz/corpus/fuzz_exportfile # export files v2 of the vectors (make-seeds.sh)
@@ -259,6 +261,11 @@ check "wrong passphrase said" grep -q "passphrase" "$WORK/stderr"
 check "wrong passphrase: nothing written" test -z "$(ls -A pout)"
 run 0 "$SEALTIP" open -k prot.key --passphrase-file pass.txt -o pout p.env
 check "opened with passphrase" grep -qF '"what":"secret"' pout/p/report.json
+# No terminal to ask on (setsid: no controlling one): the option to use
+# instead is named, and nothing is made.
+run 1 setsid -w "$SEALTIP" open -k prot.key -o notty-out p.env < /dev/null &&
+	check "no terminal: names --passphrase-file" test "$err" = "sealtip: prot.key: no terminal to ask for its passphrase: use --passphrase-file FILE"
+check "no terminal: nothing written" test ! -e notty-out
 finish_case $f0
 
 begin seal-refusals; f0=$failed
@@ -362,7 +369,30 @@ script -qefc "$SEALTIP seal -r inv.pub --field what=small --file ledger.txt -o s
 check "small: no progress" not grep -q sealing prog-small.out
 run 0 "$SEALTIP" open -k inv.key -o progout2 big17.env
 check "not a terminal: no progress" not grep -q opening "$WORK/stderr"
-rm -f big17.bin big17.env; rm -rf progout progout2
+# From a pipe the total is not known: the MiB read, no "/0" (and only once
+# 16 MiB were read, like the other progress lines).
+script -qefc "cat big17.env | $SEALTIP open -k inv.key -o progpipe /dev/stdin" /dev/null > prog-pipe.out
+check "pipe: opened" cmp -s big17.bin progpipe/stdin/files/01-big17.bin
+# progress_lines FILE LABEL: the redraws of LABEL in FILE, one a line.
+progress_lines() { tr '\r' '\n' < "$1" | grep -a "^$2 "; }
+# progress_all FILE LABEL REGEX: there are redraws, and every one is REGEX.
+progress_all() {
+	[ -n "$(progress_lines "$1" "$2")" ] && ! progress_lines "$1" "$2" | grep -qavE "$3"
+}
+check "pipe: every line N MiB, N >= 16" progress_all prog-pipe.out opening '^opening (1[6-9]|[2-9][0-9]) MiB$'
+# An export file: its size is the total; the redraws are throttled to five a
+# second, not one per 64 KiB read (about 270 here).
+"$SEEDGEN" export 0 big17.env > big17.bin.export
+started=$(date +%s%N)
+script -qefc "$SEALTIP audit big17.bin.export" /dev/null > prog-audit.out
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+check "audit: verdict" grep -aq $'\r\033\[Kaudit ok: big17.bin.export: export of 1 entry (indexes 0 to 0) of a log of 1' prog-audit.out
+check "audit: every line N/17 MiB" progress_all prog-audit.out audit '^audit [0-9]+/17 MiB$'
+check "audit: ends on the total" test "$(progress_lines prog-audit.out audit | tail -1)" = "audit 17/17 MiB"
+redraws=$(progress_lines prog-audit.out audit | wc -l)
+check "audit: $redraws redraws in $elapsed_ms ms, at most 5 a second" test "$redraws" -le $((elapsed_ms / 200 + 2))
+check "audit: line erased at the end" grep -q $'\r\033\[K' prog-audit.out
+rm -f big17.bin big17.env big17.bin.export; rm -rf progout progout2 progpipe
 finish_case $f0
 
 # stop_and_reap PID WHAT: SIGTERM, then at most 20 s for it to end (a read
@@ -373,16 +403,21 @@ stop_and_reap() {
 	kill -0 "$1" 2>/dev/null && { fail "$2 still running 20 s after SIGTERM"; kill -KILL "$1"; }
 	wait "$1"; status=$?
 }
-# interrupt_open KEY FIFO DIR SOURCE BYTES: open reads the new FIFO into DIR
-# (stderr in DIR.err) and gets the first BYTES of SOURCE; stopped once its
-# report is under way. Sets $status.
-interrupt_open() {
+# start_open KEY FIFO DIR SOURCE BYTES: open reads the new FIFO into DIR
+# (stdout in DIR.out, stderr in DIR.err) and gets the first BYTES of SOURCE
+# on fd 7, left open; returns once its report is under way, its pid in $pid.
+start_open() {
 	mkfifo "$2"
-	"$SEALTIP" open -k "$1" -o "$3" "$2" 2> "$3.err" & pid=$!
+	"$SEALTIP" open -k "$1" -o "$3" "$2" > "$3.out" 2> "$3.err" & pid=$!
 	exec 7> "$2"
 	head -c "$5" "$4" >&7
 	for i in $(seq 100); do [ -n "$(find "$3" -name '.sealtip-open-*' 2>/dev/null)" ] && break; sleep 0.1; done
 	check "$2: report under way" test -n "$(find "$3" -name '.sealtip-open-*')"
+}
+# interrupt_open KEY FIFO DIR SOURCE BYTES: start_open, then stopped by
+# SIGTERM. Sets $status.
+interrupt_open() {
+	start_open "$@"
 	check "$2: no core dumps" grep -Eq '^Max core file size +0 +0 ' /proc/$pid/limits
 	stop_and_reap $pid "open of $2"
 	exec 7>&-
@@ -420,6 +455,49 @@ check "seal dies of the signal" test "$status" -eq 143
 check "seal says so" grep -qx "sealtip: sealing/huge.env: interrupted; nothing was written" seal-intr.err
 check "no temp output left" test -z "$(ls -A sealing)"
 rm -f huge.bin
+finish_case $f0
+
+# A run killed outright (SIGKILL, a power cut) cannot remove its staging
+# folder: the next run into DIR does, unread, and says so. Only folders of
+# exactly that name: not a symlink named so (nor what it points to), not a
+# file, not a name that is not quite it.
+begin killed-leftovers; f0=$failed
+start_open inv.key killed.env killed size10485760.env 200000
+kill -KILL $pid; { wait $pid; } 2>/dev/null
+exec 7>&-
+left=$(find killed -name '.sealtip-open-*')
+check "killed: its folder stays" test -d "$left"
+mkdir -p killed/.sealtip-open-0123456789abcdef/files
+echo "paid 500 USD to Officer K" > killed/.sealtip-open-0123456789abcdef/report.txt
+mkdir not-ours && echo "not a leftover" > not-ours/report.txt
+ln -s ../not-ours killed/.sealtip-open-fedcba9876543210
+echo "a file" > killed/.sealtip-open-00000000000000aa
+mkdir killed/.sealtip-open-0123456789ABCDEF killed/.sealtip-open-0123456789abcdef0 killed/.sealtip-open-
+run 0 "$SEALTIP" open -k inv.key -o killed good2.env &&
+	check "said in one line" test "$err" = "sealtip: killed: removed 2 unfinished report folders (.sealtip-open-*) left by an interrupted run, unread" &&
+	check "the new report said" test "$out" = "good2.env: opened into killed/good2 (0 attachments)"
+check "leftovers gone" test ! -e "$left" -a ! -e killed/.sealtip-open-0123456789abcdef
+check "the new report there" test -f killed/good2/report.txt
+check "symlink not followed" test -L killed/.sealtip-open-fedcba9876543210 -a "$(ls -A not-ours)" = report.txt -a "$(cat not-ours/report.txt)" = "not a leftover"
+check "file and other names kept" test -f killed/.sealtip-open-00000000000000aa -a -d killed/.sealtip-open-0123456789ABCDEF -a -d killed/.sealtip-open-0123456789abcdef0 -a -d killed/.sealtip-open-
+run 0 "$SEALTIP" open -k inv.key -o killed r1.env && check "nothing left over: quiet" test -z "$err"
+# A live run's folder is not left over: a second run into the same DIR at
+# the same time keeps it (DIR's lock is held shared by the first), and the
+# first still completes.
+start_open inv.key live.env live size10485760.env 200000
+run 0 "$SEALTIP" open -k inv.key -o live good2.env && check "second run: nothing removed" test -z "$err"
+check "the live run's folder kept" test -n "$(find live -name '.sealtip-open-*')"
+tail -c +200001 size10485760.env >&7; exec 7>&-
+wait $pid; status=$?
+check "the live run completed" test "$status" -eq 0
+check "its report whole" cmp -s size10485760.bin live/live/files/01-size10485760.bin
+check "its output" test "$(cat live.out)" = "live.env: opened into live/live (1 attachment)" -a \
+	"$(cat live.err)" = "sealtip: warning: inv.key is not protected by a passphrase"
+check "no folder left" test -z "$(find live -name '.sealtip-open-*')"
+# A lock held as a live run holds it: nothing is removed under it.
+mkdir -p locked/.sealtip-open-0123456789abcdef
+run 0 flock -s locked "$SEALTIP" open -k inv.key -o locked good2.env && check "locked: quiet" test -z "$err"
+check "locked: kept" test -d locked/.sealtip-open-0123456789abcdef
 finish_case $f0
 
 # A ^C after the whole input was read, while the report is finished (the
