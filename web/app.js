@@ -269,8 +269,7 @@ async function seal(answers, signal) {
   return envelope;
 }
 
-async function onSubmit(event) {
-  event.preventDefault();
+async function onSend() {
   if (page.busy || !page.sodium) return;
   clearFieldErrors();
   $('failure').hidden = true;
@@ -673,7 +672,10 @@ async function start() {
   say('startup', 'ui.loading');
   $('app').hidden = false;
 
-  $('report').addEventListener('submit', onSubmit);
+  $('send').addEventListener('click', onSend);
+  // Without a submit button a form with a single one-line answer is still
+  // submitted by Enter: natively, that would put the answers in the URL.
+  $('report').addEventListener('submit', (event) => event.preventDefault());
   $('report').addEventListener('input', forgetEnvelope);
   $('report').addEventListener('change', forgetEnvelope);
   $('files').addEventListener('change', (event) => {
