@@ -58,6 +58,60 @@ test('no answer after the report was sent: said as perhaps stored, and sending a
   seen.check({ allow: /net::ERR_ABORTED/ });
 });
 
+test('a proxy\'s 504 after the whole report was sent: said as perhaps stored, as no answer is', async (t) => {
+  const server = await h.startPageServer(t);
+  // A reverse proxy whose upstream stored the report but whose answer never
+  // got back (its own timeout): it says 504 with an HTML page of its own.
+  // Before that, sealtipd's own JSON refusal, also after the whole body
+  // came: still the server's word, waited out and sent again by itself.
+  const proxy = { gateway: true, posts: 0 };
+  proxy.url = await h.serveOnLoopback(t, (request, response) => {
+    const post = request.method === 'POST' && request.url === '/api/v1/reports';
+    if (post && ++proxy.posts === 1) {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+        response.end('{"error":"busy","message":"every upload slot is taken"}');
+      });
+      return;
+    }
+    request.pipe(h.forward(server, request, response, (answer) => {
+      if (!post || !proxy.gateway || answer.statusCode !== 201) return false;
+      answer.resume();
+      response.writeHead(504, { 'Content-Type': 'text/html' });
+      response.end('<html><body><h1>504 Gateway Time-out</h1></body></html>');
+      return true;
+    }));
+  });
+  const { page, seen } = await newPage(t, { ...server, url: proxy.url });
+  const what = 'The officer at the land office asked for 300 USD.';
+  await page.fill('#field-what', what);
+  await page.setInputFiles('#files', { name: 'deed.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(300 * 1024, 7) });
+  await page.click('#send');
+  await page.waitForSelector('#waiting:not([hidden])', { timeout: 60000 });
+  assert.strictEqual(await page.textContent('#wait-status'), h.words('en', 'status_busy_wait', { seconds: 1 }));
+  await page.waitForSelector('#failure:not([hidden])', { timeout: 60000 });
+  assert.strictEqual(await page.textContent('#failure-text'), h.words('en', 'upload_unknown'));
+  assert.strictEqual(await page.isVisible('#retry'), true);
+  assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'retry');
+  assert.strictEqual(await page.inputValue('#field-what'), what);
+  assert.strictEqual(proxy.posts, 2);
+  const stored = h.exportAndOpen(server);
+  assert.strictEqual(stored.length, 1, 'it was stored');
+
+  // Sending again is safe, as the page says: the same envelope, one leaf hash.
+  proxy.gateway = false;
+  await page.click('#retry');
+  await page.waitForSelector('#receipt:not([hidden])');
+  assert.strictEqual(proxy.posts, 3);
+  const reports = h.exportAndOpen(server);
+  assert.strictEqual(reports.length, 2);
+  assert.deepStrictEqual(reports.map((r) => r.leaf), [stored[0].leaf, stored[0].leaf]);
+  assert.deepStrictEqual(reports.map((r) => r.manifest.fields.what), [what, what]);
+  assert.deepStrictEqual(reports.map((r) => Object.keys(r.files)), [['01-deed.jpg'], ['01-deed.jpg']]);
+  seen.check({ allow: /HTTP 50[34] for .*\/api\/v1\/reports|status of 50[34]/ });
+});
+
 test('each refusal is said for what it means; "try again" only where it can help', async (t) => {
   const server = await h.startPageServer(t);
   const { page } = await newPage(t, server);
