@@ -354,11 +354,29 @@ async function send(signal = null) {
       fail('ui.upload_unknown', {}, true);
       return;
     }
+    if (error.status === 422) {
+      await refusedAsSealed();
+      return;
+    }
     const { reason, retry } = failureReason(error);
     fail('ui.upload_failed', { reason: t(reason, { code: error.code }) }, retry);
     return;
   }
   showReceipt();
+}
+
+// A 422: the server refused the envelope as it was sealed, most likely
+// because the investigators' keys changed since this page loaded. Sending
+// it again cannot help, and a reload would lose what was typed: the
+// envelope goes, the keys are asked for again in place as at the start, and
+// the person checks the fingerprint shown before Send seals what is on
+// screen to those keys.
+async function refusedAsSealed() {
+  page.envelope = null;
+  fail('ui.upload_refused', {}, false, false);
+  await connect();
+  if (!$('send').disabled) $('send').focus();
+  else if (!$('start-retry').hidden) $('start-retry').focus();
 }
 
 // The Stop button was pressed. Before the whole envelope was sent nothing
@@ -388,7 +406,6 @@ function failureReason(error) {
   if (SERVER_CANNOT_STORE.has(error.code)) return { reason: 'ui.reason_storage', retry: true };
   if (error.status === 429) return { reason: 'ui.reason_pow', retry: true };
   if (error.status === 413) return { reason: 'ui.reason_too_large', retry: false };
-  if (error.status === 422) return { reason: 'ui.reason_refused', retry: false };
   return { reason: 'ui.reason_server', retry: true };
 }
 
@@ -702,11 +719,17 @@ async function start() {
   await connect();
 }
 
-// Encryption and the server's keys and limits. The form can be typed into
-// meanwhile, so a failure offers "try again" here, not a reload that would
-// lose what was typed.
+// Encryption and the server's keys and limits, at the start and again after
+// a 422 (refusedAsSealed). The form can be typed into meanwhile, so a
+// failure offers "try again" here, not a reload that would lose what was
+// typed. Until the keys are checked none is shown and Send is off: the keys
+// listed are always those Send seals to.
 async function connect() {
   $('start-retry').hidden = true;
+  $('send').disabled = true;
+  page.recipients = [];
+  renderKeys();
+  $('startup').hidden = false;
   say('startup', 'ui.loading');
   try {
     if (!page.sodiumReady) {

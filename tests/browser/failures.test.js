@@ -8,6 +8,7 @@ import assert from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as h from './helpers.js';
+import { runTool, startServer } from '../integration/helpers.js';
 
 // A proxy in front of the real server, on its own loopback port, that
 // passes everything through; while dropAnswers is set, a report POST still
@@ -112,6 +113,56 @@ test('a proxy\'s 504 after the whole report was sent: said as perhaps stored, as
   seen.check({ allow: /HTTP 50[34] for .*\/api\/v1\/reports|status of 50[34]/ });
 });
 
+test('the investigators\' key changed since the page loaded (422): the keys are asked for again in place, and Send seals to the new one', async (t) => {
+  const server = await h.startPageServer(t);
+  const { page, seen } = await newPage(t, server);
+  const fingerprintOf = (pub) => runTool(['fingerprint', pub]).stdout.trim().split(/\s{2,}/)[1];
+  const shownKeys = () => page.$$eval('#key-list li', (items) => items.map((item) => item.textContent));
+  assert.deepStrictEqual(await shownKeys(), [fingerprintOf(server.pub)]);
+  const what = 'A long account typed over twenty minutes.';
+  await page.fill('#field-what', what);
+  await page.fill('#field-place', 'Kampong Cham');
+  await page.setInputFiles('#files', { name: 'letter.txt', mimeType: 'text/plain', buffer: Buffer.from('pay 100 USD or wait a year\n') });
+
+  // The operator rotates the key: sealtipd again on the same port and data
+  // folder, with another recipient.
+  const next = path.join(h.tmpdir(), 'next');
+  assert.strictEqual(runTool(['keygen', '--unprotected', '-o', next]).status, 0);
+  await server.stop();
+  const rotated = await startServer({ dir: server.dir, port: server.port, recipients: [`${next}.pub`], web: h.WEB, timeout: 30, powBits: h.POW_BITS });
+  t.after(() => rotated.stop());
+  rotated.key = `${next}.key`;
+  assert.strictEqual(rotated.url, server.url);
+
+  await page.click('#send');
+  await page.waitForSelector('#failure:not([hidden])', { timeout: 60000 });
+  await page.waitForSelector('#send:not([disabled])');
+  assert.strictEqual(await page.textContent('#failure-text'), h.words('en', 'upload_refused'));
+  assert.strictEqual(await page.isVisible('#retry'), false, 'the refused envelope is not offered again');
+  assert.strictEqual(await page.isHidden('#startup'), true);
+  assert.deepStrictEqual(await shownKeys(), [fingerprintOf(`${next}.pub`)], 'the new key, as at the start');
+  assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'send');
+  assert.strictEqual(await page.inputValue('#field-what'), what);
+  assert.strictEqual(await page.inputValue('#field-place'), 'Kampong Cham');
+  assert.strictEqual(await page.locator('#file-list li').count(), 1);
+  const posts = () => seen.requests.filter((request) => request.method() === 'POST').length;
+  assert.strictEqual(posts(), 1);
+  assert.strictEqual(h.exportAndOpen(rotated).length, 0, 'nothing stored');
+
+  // Send seals what is on screen to the new key, which alone opens it.
+  await page.click('#send');
+  await page.waitForSelector('#receipt:not([hidden])');
+  assert.strictEqual(posts(), 2);
+  const reports = h.exportAndOpen(rotated);
+  assert.strictEqual(reports.length, 1);
+  assert.deepStrictEqual(reports[0].manifest.fields, { what, place: 'Kampong Cham' });
+  assert.deepStrictEqual(Object.values(reports[0].files).map(String), ['pay 100 USD or wait a year\n']);
+  const exportFile = path.join(h.tmpdir(), 'export.bin');
+  fs.writeFileSync(exportFile, reports[0].exportFile);
+  assert.notStrictEqual(runTool(['open', '-k', server.key, '-o', path.join(h.tmpdir(), 'old'), exportFile]).status, 0, 'not sealed to the old key');
+  seen.check({ allow: /HTTP 422 for .*\/api\/v1\/reports|status of 422/ });
+});
+
 test('each refusal is said for what it means; "try again" only where it can help', async (t) => {
   const server = await h.startPageServer(t);
   const { page } = await newPage(t, server);
@@ -122,7 +173,6 @@ test('each refusal is said for what it means; "try again" only where it can help
     [507, 'quota_full', 'reason_storage', true],
     [500, 'storage_failed', 'reason_storage', true],
     [413, 'too_large', 'reason_too_large', false],
-    [422, 'unknown_recipient', 'reason_refused', false],
   ];
   await page.fill('#field-what', 'A fee for a passport.');
   for (const [status, code, reason, retry] of cases) {
