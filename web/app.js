@@ -571,11 +571,16 @@ async function checkSentReceipt(receipt, leafHash, log) {
   try {
     await verifyReceipt(page.sodium, receipt, { leafHash, verifierKey: log.verifier_key, origin: log.origin });
   } catch (error) {
-    outcome = error instanceof ReceiptError ? error.code : 'error';
+    // Only a ReceiptError is something found wrong; anything else means
+    // the check could not run here, and "does not check out, tell the
+    // investigators" would alarm someone whose report was stored.
+    outcome = error instanceof ReceiptError ? error.code : 'not_checked';
   }
-  status.className = outcome === 'verified' ? 'verified' : 'warning';
+  const [className, key] = outcome === 'verified' ? ['verified', 'ui.receipt_verified']
+    : outcome === 'not_checked' ? ['', 'ui.receipt_not_checked'] : ['warning', 'ui.receipt_unverified'];
+  status.className = className;
   status.dataset.outcome = outcome;
-  say('receipt-status', outcome === 'verified' ? 'ui.receipt_verified' : 'ui.receipt_unverified');
+  say('receipt-status', key);
 }
 
 // The receipt saved as a file straight from memory: no request to anyone.
