@@ -269,8 +269,7 @@ async function seal(answers, signal) {
   return envelope;
 }
 
-async function onSubmit(event) {
-  event.preventDefault();
+async function onSend() {
   if (page.busy || !page.sodium) return;
   clearFieldErrors();
   $('failure').hidden = true;
@@ -355,11 +354,29 @@ async function send(signal = null) {
       fail('ui.upload_unknown', {}, true);
       return;
     }
+    if (error.status === 422) {
+      await refusedAsSealed();
+      return;
+    }
     const { reason, retry } = failureReason(error);
     fail('ui.upload_failed', { reason: t(reason, { code: error.code }) }, retry);
     return;
   }
   showReceipt();
+}
+
+// A 422: the server refused the envelope as it was sealed, most likely
+// because the investigators' keys changed since this page loaded. Sending
+// it again cannot help, and a reload would lose what was typed: the
+// envelope goes, the keys are asked for again in place as at the start, and
+// the person checks the fingerprint shown before Send seals what is on
+// screen to those keys.
+async function refusedAsSealed() {
+  page.envelope = null;
+  fail('ui.upload_refused', {}, false, false);
+  await connect();
+  if (!$('send').disabled) $('send').focus();
+  else if (!$('start-retry').hidden) $('start-retry').focus();
 }
 
 // The Stop button was pressed. Before the whole envelope was sent nothing
@@ -389,7 +406,6 @@ function failureReason(error) {
   if (SERVER_CANNOT_STORE.has(error.code)) return { reason: 'ui.reason_storage', retry: true };
   if (error.status === 429) return { reason: 'ui.reason_pow', retry: true };
   if (error.status === 413) return { reason: 'ui.reason_too_large', retry: false };
-  if (error.status === 422) return { reason: 'ui.reason_refused', retry: false };
   return { reason: 'ui.reason_server', retry: true };
 }
 
@@ -555,11 +571,16 @@ async function checkSentReceipt(receipt, leafHash, log) {
   try {
     await verifyReceipt(page.sodium, receipt, { leafHash, verifierKey: log.verifier_key, origin: log.origin });
   } catch (error) {
-    outcome = error instanceof ReceiptError ? error.code : 'error';
+    // Only a ReceiptError is something found wrong; anything else means
+    // the check could not run here, and "does not check out, tell the
+    // investigators" would alarm someone whose report was stored.
+    outcome = error instanceof ReceiptError ? error.code : 'not_checked';
   }
-  status.className = outcome === 'verified' ? 'verified' : 'warning';
+  const [className, key] = outcome === 'verified' ? ['verified', 'ui.receipt_verified']
+    : outcome === 'not_checked' ? ['', 'ui.receipt_not_checked'] : ['warning', 'ui.receipt_unverified'];
+  status.className = className;
   status.dataset.outcome = outcome;
-  say('receipt-status', outcome === 'verified' ? 'ui.receipt_verified' : 'ui.receipt_unverified');
+  say('receipt-status', key);
 }
 
 // The receipt saved as a file straight from memory: no request to anyone.
@@ -673,7 +694,10 @@ async function start() {
   say('startup', 'ui.loading');
   $('app').hidden = false;
 
-  $('report').addEventListener('submit', onSubmit);
+  $('send').addEventListener('click', onSend);
+  // Without a submit button a form with a single one-line answer is still
+  // submitted by Enter: natively, that would put the answers in the URL.
+  $('report').addEventListener('submit', (event) => event.preventDefault());
   $('report').addEventListener('input', forgetEnvelope);
   $('report').addEventListener('change', forgetEnvelope);
   $('files').addEventListener('change', (event) => {
@@ -700,11 +724,17 @@ async function start() {
   await connect();
 }
 
-// Encryption and the server's keys and limits. The form can be typed into
-// meanwhile, so a failure offers "try again" here, not a reload that would
-// lose what was typed.
+// Encryption and the server's keys and limits, at the start and again after
+// a 422 (refusedAsSealed). The form can be typed into meanwhile, so a
+// failure offers "try again" here, not a reload that would lose what was
+// typed. Until the keys are checked none is shown and Send is off: the keys
+// listed are always those Send seals to.
 async function connect() {
   $('start-retry').hidden = true;
+  $('send').disabled = true;
+  page.recipients = [];
+  renderKeys();
+  $('startup').hidden = false;
   say('startup', 'ui.loading');
   try {
     if (!page.sodiumReady) {

@@ -1,9 +1,11 @@
 // Receipts of the report log (docs/api.md "Log"): C2SP signed-note verifier
 // keys and notes, C2SP tlog-checkpoint, and RFC 9162 §2.1 inclusion and
 // consistency proofs with SHA-256. SHA-256 is crypto.subtle's (native even
-// where WebAssembly is off, as in Tor Browser "Safer"); Ed25519 is
-// libsodium.js's crypto_sign_verify_detached (the `sodium` object passed in:
-// WebCrypto Ed25519 is not available everywhere). No other dependency.
+// where WebAssembly is off, as in Tor Browser "Safer"), or libsodium.js's
+// where the page has no crypto.subtle (not a secure context: plain http to a
+// name other than localhost); Ed25519 is libsodium.js's
+// crypto_sign_verify_detached (the `sodium` object passed in: WebCrypto
+// Ed25519 is not available everywhere). No other dependency.
 //
 // Strict: anything that is not exactly the format is refused with a
 // ReceiptError whose `code` says what (the page and the tests use the code).
@@ -22,13 +24,18 @@ const MAX_SIGNATURES = 100; // C2SP signed-note: verifiers may refuse more
 
 // ------------------------------------------------------------ helpers ----
 
-export async function sha256(...parts) {
+// SHA-256 of the parts joined. `sodium` (libsodium.js) is needed only where
+// crypto.subtle is missing; without either this throws a plain Error, not a
+// ReceiptError: nothing was found wrong, the check could not run.
+export async function sha256(sodium, ...parts) {
   let length = 0;
   for (const part of parts) length += part.length;
   const all = new Uint8Array(length);
   let at = 0;
   for (const part of parts) { all.set(part, at); at += part.length; }
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+  if (globalThis.crypto && globalThis.crypto.subtle) return new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+  if (!sodium) throw new Error('no SHA-256 here: neither crypto.subtle nor libsodium');
+  return sodium.crypto_hash_sha256(all);
 }
 
 export function equalBytes(a, b) {
@@ -80,8 +87,8 @@ function checkSize(n, code) {
 
 // C2SP verifier key "<name>+<hex key id>+<base64(0x01 || Ed25519 pk)>",
 // key id = SHA-256(name || 0x0A || 0x01 || pk)[:4].
-// -> {name, keyId (4 bytes), publicKey (32 bytes), text}
-export async function parseVerifierKey(text) {
+// sodium: see sha256. -> {name, keyId (4 bytes), publicKey (32 bytes), text}
+export async function parseVerifierKey(text, sodium = null) {
   if (typeof text !== 'string') fail('bad_verifier_key', 'not a string');
   // The name has no "+"; the base64 key may.
   const match = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(text);
@@ -92,7 +99,7 @@ export async function parseVerifierKey(text) {
   const raw = fromBase64(keyB64, 33, 'bad_verifier_key');
   if (raw[0] !== 0x01) fail('bad_verifier_key', 'not an Ed25519 key');
   const publicKey = raw.slice(1);
-  const keyId = (await sha256(encoder.encode(name), Uint8Array.of(0x0a, 0x01), publicKey)).slice(0, 4);
+  const keyId = (await sha256(sodium, encoder.encode(name), Uint8Array.of(0x0a, 0x01), publicKey)).slice(0, 4);
   if (hex(keyId) !== idHex) fail('bad_verifier_key', 'key id does not match the key');
   return { name, keyId, publicKey, text };
 }
@@ -192,10 +199,11 @@ export function openCheckpoint(sodium, note, verifier) {
 
 // ------------------------------------------------------ RFC 9162 §2.1 ----
 
-const nodeHash = (left, right) => sha256(Uint8Array.of(0x01), left, right);
+// sodium, here and below: see sha256.
+const nodeHash = (sodium, left, right) => sha256(sodium, Uint8Array.of(0x01), left, right);
 
-export function leafHashOf(data) {
-  return sha256(Uint8Array.of(0x00), data);
+export function leafHashOf(data, sodium = null) {
+  return sha256(sodium, Uint8Array.of(0x00), data);
 }
 
 // Arithmetic instead of bit operators: sizes go beyond 2^32.
@@ -213,7 +221,7 @@ function checkHashes(list, code) {
 
 // §2.1.3.2: `leaf` (a leaf hash) is at `index` in the tree of `size` leaves
 // whose root is `root`. Throws bad_inclusion otherwise.
-export async function verifyInclusion(index, size, leaf, proof, root) {
+export async function verifyInclusion(index, size, leaf, proof, root, sodium = null) {
   checkSize(index, 'bad_inclusion');
   checkSize(size, 'bad_inclusion');
   checkHashes([leaf, root], 'bad_inclusion');
@@ -225,10 +233,10 @@ export async function verifyInclusion(index, size, leaf, proof, root) {
   for (const p of proof) {
     if (sn === 0) fail('bad_inclusion', 'proof too long');
     if (odd(fn) || fn === sn) {
-      r = await nodeHash(p, r);
+      r = await nodeHash(sodium, p, r);
       if (!odd(fn)) while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn); }
     } else {
-      r = await nodeHash(r, p);
+      r = await nodeHash(sodium, r, p);
     }
     fn = half(fn);
     sn = half(sn);
@@ -240,14 +248,14 @@ export async function verifyInclusion(index, size, leaf, proof, root) {
 
 // §2.1.4.2: the tree of `to` leaves (root `newRoot`) extends the tree of
 // `from` leaves (root `oldRoot`). Throws bad_consistency otherwise.
-export async function verifyConsistency(from, to, oldRoot, newRoot, proof) {
+export async function verifyConsistency(from, to, oldRoot, newRoot, proof, sodium = null) {
   checkSize(from, 'bad_consistency');
   checkSize(to, 'bad_consistency');
   checkHashes([oldRoot, newRoot], 'bad_consistency');
   checkHashes(proof, 'bad_consistency');
   if (from > to) fail('bad_consistency', 'the tree shrank');
   // A tree of 0 leaves has one true root, SHA-256 of nothing (as crypto/tlog.c).
-  if (from === 0 && !equalBytes(oldRoot, await sha256())) fail('bad_consistency', 'not the empty tree\'s root');
+  if (from === 0 && !equalBytes(oldRoot, await sha256(sodium))) fail('bad_consistency', 'not the empty tree\'s root');
   if (from === to) {
     if (proof.length !== 0 || !equalBytes(oldRoot, newRoot)) fail('bad_consistency', 'same size, different roots');
     return true;
@@ -267,11 +275,11 @@ export async function verifyConsistency(from, to, oldRoot, newRoot, proof) {
   for (const c of path.slice(1)) {
     if (sn === 0) fail('bad_consistency', 'proof too long');
     if (odd(fn) || fn === sn) {
-      fr = await nodeHash(c, fr);
-      sr = await nodeHash(c, sr);
+      fr = await nodeHash(sodium, c, fr);
+      sr = await nodeHash(sodium, c, sr);
       if (!odd(fn)) while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn); }
     } else {
-      sr = await nodeHash(sr, c);
+      sr = await nodeHash(sodium, sr, c);
     }
     fn = half(fn);
     sn = half(sn);
@@ -293,7 +301,7 @@ const proofOf = (list, code) => {
 // verifier key. -> {index, treeSize, root, day, verifier}
 export async function verifyReceipt(sodium, receipt, { leafHash, verifierKey, origin }) {
   if (receipt === null || typeof receipt !== 'object' || Array.isArray(receipt)) fail('bad_receipt', 'not a receipt');
-  const verifier = await parseVerifierKey(verifierKey);
+  const verifier = await parseVerifierKey(verifierKey, sodium);
   if (origin !== undefined && origin !== verifier.name) fail('wrong_origin', 'the key is for another log');
   if (typeof receipt.leaf_hash !== 'string' || receipt.leaf_hash !== leafHash) fail('leaf_mismatch', 'the leaf hash is not that of the report sent');
   const leaf = fromBase64(receipt.leaf_hash, 32, 'bad_receipt');
@@ -302,7 +310,7 @@ export async function verifyReceipt(sodium, receipt, { leafHash, verifierKey, or
   if (typeof receipt.checkpoint !== 'string') fail('bad_receipt', 'no checkpoint');
   const checkpoint = openCheckpoint(sodium, receipt.checkpoint, verifier);
   if (checkpoint.size !== receipt.tree_size) fail('bad_receipt', 'the tree size is not the checkpoint\'s');
-  await verifyInclusion(receipt.index, checkpoint.size, leaf, proofOf(receipt.inclusion_proof, 'bad_inclusion'), checkpoint.root);
+  await verifyInclusion(receipt.index, checkpoint.size, leaf, proofOf(receipt.inclusion_proof, 'bad_inclusion'), checkpoint.root, sodium);
   return { index: receipt.index, treeSize: checkpoint.size, root: checkpoint.root, day: receipt.day, verifier };
 }
 
@@ -343,6 +351,6 @@ export async function checkStillOnRecord(sodium, receipt, note, consistency) {
   const latest = openCheckpoint(sodium, note, receipt.verifier);
   if (latest.size < receipt.treeSize) fail('rolled_back', 'the log is smaller than in the receipt');
   const proof = latest.size === receipt.treeSize ? [] : proofOf(await consistency(receipt.treeSize, latest.size), 'bad_consistency');
-  await verifyConsistency(receipt.treeSize, latest.size, receipt.root, latest.root, proof);
+  await verifyConsistency(receipt.treeSize, latest.size, receipt.root, latest.root, proof, sodium);
   return { index: receipt.index, day: receipt.day, from: receipt.treeSize, to: latest.size };
 }

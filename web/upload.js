@@ -5,7 +5,8 @@
 export class UploadError extends Error {
   // code: the server's error code; 'network' when the connection failed
   // before the whole report was sent; 'no_answer' when it was all sent and
-  // no answer came (it may have been stored: nobody can tell); 'stopped'
+  // no answer came, or one that is not sealtipd's (a proxy's 504): it may
+  // have been stored, nobody can tell; 'stopped'
   // when the person stopped it before the whole report was sent (the server
   // stores nothing of a body cut short); 'stopped_sent' when they stopped it
   // after, or too near the end to tell (it may have been stored).
@@ -133,12 +134,17 @@ export function postEnvelope(envelope, onProgress = () => {}, pow = null, answer
       } catch {
         // a proxy's HTML error page: reported by its status below
       }
+      const code = body && typeof body.error === 'string' ? body.error : null;
       if (request.status === 201 && body && Number.isInteger(body.index) && typeof body.leaf_hash === 'string') {
         resolve({ receipt: body, text: request.responseText });
+      } else if (code === null && sent) {
+        // Not sealtipd's word: a proxy's 502/504 may come after sealtipd
+        // stored the report (its own timeout, or the answer lost on the
+        // way back), so nobody can tell, as when no answer came at all.
+        reject(new UploadError('no_answer', `HTTP ${request.status} from something other than the server, after the report was sent`));
       } else {
-        const code = body && typeof body.error === 'string' ? body.error : `http_${request.status}`;
-        reject(new UploadError(code, body && body.message ? body.message : `HTTP ${request.status}`, request.status,
-          retryAfterSeconds(request.getResponseHeader('Retry-After'))));
+        reject(new UploadError(code || `http_${request.status}`, body && body.message ? body.message : `HTTP ${request.status}`,
+          request.status, retryAfterSeconds(request.getResponseHeader('Retry-After'))));
       }
     };
     if (signal) signal.addEventListener('abort', stop);

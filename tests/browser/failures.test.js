@@ -8,6 +8,7 @@ import assert from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as h from './helpers.js';
+import { runTool, startServer } from '../integration/helpers.js';
 
 // A proxy in front of the real server, on its own loopback port, that
 // passes everything through; while dropAnswers is set, a report POST still
@@ -58,6 +59,110 @@ test('no answer after the report was sent: said as perhaps stored, and sending a
   seen.check({ allow: /net::ERR_ABORTED/ });
 });
 
+test('a proxy\'s 504 after the whole report was sent: said as perhaps stored, as no answer is', async (t) => {
+  const server = await h.startPageServer(t);
+  // A reverse proxy whose upstream stored the report but whose answer never
+  // got back (its own timeout): it says 504 with an HTML page of its own.
+  // Before that, sealtipd's own JSON refusal, also after the whole body
+  // came: still the server's word, waited out and sent again by itself.
+  const proxy = { gateway: true, posts: 0 };
+  proxy.url = await h.serveOnLoopback(t, (request, response) => {
+    const post = request.method === 'POST' && request.url === '/api/v1/reports';
+    if (post && ++proxy.posts === 1) {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+        response.end('{"error":"busy","message":"every upload slot is taken"}');
+      });
+      return;
+    }
+    request.pipe(h.forward(server, request, response, (answer) => {
+      if (!post || !proxy.gateway || answer.statusCode !== 201) return false;
+      answer.resume();
+      response.writeHead(504, { 'Content-Type': 'text/html' });
+      response.end('<html><body><h1>504 Gateway Time-out</h1></body></html>');
+      return true;
+    }));
+  });
+  const { page, seen } = await newPage(t, { ...server, url: proxy.url });
+  const what = 'The officer at the land office asked for 300 USD.';
+  await page.fill('#field-what', what);
+  await page.setInputFiles('#files', { name: 'deed.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(300 * 1024, 7) });
+  await page.click('#send');
+  await page.waitForSelector('#waiting:not([hidden])', { timeout: 60000 });
+  assert.strictEqual(await page.textContent('#wait-status'), h.words('en', 'status_busy_wait', { seconds: 1 }));
+  await page.waitForSelector('#failure:not([hidden])', { timeout: 60000 });
+  assert.strictEqual(await page.textContent('#failure-text'), h.words('en', 'upload_unknown'));
+  assert.strictEqual(await page.isVisible('#retry'), true);
+  assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'retry');
+  assert.strictEqual(await page.inputValue('#field-what'), what);
+  assert.strictEqual(proxy.posts, 2);
+  const stored = h.exportAndOpen(server);
+  assert.strictEqual(stored.length, 1, 'it was stored');
+
+  // Sending again is safe, as the page says: the same envelope, one leaf hash.
+  proxy.gateway = false;
+  await page.click('#retry');
+  await page.waitForSelector('#receipt:not([hidden])');
+  assert.strictEqual(proxy.posts, 3);
+  const reports = h.exportAndOpen(server);
+  assert.strictEqual(reports.length, 2);
+  assert.deepStrictEqual(reports.map((r) => r.leaf), [stored[0].leaf, stored[0].leaf]);
+  assert.deepStrictEqual(reports.map((r) => r.manifest.fields.what), [what, what]);
+  assert.deepStrictEqual(reports.map((r) => Object.keys(r.files)), [['01-deed.jpg'], ['01-deed.jpg']]);
+  seen.check({ allow: /HTTP 50[34] for .*\/api\/v1\/reports|status of 50[34]/ });
+});
+
+test('the investigators\' key changed since the page loaded (422): the keys are asked for again in place, and Send seals to the new one', async (t) => {
+  const server = await h.startPageServer(t);
+  const { page, seen } = await newPage(t, server);
+  const fingerprintOf = (pub) => runTool(['fingerprint', pub]).stdout.trim().split(/\s{2,}/)[1];
+  const shownKeys = () => page.$$eval('#key-list li', (items) => items.map((item) => item.textContent));
+  assert.deepStrictEqual(await shownKeys(), [fingerprintOf(server.pub)]);
+  const what = 'A long account typed over twenty minutes.';
+  await page.fill('#field-what', what);
+  await page.fill('#field-place', 'Kampong Cham');
+  await page.setInputFiles('#files', { name: 'letter.txt', mimeType: 'text/plain', buffer: Buffer.from('pay 100 USD or wait a year\n') });
+
+  // The operator rotates the key: sealtipd again on the same port and data
+  // folder, with another recipient.
+  const next = path.join(h.tmpdir(), 'next');
+  assert.strictEqual(runTool(['keygen', '--unprotected', '-o', next]).status, 0);
+  await server.stop();
+  const rotated = await startServer({ dir: server.dir, port: server.port, recipients: [`${next}.pub`], web: h.WEB, timeout: 30, powBits: h.POW_BITS });
+  t.after(() => rotated.stop());
+  rotated.key = `${next}.key`;
+  assert.strictEqual(rotated.url, server.url);
+
+  await page.click('#send');
+  await page.waitForSelector('#failure:not([hidden])', { timeout: 60000 });
+  await page.waitForSelector('#send:not([disabled])');
+  assert.strictEqual(await page.textContent('#failure-text'), h.words('en', 'upload_refused'));
+  assert.strictEqual(await page.isVisible('#retry'), false, 'the refused envelope is not offered again');
+  assert.strictEqual(await page.isHidden('#startup'), true);
+  assert.deepStrictEqual(await shownKeys(), [fingerprintOf(`${next}.pub`)], 'the new key, as at the start');
+  assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'send');
+  assert.strictEqual(await page.inputValue('#field-what'), what);
+  assert.strictEqual(await page.inputValue('#field-place'), 'Kampong Cham');
+  assert.strictEqual(await page.locator('#file-list li').count(), 1);
+  const posts = () => seen.requests.filter((request) => request.method() === 'POST').length;
+  assert.strictEqual(posts(), 1);
+  assert.strictEqual(h.exportAndOpen(rotated).length, 0, 'nothing stored');
+
+  // Send seals what is on screen to the new key, which alone opens it.
+  await page.click('#send');
+  await page.waitForSelector('#receipt:not([hidden])');
+  assert.strictEqual(posts(), 2);
+  const reports = h.exportAndOpen(rotated);
+  assert.strictEqual(reports.length, 1);
+  assert.deepStrictEqual(reports[0].manifest.fields, { what, place: 'Kampong Cham' });
+  assert.deepStrictEqual(Object.values(reports[0].files).map(String), ['pay 100 USD or wait a year\n']);
+  const exportFile = path.join(h.tmpdir(), 'export.bin');
+  fs.writeFileSync(exportFile, reports[0].exportFile);
+  assert.notStrictEqual(runTool(['open', '-k', server.key, '-o', path.join(h.tmpdir(), 'old'), exportFile]).status, 0, 'not sealed to the old key');
+  seen.check({ allow: /HTTP 422 for .*\/api\/v1\/reports|status of 422/ });
+});
+
 test('each refusal is said for what it means; "try again" only where it can help', async (t) => {
   const server = await h.startPageServer(t);
   const { page } = await newPage(t, server);
@@ -68,7 +173,6 @@ test('each refusal is said for what it means; "try again" only where it can help
     [507, 'quota_full', 'reason_storage', true],
     [500, 'storage_failed', 'reason_storage', true],
     [413, 'too_large', 'reason_too_large', false],
-    [422, 'unknown_recipient', 'reason_refused', false],
   ];
   await page.fill('#field-what', 'A fee for a passport.');
   for (const [status, code, reason, retry] of cases) {

@@ -42,13 +42,14 @@ export async function startPageServer(t, options = {}) {
 }
 
 // A browser with a fresh profile; jitless: V8 without JIT and WebAssembly,
-// like Tor Browser at "Safer". Closed after the test.
-export async function launch(t, { jitless = false, locale = 'en-US', viewport = { width: 1280, height: 900 }, javaScriptEnabled = true } = {}) {
+// like Tor Browser at "Safer"; args: more Chromium switches. Closed after
+// the test.
+export async function launch(t, { jitless = false, locale = 'en-US', viewport = { width: 1280, height: 900 }, javaScriptEnabled = true, args = [] } = {}) {
   const profile = tmpdir('sealtip-browser-profile-');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: jitless ? [...CHROMIUM_ARGS, '--js-flags=--jitless'] : CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(jitless ? ['--js-flags=--jitless'] : []), ...args],
     locale,
     viewport,
     javaScriptEnabled,

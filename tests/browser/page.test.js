@@ -238,6 +238,41 @@ test('keyboard only: every control is reached with Tab, and the report is sent w
     { what: 'Keyboard only: asked for perfume.', demanded: ['cash'], knowledge: 'witnessed' });
 });
 
+test('Enter in a one-line answer, on a checkbox or a radio button sends nothing; only Send sends', async (t) => {
+  const server = await h.startPageServer(t);
+  const { page, seen } = await newPage(t, server);
+  const url = page.url();
+  await page.fill('#field-what', 'The district officer asked for money to release my brother.');
+  await page.click('#field-official_name');
+  await page.keyboard.type('Sok Dara');
+  await page.keyboard.press('Enter'); // meant: the next question
+  await page.focus('#field-demanded-cash');
+  await page.keyboard.press('Space'); // ticks it
+  await page.keyboard.press('Enter');
+  await page.focus('#field-knowledge-took_part');
+  await page.keyboard.press('Enter');
+  // Sealing starts at once after a press that sends, and the challenge follows.
+  await page.waitForTimeout(2000);
+  assert.strictEqual(await page.isHidden('#progress'), true, 'no encrypting');
+  assert.strictEqual(await page.isHidden('#failure'), true);
+  assert.strictEqual(await page.isVisible('#report'), true);
+  assert.strictEqual(page.url(), url, 'no native submission either');
+  assert.deepStrictEqual(seen.requests.filter((r) => r.method() === 'POST' || r.url().endsWith('/api/v1/challenge')).map((r) => r.url()), []);
+  assert.strictEqual(h.exportAndOpen(server).length, 0, 'nothing stored');
+  assert.strictEqual(await page.inputValue('#field-official_name'), 'Sok Dara');
+
+  // The keyboard still sends, from the Send button itself.
+  await page.focus('#send');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#receipt:not([hidden])');
+  seen.check();
+  const reports = h.exportAndOpen(server);
+  assert.strictEqual(reports.length, 1);
+  assert.deepStrictEqual(reports[0].manifest.fields, {
+    what: 'The district officer asked for money to release my brother.', official_name: 'Sok Dara', demanded: ['cash'],
+  });
+});
+
 test('every control has a <label for>; a missing answer is an error tied to its field', async (t) => {
   const server = await h.startPageServer(t);
   const { page, seen } = await newPage(t, server);

@@ -254,3 +254,46 @@ test('a server announcing another log key: the receipt is not verified (Khmer), 
   assert.deepStrictEqual(result, { outcome: 'bad_file', text: STRINGS.km.ui.check_bad_file });
   seen.check();
 });
+
+test('not a secure context (plain http to a name other than localhost, no crypto.subtle): the receipt is verified all the same', async (t) => {
+  const server = await h.startPageServer(t);
+  // tips.example is this machine: http://tips.example:PORT/ is not
+  // localhost, so the page gets no crypto.subtle.
+  const context = await h.launch(t, { viewport: { width: 360, height: 740 }, args: ['--host-resolver-rules=MAP tips.example 127.0.0.1'] });
+  const page = context.pages()[0] || await context.newPage();
+  const origin = `http://tips.example:${server.port}`;
+  const seen = await h.watch(page, origin);
+  const sent = await sendReport(page, { ...server, url: origin }, 'A fee for a driving licence, asked over plain http.');
+  assert.deepStrictEqual(await page.evaluate(() => [window.isSecureContext, typeof crypto.subtle, typeof WebAssembly]),
+    [false, 'undefined', 'object']);
+  assert.deepStrictEqual(sent, { outcome: 'verified', text: STRINGS.en.ui.receipt_verified });
+  // The saved receipt checks there too ("Check my report").
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-receipt')]);
+  const file = path.join(h.tmpdir(), 'receipt.json');
+  await download.saveAs(file);
+  await page.click('#check-open');
+  assert.strictEqual((await checkFile(page, file)).outcome, 'ok');
+  // Chromium's own word about the origin, not the page's.
+  seen.check({ allow: /The Cross-Origin-Opener-Policy header has been ignored, because the URL's origin was untrustworthy/ });
+  assert.strictEqual(h.exportAndOpen(server).length, 1);
+});
+
+test('a receipt check that cannot run in this browser is said as such, not as a receipt that does not check out', async (t) => {
+  const server = await h.startPageServer(t);
+  const context = await h.launch(t);
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, server.url);
+  // SHA-256 fails here for a reason of the browser's own: nothing about the
+  // receipt was found wrong.
+  await page.addInitScript(() => {
+    SubtleCrypto.prototype.digest = () => Promise.reject(new DOMException('digest failed in this test', 'OperationError'));
+  });
+  const sent = await sendReport(page, server, 'A fee for a building permit.');
+  assert.deepStrictEqual(sent, { outcome: 'not_checked', text: STRINGS.en.ui.receipt_not_checked });
+  assert.strictEqual(await page.getAttribute('#receipt-status', 'class'), '');
+  // The report is stored, and the receipt can still be saved.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-receipt')]);
+  assert.strictEqual(download.suggestedFilename(), `receipt-${await page.textContent('#receipt-index')}.json`);
+  assert.strictEqual(h.exportAndOpen(server).length, 1);
+  seen.check();
+});

@@ -310,3 +310,54 @@ test('receipts and receipt files: verified, and every change refused', async () 
   const text5 = `${origin}\n5\n${b64(mth(leaves))}\n`;
   await refused(r.checkStillOnRecord(sodium, opened, `${text5}\n${otherKey.sign(text5)}`, consistency));
 });
+
+// A page that is not a secure context (plain http to a name other than
+// localhost) has crypto but no crypto.subtle: the same checks run on
+// libsodium's SHA-256, with the same results; without it either, the error
+// is not a ReceiptError (nothing was found wrong: the check did not run).
+test('without crypto.subtle: every check runs on libsodium\'s SHA-256; without either, no ReceiptError', async (t) => {
+  const origin = 'reports.test.example/log';
+  const key = await makeKey(origin);
+  const leaves = LEAVES.slice(0, 5).map(leafOf);
+  const note = (n) => { const text = `${origin}\n${n}\n${b64(mth(leaves.slice(0, n)))}\n`; return `${text}\n${key.sign(text)}`; };
+  const receipt = { index: 2, leaf_hash: b64(leaves[2]), size: 2, day: '2026-11-28', tree_size: 3, checkpoint: note(3),
+    inclusion_proof: path(2, leaves.slice(0, 3)).map(b64) };
+  const own = { leafHash: receipt.leaf_hash, verifierKey: key.vkey, origin };
+  const consistency = async (m, n) => subproof(m, leaves.slice(0, n), true).map(b64);
+
+  const real = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
+  let subtleDigests = 0;
+  const counting = { getRandomValues: (a) => webcrypto.getRandomValues(a), subtle: { digest: (...args) => { subtleDigests++; return webcrypto.subtle.digest(...args); } } };
+  t.after(() => Object.defineProperty(globalThis, 'crypto', real));
+  Object.defineProperty(globalThis, 'crypto', { value: { getRandomValues: (a) => webcrypto.getRandomValues(a) }, configurable: true, writable: true });
+  assert.equal(globalThis.crypto.subtle, undefined);
+
+  assert.deepEqual(await r.sha256(sodium, Uint8Array.of(0), LEAVES[3]), hashes[3]);
+  assert.deepEqual(await r.leafHashOf(LEAVES[3], sodium), hashes[3]);
+  assert.equal((await r.parseVerifierKey(key.vkey, sodium)).text, key.vkey);
+  for (const [i, n, proof] of INCLUSION) assert.equal(await r.verifyInclusion(i, n, hashes[i], proof, ROOTS[n - 1], sodium), true);
+  await refused(r.verifyInclusion(5, 8, hashes[4], INCLUSION[2][2], ROOTS[7], sodium), 'bad_inclusion');
+  for (const [m, n, proof] of CONSISTENCY) assert.equal(await r.verifyConsistency(m, n, ROOTS[m - 1], ROOTS[n - 1], proof, sodium), true);
+  await refused(r.verifyConsistency(6, 8, ROOTS[5], ROOTS[6], CONSISTENCY[2][2], sodium), 'bad_consistency');
+  assert.equal(await r.verifyConsistency(0, 0, H(), H(), [], sodium), true);
+
+  const ok = await r.verifyReceipt(sodium, receipt, own);
+  assert.deepEqual([ok.index, ok.treeSize, ok.root], [2, 3, mth(leaves.slice(0, 3))]);
+  await refused(r.verifyReceipt(sodium, { ...receipt, index: 1 }, own), 'bad_inclusion');
+  const opened = await r.openReceiptFile(sodium, JSON.stringify(r.receiptFile(receipt, own)));
+  assert.deepEqual(await r.checkStillOnRecord(sodium, opened, note(5), consistency), { index: 2, day: '2026-11-28', from: 3, to: 5 });
+  const forked = [...leaves.slice(0, 2), leafOf(Uint8Array.of(1)), ...leaves.slice(3)];
+  const forkText = `${origin}\n5\n${b64(mth(forked))}\n`;
+  await refused(r.checkStillOnRecord(sodium, opened, `${forkText}\n${key.sign(forkText)}`, consistency), 'bad_consistency');
+
+  // Neither crypto.subtle nor libsodium: the check cannot run, and says so
+  // with a plain Error, which the page words as "could not be checked".
+  for (const attempt of [() => r.verifyReceipt(null, receipt, own), () => r.leafHashOf(LEAVES[3])]) {
+    await assert.rejects(attempt(), (error) => !(error instanceof r.ReceiptError) && /neither crypto\.subtle nor libsodium/.test(error.message));
+  }
+
+  // With crypto.subtle, it is the one used, as before.
+  Object.defineProperty(globalThis, 'crypto', { value: counting, configurable: true, writable: true });
+  assert.equal((await r.verifyReceipt(sodium, receipt, own)).index, 2);
+  assert.ok(subtleDigests > 0);
+});
