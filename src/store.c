@@ -204,6 +204,26 @@ store_next_index(struct store *s, uint64_t *out)
 }
 
 int
+store_last_day(struct store *s, char out[STORE_DAY_BYTES + 1])
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *day;
+	int rc = -1;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(s->db, "SELECT max(day) FROM reports", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		goto done;
+	day = sqlite3_column_text(st, 0);
+	if (day != NULL && sqlite3_column_bytes(st, 0) == STORE_DAY_BYTES)
+		memcpy(out, day, STORE_DAY_BYTES + 1);
+	rc = 0;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 store_stored_bytes(struct store *s, uint64_t *out)
 {
 	return query_u64(s, "SELECT coalesce(sum(size), 0) FROM reports", 0, 0, out);

@@ -37,6 +37,10 @@ const char *store_errmsg(struct store *s);
 /* The index the next report will get (rows are contiguous from 0). */
 int store_next_index(struct store *s, uint64_t *out);
 
+/* The latest day in the reports table into out ("" when it is empty): the
+ * writer never stores an earlier one. */
+int store_last_day(struct store *s, char out[STORE_DAY_BYTES + 1]);
+
 /* The envelope bytes of every stored report (the quota's starting point). */
 int store_stored_bytes(struct store *s, uint64_t *out);
 

@@ -16,6 +16,9 @@ struct writer {
 	struct writer_job *head, **tail;
 	int stopping;
 	uint64_t next_idx;
+	/* The latest day stored: a wall clock set back never makes an earlier
+	 * one (docs/server.md, "Schema"). */
+	char last_day[STORE_DAY_BYTES + 1];
 	uint64_t commits, rows;
 	/* The Merkle log: its right edge (writer thread only), the key, and
 	 * the latest checkpoint (under cp_lock, read by the log endpoints). */
@@ -178,15 +181,20 @@ writer_latest_checkpoint(
 	pthread_mutex_unlock(&w->cp_lock);
 }
 
-/* The day in UTC: the only time the database keeps. */
+/* The day in UTC, the only time the database keeps, and never one before
+ * the last stored: sealtip audit requires the days of the log in order,
+ * and a clock stepped back over midnight would otherwise break that for
+ * good. */
 static void
-today(char out[STORE_DAY_BYTES + 1])
+today(const struct writer *w, char out[STORE_DAY_BYTES + 1])
 {
 	time_t now = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&now, &tm);
 	strftime(out, STORE_DAY_BYTES + 1, "%Y-%m-%d", &tm);
+	if (strcmp(out, w->last_day) < 0)
+		memcpy(out, w->last_day, STORE_DAY_BYTES + 1);
 }
 
 /* One transaction for the whole batch; a row that fails is undone alone. */
@@ -206,7 +214,7 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 		n++;
 	cache_begin(w, n);
 	n = 0;
-	today(day);
+	today(w, day);
 	ok = store_begin(w->store) == 0;
 	if (!ok) {
 		full = store_error_is_full(w->store);
@@ -261,6 +269,8 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	}
 	if (ok) {
 		w->next_idx = idx;
+		if (n > 0)
+			memcpy(w->last_day, day, sizeof w->last_day);
 		w->commits++;
 		w->rows += n;
 		if (n > 0)
@@ -407,7 +417,7 @@ writer_start(
 	w->tls.put_hash = node_put;
 	w->tls.ctx = w;
 	pthread_mutex_init(&w->cp_lock, NULL);
-	if (store_next_index(s, &w->next_idx) != 0) {
+	if (store_next_index(s, &w->next_idx) != 0 || store_last_day(s, w->last_day) != 0) {
 		snprintf(err, errlen, "cannot read the next index: %s", store_errmsg(s));
 		goto fail;
 	}
