@@ -207,7 +207,7 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	char day[STORE_DAY_BYTES + 1], note[NOTE_CHECKPOINT_MAX];
 	uint64_t idx = w->next_idx, n = 0;
 	size_t note_len = 0;
-	int ok, full = 0;
+	int ok, full = 0, moved;
 
 	/* Without the cache (no memory), proofs come from the database. */
 	for (j = batch; j != NULL; j = j->next)
@@ -259,6 +259,25 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 		serverlog_hour_error("cannot store the checkpoint: %s", store_errmsg(w->store));
 		full = store_error_is_full(w->store);
 		store_rollback(w->store);
+		ok = 0;
+	}
+	/* Before COMMIT, so that no receipt is given for a commit that lands
+	 * in a file no later start opens (deleted or renamed under the
+	 * server: docs/server.md, "Data folder"). */
+	if (ok && n > 0 && (moved = store_files_moved(w->store)) != 0) {
+		serverlog_hour_error(moved == STORE_MOVED_DB
+			? "the database file was deleted or moved; nothing is stored until it "
+			  "is back"
+			: moved == STORE_MOVED_WAL
+			? "the database's WAL file was deleted or replaced; nothing is stored "
+			  "until a restart"
+			: "cannot check that the database files are in place");
+		store_rollback(w->store);
+		/* What the WAL held is committed and acknowledged: into reports.db
+		 * with it, or a kill -9 would lose it with the unlinked file. */
+		if (moved == STORE_MOVED_WAL && store_wal_checkpoint(w->store) != 0)
+			serverlog_hour_error("cannot copy the deleted WAL into the database: %s",
+			    store_errmsg(w->store));
 		ok = 0;
 	}
 	if (ok && store_commit(w->store) != 0) {
