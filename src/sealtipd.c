@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -366,7 +367,8 @@ confine(const struct http_app *app)
 /* --print-verifier-key: the key start-up would use. It is made if missing
  * only where start-up would make it (no database yet, or one whose log has
  * no key), with the database that records it, as start-up makes them, and
- * checked against the database's as start-up checks it. */
+ * checked against the database's as start-up checks it. It takes no lock:
+ * it may run beside the server, which has the key recorded already. */
 static int
 print_verifier_key(const struct config *cfg)
 {
@@ -483,6 +485,18 @@ main(int argc, char **argv)
 	}
 	if ((app.datafd = fileio_open_dir(cfg.data_dir)) == -1) {
 		fprintf(stderr, "sealtipd: %s: %s\n", cfg.data_dir, strerror(errno));
+		goto done;
+	}
+	/* One server per data folder, for as long as it runs (the descriptor
+	 * stays open): a second one's writer would find every index taken and
+	 * answer 500 to every report. sealtip export reads without it. */
+	if (flock(app.datafd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			fprintf(stderr, "sealtipd: %s: another sealtipd is using this data folder\n",
+			    cfg.data_dir);
+		else
+			fprintf(stderr, "sealtipd: %s: cannot lock the data folder: %s\n",
+			    cfg.data_dir, strerror(errno));
 		goto done;
 	}
 	if (data_files_check(&cfg, app.datafd) == -1)

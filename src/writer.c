@@ -197,6 +197,28 @@ today(const struct writer *w, char out[STORE_DAY_BYTES + 1])
 		memcpy(out, w->last_day, STORE_DAY_BYTES + 1);
 }
 
+/* After a failed batch, or a row that found its index taken: memory goes
+ * back to what the database holds. The index is re-read, and when rows
+ * appeared that this writer did not add (a second writer on the file) the
+ * tree's edge is loaded again, so the next batch neither reuses an index
+ * nor appends to a stale tree. */
+static void
+writer_resync(struct writer *w, const struct tlog_tree *saved)
+{
+	w->tree = *saved;
+	if (store_next_index(w->store, &w->next_idx) != 0) {
+		serverlog_hour_error("cannot read the next index");
+		return;
+	}
+	if (w->next_idx != w->tree.size &&
+	    tlog_tree_load(&w->tree, w->next_idx, &w->tls) != TLOG_OK) {
+		serverlog_hour_error("cannot load the log's tree after rows were added by "
+				     "another writer");
+		w->tree = *saved;
+		w->next_idx = saved->size;
+	}
+}
+
 /* One transaction for the whole batch; a row that fails is undone alone. */
 static void
 writer_commit_batch(struct writer *w, struct writer_job *batch)
@@ -205,7 +227,7 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	struct tlog_tree saved = w->tree;
 	struct tlog_store from_cache = {cache_get, NULL, w};
 	char day[STORE_DAY_BYTES + 1], note[NOTE_CHECKPOINT_MAX];
-	uint64_t idx = w->next_idx, n = 0;
+	uint64_t idx = w->next_idx, n = 0, in_db;
 	size_t note_len = 0;
 	int ok, full = 0, moved;
 
@@ -247,6 +269,14 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 			 * disk): the rows before this one are gone too. */
 			if (!store_in_transaction(w->store)) {
 				full = j->full;
+				ok = 0;
+				break;
+			}
+			/* Its index taken by a row this writer did not add: every
+			 * later one would fail the same way, so the batch fails and
+			 * the writer re-reads the database. */
+			if (store_next_index(w->store, &in_db) != 0 || in_db != idx) {
+				serverlog_hour_error("the reports table was changed by another writer");
 				ok = 0;
 				break;
 			}
@@ -306,16 +336,13 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 		}
 	} else {
 		store_rollback(w->store);
-		w->tree = saved;
-		/* The tree is back to the last commit: memory never runs ahead
-		 * of the database. */
+		/* The tree and index back to the database's: memory never runs
+		 * ahead of it. */
+		writer_resync(w, &saved);
 		for (j = batch; j != NULL; j = j->next) {
 			j->stored = 0;
 			j->full = j->full || full;
 		}
-		/* Re-read the index: what failed left no row behind. */
-		if (store_next_index(w->store, &w->next_idx) != 0)
-			serverlog_hour_error("cannot read the next index");
 	}
 	/* Counted, never a line of their own: its time would date the report
 	 * whose index is in the receipt (src/serverlog.h). */

@@ -1,6 +1,8 @@
 // The data folder under the running server (docs/server.md, "Data folder"):
 // a reports.db deleted, renamed or with its WAL deleted gets no more
-// receipts; a log.key without its database does not start a new log.
+// receipts; a log.key without its database does not start a new log; one
+// server per folder; a row the server did not write does not leave its
+// writer stuck.
 import test from 'node:test';
 import assert from 'node:assert';
 import { spawnSync } from 'node:child_process';
@@ -155,4 +157,46 @@ test('data folder: reports.db-wal deleted, then kill -9 before another upload: t
     "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM checkpoints), (SELECT count(*) FROM meta WHERE key = 'log_verifier_key')"],
   { encoding: 'utf8' });
   assert.deepStrictEqual([q.status, q.stdout], [0, '0|0|0\n']);
+});
+
+test('data folder: a second sealtipd on it exits 1 and the first goes on', async (t) => {
+  const srv = await h.startServer();
+  t.after(() => srv.stop());
+  assert.strictEqual((await post201(srv, 'basic')).index, 0);
+  const state = h.dbState(srv);
+  const r = runServer(srv);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '',
+    `sealtipd: ${srv.data}: another sealtipd is using this data folder\n`]);
+  assert.strictEqual(h.dbState(srv), state);
+  assert.strictEqual((await post201(srv, 'two-recipients')).index, 1);
+  // Reading needs no lock: sealtip export and --print-verifier-key work beside it.
+  assert.deepStrictEqual(leaves(srv.db), [[0, leaf('basic')], [1, leaf('two-recipients')]]);
+  const p = spawnSync(h.SEALTIPD, ['--data', srv.data, '--print-verifier-key'], { encoding: 'utf8' });
+  assert.strictEqual(p.status, 0, p.stderr);
+  assert.strictEqual((await post201(srv, 'chunk-boundary')).index, 2);
+  await srv.stop();
+  audit(srv.db);
+});
+
+test('data folder: a row another writer added fails one batch, and the writer goes on after it', async (t) => {
+  if (spawnSync('sqlite3', ['-version']).status !== 0) return t.skip('no sqlite3 command');
+  const srv = await h.startServer();
+  t.after(() => srv.stop());
+  assert.strictEqual((await post201(srv, 'basic')).index, 0);
+  assert.strictEqual((await post201(srv, 'two-recipients')).index, 1);
+  // Index 2, as a second writer on the file would have stored it.
+  const env = h.vector('chunk-boundary');
+  const hash = Buffer.from(h.leafHash(env), 'base64').toString('hex');
+  const day = new Date().toISOString().slice(0, 10);
+  const q = spawnSync('sqlite3', [srv.db], { encoding: 'utf8',
+    input: `INSERT INTO reports (idx, day, size, leaf_hash, envelope) VALUES (2, '${day}', ${env.length}, X'${hash}', X'${env.toString('hex')}');\n` });
+  assert.strictEqual(q.status, 0, q.stderr);
+  await post500(srv, 'hostile-names');
+  const r = await post201(srv, 'hostile-names');
+  assert.deepStrictEqual([r.index, r.tree_size], [3, 4]);
+  await srv.stop();
+  assert.match(srv.stderr, hourLine('the reports table was changed by another writer', 1));
+  assert.deepStrictEqual(leaves(srv.db),
+    [[0, leaf('basic')], [1, leaf('two-recipients')], [2, leaf('chunk-boundary')], [3, leaf('hostile-names')]]);
+  audit(srv.db);
 });
