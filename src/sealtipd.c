@@ -226,12 +226,12 @@ data_files_check(const struct config *cfg, int datafd)
 	static const struct {
 		const char *name, *why;
 	} left[] = {
-	    {LOGKEY_FILE, "a new log under the key of an old one would fork it (restore "
-			  SEALTIPD_DB_NAME ", or move " LOGKEY_FILE " away to start a new log)"},
+	    {LOGKEY_FILE,
+		"a new log under the key of an old one would fork it (restore " SEALTIPD_DB_NAME
+		", or move " LOGKEY_FILE " away to start a new log)"},
 	    {SEALTIPD_DB_NAME "-wal",
-		"it holds the last commits of a database that is gone (restore "
-		SEALTIPD_DB_NAME ", or move " SEALTIPD_DB_NAME "-wal and " SEALTIPD_DB_NAME
-		"-shm away)"},
+		"it holds the last commits of a database that is gone (restore " SEALTIPD_DB_NAME
+		", or move " SEALTIPD_DB_NAME "-wal and " SEALTIPD_DB_NAME "-shm away)"},
 	};
 	const char *name = SEALTIPD_DB_NAME;
 	size_t i;
@@ -492,7 +492,8 @@ main(int argc, char **argv)
 	 * answer 500 to every report. sealtip export reads without it. */
 	if (flock(app.datafd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK)
-			fprintf(stderr, "sealtipd: %s: another sealtipd is using this data folder\n",
+			fprintf(stderr,
+			    "sealtipd: %s: another sealtipd is using this data folder\n",
 			    cfg.data_dir);
 		else
 			fprintf(stderr, "sealtipd: %s: cannot lock the data folder: %s\n",

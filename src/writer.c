@@ -276,7 +276,8 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 			 * later one would fail the same way, so the batch fails and
 			 * the writer re-reads the database. */
 			if (store_next_index(w->store, &in_db) != 0 || in_db != idx) {
-				serverlog_hour_error("the reports table was changed by another writer");
+				serverlog_hour_error(
+				    "the reports table was changed by another writer");
 				ok = 0;
 				break;
 			}
