@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -210,24 +211,78 @@ open_web(const char *web, const char **shown)
 	return fd;
 }
 
+/* Whether the data folder holds reports.db: 1 yes, 0 neither it nor what
+ * only a database that was there leaves (a first start). Refused, -1 after
+ * saying why on stderr:
+ * - log.key without reports.db: that key signed a log whose database is gone
+ *   (deleted, renamed, not restored), and a new database would start a
+ *   second log from size 0 under it, whose checkpoints contradict every one
+ *   already given out;
+ * - reports.db-wal without reports.db: sqlite would replay the last commits
+ *   of the database that is gone onto a new or restored one. */
+static int
+data_files_check(const struct config *cfg, int datafd)
+{
+	static const struct {
+		const char *name, *why;
+	} left[] = {
+	    {LOGKEY_FILE,
+		"a new log under the key of an old one would fork it (restore " SEALTIPD_DB_NAME
+		", or move " LOGKEY_FILE " away to start a new log)"},
+	    {SEALTIPD_DB_NAME "-wal",
+		"it holds the last commits of a database that is gone (restore " SEALTIPD_DB_NAME
+		", or move " SEALTIPD_DB_NAME "-wal and " SEALTIPD_DB_NAME "-shm away)"},
+	};
+	const char *name = SEALTIPD_DB_NAME;
+	size_t i;
+
+	if (faccessat(datafd, SEALTIPD_DB_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	if (errno != ENOENT)
+		goto fail;
+	for (i = 0; i < sizeof left / sizeof left[0]; i++) {
+		name = left[i].name;
+		if (faccessat(datafd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			fprintf(stderr, "sealtipd: %s: %s exists but %s does not: %s\n",
+			    cfg->data_dir, name, SEALTIPD_DB_NAME, left[i].why);
+			return -1;
+		}
+		if (errno != ENOENT)
+			goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "sealtipd: %s/%s: %s\n", cfg->data_dir, name, strerror(errno));
+	return -1;
+}
+
 /* The log key for this data folder into lk (freed by the caller, whatever
  * the outcome). The database remembers the verifier key (log key and origin)
  * it was first started with: a log that has begun needs that key back,
- * never a new one, so log.key is made only when the database has none, and a
- * replaced key or a changed origin, which would fork the log, is refused. A
- * database without one records lk's when record is set; store NULL: no
- * database yet. Returns 0, or -1 after saying why on stderr. */
+ * never a new one, so log.key is made only when the database has none (and
+ * recorded in it at once), and a replaced key or a changed origin, which
+ * would fork the log, is refused. So is a log.key beside a database that
+ * has none recorded: its log was lost with the database's WAL (or the
+ * first start stopped between making the key and recording it; then the
+ * key signed nothing). Returns 0, or -1 after saying why on stderr. */
 static int
-log_key_load(struct logkey *lk, struct store *store, const struct config *cfg, int datafd,
-    int record, int *created)
+log_key_load(
+    struct logkey *lk, struct store *store, const struct config *cfg, int datafd, int *created)
 {
 	char known[NOTE_VERIFIER_KEY_MAX], err[512];
-	int rc = 0;
+	int rc;
 
-	if (store != NULL &&
-	    (rc = store_meta_get(store, "log_verifier_key", known, sizeof known)) == -1) {
+	if ((rc = store_meta_get(store, "log_verifier_key", known, sizeof known)) == -1) {
 		fprintf(stderr, "sealtipd: cannot read the database's log key: %s\n",
 		    store_errmsg(store));
+		return -1;
+	}
+	if (rc == 0 && faccessat(datafd, LOGKEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		fprintf(stderr,
+		    "sealtipd: %s: %s exists but %s has no log under it: a new log under the "
+		    "key of an old one would fork it (restore %s with its -wal file, or move "
+		    "%s away to start a new log)\n",
+		    cfg->data_dir, LOGKEY_FILE, SEALTIPD_DB_NAME, SEALTIPD_DB_NAME, LOGKEY_FILE);
 		return -1;
 	}
 	if (logkey_load(lk, datafd, cfg->origin, rc == 0, created, err, sizeof err) == -1) {
@@ -235,7 +290,7 @@ log_key_load(struct logkey *lk, struct store *store, const struct config *cfg, i
 		return -1;
 	}
 	if (rc == 0) {
-		if (store != NULL && record && store_meta_add(store, "log_verifier_key", lk->vkey) == -1) {
+		if (store_meta_add(store, "log_verifier_key", lk->vkey) == -1) {
 			fprintf(stderr, "sealtipd: cannot record the log key: %s\n",
 			    store_errmsg(store));
 			return -1;
@@ -311,14 +366,16 @@ confine(const struct http_app *app)
 
 /* --print-verifier-key: the key start-up would use. It is made if missing
  * only where start-up would make it (no database yet, or one whose log has
- * no key), and checked against the database's as start-up checks it. */
+ * no key), with the database that records it, as start-up makes them, and
+ * checked against the database's as start-up checks it. It takes no lock:
+ * it may run beside the server, which has the key recorded already. */
 static int
 print_verifier_key(const struct config *cfg)
 {
 	struct store *store = NULL;
 	struct logkey lk;
 	char err[512], *db_path = NULL;
-	int datafd = -1, created, rc = 1;
+	int datafd = -1, created, exists, rc = 1;
 
 	memset(&lk, 0, sizeof lk);
 	if (run_as_user(cfg) == -1)
@@ -335,12 +392,13 @@ print_verifier_key(const struct config *cfg)
 		db_path = NULL;
 		goto out;
 	}
-	if (faccessat(datafd, SEALTIPD_DB_NAME, F_OK, 0) == 0 &&
-	    store_open(&store, db_path, 0, err, sizeof err) == -1) {
+	if ((exists = data_files_check(cfg, datafd)) == -1)
+		goto out;
+	if (store_open(&store, db_path, !exists, err, sizeof err) == -1) {
 		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
 		goto out;
 	}
-	if (log_key_load(&lk, store, cfg, datafd, 0, &created) == -1)
+	if (log_key_load(&lk, store, cfg, datafd, &created) == -1)
 		goto out;
 	printf("%s\n", lk.vkey);
 	rc = 0;
@@ -429,6 +487,21 @@ main(int argc, char **argv)
 		fprintf(stderr, "sealtipd: %s: %s\n", cfg.data_dir, strerror(errno));
 		goto done;
 	}
+	/* One server per data folder, for as long as it runs (the descriptor
+	 * stays open): a second one's writer would find every index taken and
+	 * answer 500 to every report. sealtip export reads without it. */
+	if (flock(app.datafd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			fprintf(stderr,
+			    "sealtipd: %s: another sealtipd is using this data folder\n",
+			    cfg.data_dir);
+		else
+			fprintf(stderr, "sealtipd: %s: cannot lock the data folder: %s\n",
+			    cfg.data_dir, strerror(errno));
+		goto done;
+	}
+	if (data_files_check(&cfg, app.datafd) == -1)
+		goto done;
 	/* sqlite's temporary files (big statement journals) go beside the
 	 * database, the one folder Landlock leaves writable, instead of
 	 * /var/tmp. Read when sqlite first starts, in store_open. */
@@ -445,7 +518,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
 		goto done;
 	}
-	if (log_key_load(&logkey, store, &cfg, app.datafd, 1, &key_created) == -1)
+	if (log_key_load(&logkey, store, &cfg, app.datafd, &key_created) == -1)
 		goto done;
 	app.logkey = &logkey;
 	for (i = 0; i < cfg.threads && i < HTTP_LOG_READERS_MAX; i++) {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -41,6 +42,12 @@ struct store {
 	sqlite3_stmt *node_put, *node_get, *leaf_get, *checkpoint_put;
 	unsigned char *copybuf;
 	int insert_full; /* the last store_insert failed on SQLITE_FULL */
+	/* The WAL this connection writes, as it was at open: sqlite's own
+	 * SQLITE_FCNTL_HAS_MOVED looks at the database file only. */
+	const char *wal_path;
+	dev_t wal_dev;
+	ino_t wal_ino;
+	int wal_known;
 };
 
 struct store_snapshot {
@@ -106,6 +113,7 @@ store_open(struct store **out, const char *path, int create, char *err, size_t e
 {
 	struct store *s;
 	sqlite3_stmt *st = NULL;
+	struct stat wal;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	int version = 0;
 
@@ -143,6 +151,14 @@ store_open(struct store **out, const char *path, int create, char *err, size_t e
 		snprintf(err, errlen, "not a sealtip database of schema version %d",
 		    STORE_SCHEMA_VERSION);
 		goto fail;
+	}
+	/* The read above opened the WAL (made it if missing): this is its
+	 * file from now until close. */
+	s->wal_path = sqlite3_filename_wal(sqlite3_db_filename(s->db, "main"));
+	if (s->wal_path != NULL && stat(s->wal_path, &wal) == 0) {
+		s->wal_dev = wal.st_dev;
+		s->wal_ino = wal.st_ino;
+		s->wal_known = 1;
 	}
 	/* Prepared once: the writer runs them for every report. */
 	if (prepare(s,
@@ -201,6 +217,52 @@ int
 store_next_index(struct store *s, uint64_t *out)
 {
 	return query_u64(s, "SELECT coalesce(max(idx) + 1, 0) FROM reports", 0, 0, out);
+}
+
+int
+store_last_day(struct store *s, char out[STORE_DAY_BYTES + 1])
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *day;
+	int rc = -1;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(s->db, "SELECT max(day) FROM reports", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		goto done;
+	day = sqlite3_column_text(st, 0);
+	if (day != NULL && sqlite3_column_bytes(st, 0) == STORE_DAY_BYTES)
+		memcpy(out, day, STORE_DAY_BYTES + 1);
+	rc = 0;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_files_moved(struct store *s)
+{
+	struct stat st;
+	int moved = 0;
+
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
+		return -1;
+	if (moved)
+		return STORE_MOVED_DB;
+	if (!s->wal_known)
+		return 0;
+	if (stat(s->wal_path, &st) == -1)
+		return errno == ENOENT ? STORE_MOVED_WAL : -1;
+	return st.st_dev != s->wal_dev || st.st_ino != s->wal_ino ? STORE_MOVED_WAL : 0;
+}
+
+int
+store_wal_checkpoint(struct store *s)
+{
+	return sqlite3_wal_checkpoint_v2(s->db, "main", SQLITE_CHECKPOINT_FULL, NULL, NULL) ==
+		SQLITE_OK
+	    ? 0
+	    : -1;
 }
 
 int

@@ -37,6 +37,24 @@ const char *store_errmsg(struct store *s);
 /* The index the next report will get (rows are contiguous from 0). */
 int store_next_index(struct store *s, uint64_t *out);
 
+/* The latest day in the reports table into out ("" when it is empty): the
+ * writer never stores an earlier one. */
+int store_last_day(struct store *s, char out[STORE_DAY_BYTES + 1]);
+
+#define STORE_MOVED_DB 1  /* the database file is no longer at its path */
+#define STORE_MOVED_WAL 2 /* nor is the WAL this connection writes */
+
+/* Whether the files this connection writes are still the ones their paths
+ * name: 0 yes, STORE_MOVED_DB or STORE_MOVED_WAL when one was deleted,
+ * renamed or replaced (a commit would then land where no later open finds
+ * it), -1 when it cannot be told. Two stat calls. */
+int store_files_moved(struct store *s);
+
+/* Copies every committed page of the WAL into the database file and syncs
+ * it (a FULL checkpoint): what a WAL deleted under the server holds is then
+ * in reports.db, and a kill -9 no longer loses it. */
+int store_wal_checkpoint(struct store *s);
+
 /* The envelope bytes of every stored report (the quota's starting point). */
 int store_stored_bytes(struct store *s, uint64_t *out);
 

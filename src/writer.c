@@ -16,6 +16,9 @@ struct writer {
 	struct writer_job *head, **tail;
 	int stopping;
 	uint64_t next_idx;
+	/* The latest day stored: a wall clock set back never makes an earlier
+	 * one (docs/server.md, "Schema"). */
+	char last_day[STORE_DAY_BYTES + 1];
 	uint64_t commits, rows;
 	/* The Merkle log: its right edge (writer thread only), the key, and
 	 * the latest checkpoint (under cp_lock, read by the log endpoints). */
@@ -178,15 +181,42 @@ writer_latest_checkpoint(
 	pthread_mutex_unlock(&w->cp_lock);
 }
 
-/* The day in UTC: the only time the database keeps. */
+/* The day in UTC, the only time the database keeps, and never one before
+ * the last stored: sealtip audit requires the days of the log in order,
+ * and a clock stepped back over midnight would otherwise break that for
+ * good. */
 static void
-today(char out[STORE_DAY_BYTES + 1])
+today(const struct writer *w, char out[STORE_DAY_BYTES + 1])
 {
 	time_t now = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&now, &tm);
 	strftime(out, STORE_DAY_BYTES + 1, "%Y-%m-%d", &tm);
+	if (strcmp(out, w->last_day) < 0)
+		memcpy(out, w->last_day, STORE_DAY_BYTES + 1);
+}
+
+/* After a failed batch, or a row that found its index taken: memory goes
+ * back to what the database holds. The index is re-read, and when rows
+ * appeared that this writer did not add (a second writer on the file) the
+ * tree's edge is loaded again, so the next batch neither reuses an index
+ * nor appends to a stale tree. */
+static void
+writer_resync(struct writer *w, const struct tlog_tree *saved)
+{
+	w->tree = *saved;
+	if (store_next_index(w->store, &w->next_idx) != 0) {
+		serverlog_hour_error("cannot read the next index");
+		return;
+	}
+	if (w->next_idx != w->tree.size &&
+	    tlog_tree_load(&w->tree, w->next_idx, &w->tls) != TLOG_OK) {
+		serverlog_hour_error("cannot load the log's tree after rows were added by "
+				     "another writer");
+		w->tree = *saved;
+		w->next_idx = saved->size;
+	}
 }
 
 /* One transaction for the whole batch; a row that fails is undone alone. */
@@ -197,16 +227,16 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	struct tlog_tree saved = w->tree;
 	struct tlog_store from_cache = {cache_get, NULL, w};
 	char day[STORE_DAY_BYTES + 1], note[NOTE_CHECKPOINT_MAX];
-	uint64_t idx = w->next_idx, n = 0;
+	uint64_t idx = w->next_idx, n = 0, in_db;
 	size_t note_len = 0;
-	int ok, full = 0;
+	int ok, full = 0, moved;
 
 	/* Without the cache (no memory), proofs come from the database. */
 	for (j = batch; j != NULL; j = j->next)
 		n++;
 	cache_begin(w, n);
 	n = 0;
-	today(day);
+	today(w, day);
 	ok = store_begin(w->store) == 0;
 	if (!ok) {
 		full = store_error_is_full(w->store);
@@ -242,6 +272,15 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 				ok = 0;
 				break;
 			}
+			/* Its index taken by a row this writer did not add: every
+			 * later one would fail the same way, so the batch fails and
+			 * the writer re-reads the database. */
+			if (store_next_index(w->store, &in_db) != 0 || in_db != idx) {
+				serverlog_hour_error(
+				    "the reports table was changed by another writer");
+				ok = 0;
+				break;
+			}
 		}
 	}
 	/* One checkpoint per commit, signed and stored in it. */
@@ -253,6 +292,25 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 		store_rollback(w->store);
 		ok = 0;
 	}
+	/* Before COMMIT, so that no receipt is given for a commit that lands
+	 * in a file no later start opens (deleted or renamed under the
+	 * server: docs/server.md, "Data folder"). */
+	if (ok && n > 0 && (moved = store_files_moved(w->store)) != 0) {
+		serverlog_hour_error(moved == STORE_MOVED_DB
+			? "the database file was deleted or moved; nothing is stored until it "
+			  "is back"
+			: moved == STORE_MOVED_WAL
+			? "the database's WAL file was deleted or replaced; nothing is stored "
+			  "until a restart"
+			: "cannot check that the database files are in place");
+		store_rollback(w->store);
+		/* What the WAL held is committed and acknowledged: into reports.db
+		 * with it, or a kill -9 would lose it with the unlinked file. */
+		if (moved == STORE_MOVED_WAL && store_wal_checkpoint(w->store) != 0)
+			serverlog_hour_error("cannot copy the deleted WAL into the database: %s",
+			    store_errmsg(w->store));
+		ok = 0;
+	}
 	if (ok && store_commit(w->store) != 0) {
 		serverlog_hour_error("commit failed: %s", store_errmsg(w->store));
 		full = store_error_is_full(w->store);
@@ -261,6 +319,8 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	}
 	if (ok) {
 		w->next_idx = idx;
+		if (n > 0)
+			memcpy(w->last_day, day, sizeof w->last_day);
 		w->commits++;
 		w->rows += n;
 		if (n > 0)
@@ -277,16 +337,13 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 		}
 	} else {
 		store_rollback(w->store);
-		w->tree = saved;
-		/* The tree is back to the last commit: memory never runs ahead
-		 * of the database. */
+		/* The tree and index back to the database's: memory never runs
+		 * ahead of it. */
+		writer_resync(w, &saved);
 		for (j = batch; j != NULL; j = j->next) {
 			j->stored = 0;
 			j->full = j->full || full;
 		}
-		/* Re-read the index: what failed left no row behind. */
-		if (store_next_index(w->store, &w->next_idx) != 0)
-			serverlog_hour_error("cannot read the next index");
 	}
 	/* Counted, never a line of their own: its time would date the report
 	 * whose index is in the receipt (src/serverlog.h). */
@@ -407,7 +464,7 @@ writer_start(
 	w->tls.put_hash = node_put;
 	w->tls.ctx = w;
 	pthread_mutex_init(&w->cp_lock, NULL);
-	if (store_next_index(s, &w->next_idx) != 0) {
+	if (store_next_index(s, &w->next_idx) != 0 || store_last_day(s, w->last_day) != 0) {
 		snprintf(err, errlen, "cannot read the next index: %s", store_errmsg(s));
 		goto fail;
 	}

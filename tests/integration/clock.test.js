@@ -146,3 +146,34 @@ test('a clock set back does not hold back the header deadline', async (t) => {
   await srv.stop();
   assert.match(srv.stdout, /^sealtipd: connections cut: 1 at the header deadline, 0 over the waiting budget$/m);
 });
+
+test('a clock set back over midnight never stores an earlier day, and the log still audits', async (t) => {
+  const dir = h.tmpdir();
+  const clock = fakeClock(dir);
+  const days = async (srv, name) => {
+    const r = await h.post(srv, h.vector(name));
+    assert.strictEqual(r.status, 201, r.body.toString());
+    const receipt = JSON.parse(r.body);
+    return [receipt.index, receipt.day];
+  };
+  clock.set('2026-11-30T00:00:10Z');
+  let srv = await h.startServer({ dir, env: clock.env });
+  t.after(() => srv.stop());
+  assert.deepStrictEqual(await days(srv, 'basic'), [0, '2026-11-30']);
+  // An NTP step back over midnight, while the server runs, then a restart
+  // with the clock still behind (the latest day is read from the database).
+  clock.set('2026-11-29T23:59:00Z');
+  assert.deepStrictEqual(await days(srv, 'two-recipients'), [1, '2026-11-30']);
+  await srv.stop();
+  srv = await h.startServer({ dir, env: clock.env });
+  assert.deepStrictEqual(await days(srv, 'chunk-boundary'), [2, '2026-11-30']);
+  // Once the clock passes the stored day, days go on from it.
+  clock.set('2026-12-01T00:00:05Z');
+  assert.deepStrictEqual(await days(srv, 'hostile-names'), [3, '2026-12-01']);
+  await srv.stop();
+  const entries = h.parseExport(h.exportDb(srv.db).file).entries;
+  assert.deepStrictEqual(entries.map((e) => e.day), ['2026-11-30', '2026-11-30', '2026-11-30', '2026-12-01']);
+  const audit = h.runTool(['audit', srv.db]);
+  assert.strictEqual(audit.status, 0, audit.stdout + audit.stderr);
+  assert.match(audit.stdout, /^audit ok: /);
+});

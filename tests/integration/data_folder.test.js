@@ -1,0 +1,202 @@
+// The data folder under the running server (docs/server.md, "Data folder"):
+// a reports.db deleted, renamed or with its WAL deleted gets no more
+// receipts; a log.key without its database does not start a new log; one
+// server per folder; a row the server did not write does not leave its
+// writer stuck.
+import test from 'node:test';
+import assert from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as h from './helpers.js';
+
+// The hour's count of text at the stop (docs/server.md, "What is logged").
+function hourLine(text, times) {
+  const quoted = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp('^sealtipd: \\d{4}-\\d\\d-\\d\\d \\d\\d:00 UTC to the stop: ' + quoted +
+    ' \\(' + times + (times === 1 ? ' time' : ' times') + '\\)$', 'm');
+}
+
+const DB_GONE = 'the database file was deleted or moved; nothing is stored until it is back';
+const WAL_GONE = "the database's WAL file was deleted or replaced; nothing is stored until a restart";
+
+// The tests may run as root, which sealtipd warns of first.
+const ROOT_WARNING = /^sealtipd: warning: running as root; .*\n/;
+
+// sealtipd as startServer ran it, waited for: its exit and what it said.
+function runServer(srv, timeout = 10000) {
+  const r = spawnSync(h.SEALTIPD, srv.args, { encoding: 'utf8', timeout });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: (r.stderr || '').replace(ROOT_WARNING, '') };
+}
+
+function audit(db) {
+  const r = h.runTool(['audit', db]);
+  assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^audit ok: /);
+}
+
+async function post201(srv, name) {
+  const r = await h.post(srv, h.vector(name));
+  assert.strictEqual(r.status, 201, r.body.toString());
+  return JSON.parse(r.body);
+}
+
+async function post500(srv, name) {
+  const r = await h.post(srv, h.vector(name));
+  assert.deepStrictEqual([r.status, JSON.parse(r.body).error], [500, 'storage_failed']);
+}
+
+// The leaves stored, in index order, as sealtip export reads them.
+function leaves(db) {
+  return h.parseExport(h.exportDb(db).file).entries.map((e) => [e.index, e.leaf]);
+}
+
+const leaf = (name) => h.leafHash(h.vector(name));
+
+test('data folder: reports.db deleted under the server: no receipt, and no new log at the restart', async (t) => {
+  const srv = await h.startServer();
+  t.after(() => srv.stop());
+  assert.strictEqual((await post201(srv, 'basic')).index, 0);
+  fs.rmSync(srv.db);
+  await post500(srv, 'two-recipients');
+  await post500(srv, 'chunk-boundary');
+  assert.strictEqual(fs.existsSync(srv.db), false, 'a reports.db was made again');
+  await srv.stop();
+  assert.match(srv.stderr, hourLine(DB_GONE, 2));
+  assert.match(srv.stdout, /^sealtipd: stopped; 1 reports stored in 1 commits$/m);
+
+  // The log.key that signed it is still there, and the WAL of the deleted
+  // file (sqlite checkpoints at close only into a file still at its path):
+  // refused, nothing made.
+  const before = fs.readdirSync(srv.data).sort();
+  assert.deepStrictEqual(before, ['log.key', 'reports.db-shm', 'reports.db-wal']);
+  const r = runServer(srv);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '',
+    `sealtipd: ${srv.data}: log.key exists but reports.db does not: a new log under the key of an old one ` +
+    'would fork it (restore reports.db, or move log.key away to start a new log)\n']);
+  assert.deepStrictEqual(fs.readdirSync(srv.data).sort(), before);
+  // So does --print-verifier-key, which would make the database.
+  const p = spawnSync(h.SEALTIPD, ['--data', srv.data, '--print-verifier-key'], { encoding: 'utf8' });
+  assert.deepStrictEqual([p.status, p.stdout], [1, '']);
+  assert.match(p.stderr, /^sealtipd: .*: log\.key exists but reports\.db does not: /m);
+  assert.deepStrictEqual(fs.readdirSync(srv.data).sort(), before);
+
+  // The old key moved away: the deleted database's WAL still may not be
+  // replayed onto a new one.
+  fs.renameSync(path.join(srv.data, 'log.key'), path.join(srv.dir, 'old-log.key'));
+  const w = runServer(srv);
+  assert.deepStrictEqual([w.status, w.stdout, w.stderr], [1, '',
+    `sealtipd: ${srv.data}: reports.db-wal exists but reports.db does not: it holds the last commits of a ` +
+    'database that is gone (restore reports.db, or move reports.db-wal and reports.db-shm away)\n']);
+  assert.deepStrictEqual(fs.readdirSync(srv.data).sort(), ['reports.db-shm', 'reports.db-wal']);
+
+  // The operator's way to a new log: all of it moved away.
+  for (const f of ['reports.db-shm', 'reports.db-wal']) fs.renameSync(path.join(srv.data, f), path.join(srv.dir, f));
+  const again = await h.startServer({ dir: srv.dir });
+  t.after(() => again.stop());
+  assert.match(again.stdout, /^log key created: /m);
+  const first = await post201(again, 'basic');
+  assert.deepStrictEqual([first.index, first.tree_size], [0, 1]);
+  await again.stop();
+  audit(again.db);
+});
+
+test('data folder: reports.db renamed under the server: 500 until it is back, then on from where it was', async (t) => {
+  const srv = await h.startServer();
+  t.after(() => srv.stop());
+  assert.strictEqual((await post201(srv, 'basic')).index, 0);
+  const moved = srv.db + '.moved';
+  fs.renameSync(srv.db, moved);
+  await post500(srv, 'two-recipients');
+  assert.strictEqual(fs.existsSync(srv.db), false, 'a reports.db was made again');
+  fs.renameSync(moved, srv.db);
+  const r = await post201(srv, 'chunk-boundary');
+  assert.deepStrictEqual([r.index, r.tree_size], [1, 2]);
+  await srv.stop();
+  assert.match(srv.stderr, hourLine(DB_GONE, 1));
+  assert.deepStrictEqual(leaves(srv.db), [[0, leaf('basic')], [1, leaf('chunk-boundary')]]);
+  audit(srv.db);
+});
+
+test('data folder: reports.db-wal deleted under the server: no receipt, and kill -9 loses none given', async (t) => {
+  const srv = await h.startServer();
+  t.after(() => srv.stop());
+  assert.strictEqual((await post201(srv, 'basic')).index, 0);
+  assert.strictEqual((await post201(srv, 'two-recipients')).index, 1);
+  fs.rmSync(srv.db + '-wal');
+  await post500(srv, 'chunk-boundary');
+  await post500(srv, 'hostile-names');
+  await srv.stop('SIGKILL');
+
+  // The two receipts are in reports.db, the refused ones are not, and the
+  // log goes on from them.
+  assert.deepStrictEqual(leaves(srv.db), [[0, leaf('basic')], [1, leaf('two-recipients')]]);
+  const again = await h.startServer({ dir: srv.dir });
+  t.after(() => again.stop());
+  const r = await post201(again, 'chunk-boundary');
+  assert.deepStrictEqual([r.index, r.tree_size], [2, 3]);
+  await again.stop();
+  audit(srv.db);
+});
+
+test('data folder: reports.db-wal deleted, then kill -9 before another upload: the restart is refused', async (t) => {
+  const srv = await h.startServer();
+  t.after(() => srv.stop());
+  assert.strictEqual((await post201(srv, 'basic')).index, 0);
+  // The whole log was in the WAL (never checkpointed): reports.db is left
+  // without it, and nothing since has noticed.
+  fs.rmSync(srv.db + '-wal');
+  await srv.stop('SIGKILL');
+  const r = runServer(srv);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '',
+    `sealtipd: ${srv.data}: log.key exists but reports.db has no log under it: a new log under the key of an ` +
+    'old one would fork it (restore reports.db with its -wal file, or move log.key away to start a new log)\n']);
+  // Nothing signed, nothing recorded.
+  if (spawnSync('sqlite3', ['-version']).status !== 0) return t.skip('no sqlite3 command to look inside');
+  const q = spawnSync('sqlite3', [srv.db,
+    "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM checkpoints), (SELECT count(*) FROM meta WHERE key = 'log_verifier_key')"],
+  { encoding: 'utf8' });
+  assert.deepStrictEqual([q.status, q.stdout], [0, '0|0|0\n']);
+});
+
+test('data folder: a second sealtipd on it exits 1 and the first goes on', async (t) => {
+  const srv = await h.startServer();
+  t.after(() => srv.stop());
+  assert.strictEqual((await post201(srv, 'basic')).index, 0);
+  const state = h.dbState(srv);
+  const r = runServer(srv);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '',
+    `sealtipd: ${srv.data}: another sealtipd is using this data folder\n`]);
+  assert.strictEqual(h.dbState(srv), state);
+  assert.strictEqual((await post201(srv, 'two-recipients')).index, 1);
+  // Reading needs no lock: sealtip export and --print-verifier-key work beside it.
+  assert.deepStrictEqual(leaves(srv.db), [[0, leaf('basic')], [1, leaf('two-recipients')]]);
+  const p = spawnSync(h.SEALTIPD, ['--data', srv.data, '--print-verifier-key'], { encoding: 'utf8' });
+  assert.strictEqual(p.status, 0, p.stderr);
+  assert.strictEqual((await post201(srv, 'chunk-boundary')).index, 2);
+  await srv.stop();
+  audit(srv.db);
+});
+
+test('data folder: a row another writer added fails one batch, and the writer goes on after it', async (t) => {
+  if (spawnSync('sqlite3', ['-version']).status !== 0) return t.skip('no sqlite3 command');
+  const srv = await h.startServer();
+  t.after(() => srv.stop());
+  assert.strictEqual((await post201(srv, 'basic')).index, 0);
+  assert.strictEqual((await post201(srv, 'two-recipients')).index, 1);
+  // Index 2, as a second writer on the file would have stored it.
+  const env = h.vector('chunk-boundary');
+  const hash = Buffer.from(h.leafHash(env), 'base64').toString('hex');
+  const day = new Date().toISOString().slice(0, 10);
+  const q = spawnSync('sqlite3', [srv.db], { encoding: 'utf8',
+    input: `INSERT INTO reports (idx, day, size, leaf_hash, envelope) VALUES (2, '${day}', ${env.length}, X'${hash}', X'${env.toString('hex')}');\n` });
+  assert.strictEqual(q.status, 0, q.stderr);
+  await post500(srv, 'hostile-names');
+  const r = await post201(srv, 'hostile-names');
+  assert.deepStrictEqual([r.index, r.tree_size], [3, 4]);
+  await srv.stop();
+  assert.match(srv.stderr, hourLine('the reports table was changed by another writer', 1));
+  assert.deepStrictEqual(leaves(srv.db),
+    [[0, leaf('basic')], [1, leaf('two-recipients')], [2, leaf('chunk-boundary')], [3, leaf('hostile-names')]]);
+  audit(srv.db);
+});
