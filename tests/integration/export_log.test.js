@@ -203,11 +203,15 @@ test('export log: open verifies, remembers, warns about gaps, refuses forgeries,
   assert.match(r.stderr, /NOTE: .*no log key given or remembered .*trusting the one the file names/);
 
   // 8. A fork: another server with the same log key but other entries, at
-  // the size the folder last saw.
+  // the size the folder last saw. sealtipd refuses a log.key without the
+  // database that recorded it, so the forger copies both and empties the
+  // log's tables.
   const forkDir = h.tmpdir('sealtip-fork-');
   fs.mkdirSync(path.join(forkDir, 'data'), { recursive: true, mode: 0o700 });
   fs.copyFileSync(path.join(srv.data, 'log.key'), path.join(forkDir, 'data', 'log.key'));
   fs.chmodSync(path.join(forkDir, 'data', 'log.key'), 0o600);
+  sql(srv.db, `.backup '${path.join(forkDir, 'data', 'reports.db')}'`);
+  sql(path.join(forkDir, 'data', 'reports.db'), 'DELETE FROM reports; DELETE FROM tree_nodes; DELETE FROM checkpoints;');
   const fork = await h.startServer({ dir: forkDir, recipients: [pub] });
   t.after(() => fork.stop());
   for (let i = 0; i < 11; i++) assert.strictEqual((await h.post(fork, envs[(i + 1) % 3])).status, 201);
