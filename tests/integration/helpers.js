@@ -58,7 +58,9 @@ async function startServer(opts = {}) {
   const srv = { child, dir, data, db: path.join(data, 'reports.db'), stdout: '', stderr: '', args };
   child.stdout.on('data', (b) => { srv.stdout += b.toString('latin1'); });
   child.stderr.on('data', (b) => { srv.stderr += b.toString('latin1'); });
-  srv.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': only then has all it wrote been read, the lines
+  // of its stop too ('exit' can come first).
+  srv.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('sealtipd did not start:\n' + srv.stdout + srv.stderr)), 10000);
     const check = () => {
