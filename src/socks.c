@@ -47,39 +47,20 @@ socks_reply_text(unsigned code)
 	return "an unknown reply code";
 }
 
-/* Sends all of buf. 0, or -1 with errno (EINTR: a caught signal). */
+/* Sends all of len bytes of buf (sending), or reads exactly len into it:
+ * the proxy's reply ends where the server's bytes begin. 0, or -1 with
+ * errno (EPIPE: the proxy closed; EINTR: a caught signal; ETIMEDOUT). */
 static int
-socks_send(int fd, const void *buf, size_t len, int timeout_ms)
-{
-	const unsigned char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if (interrupt_wait(fd, POLLOUT, timeout_ms) == -1)
-			return -1;
-		n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Reads exactly len bytes: the proxy's reply ends where the server's bytes
- * begin. 0, or -1 with errno (EPIPE: the proxy closed; EINTR; ETIMEDOUT). */
-static int
-socks_recv(int fd, void *buf, size_t len, int timeout_ms)
+socks_move(int fd, void *buf, size_t len, int timeout_ms, int sending)
 {
 	unsigned char *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
-		if (interrupt_wait(fd, POLLIN, timeout_ms) == -1)
+		if (interrupt_wait(fd, sending ? POLLOUT : POLLIN, timeout_ms) == -1)
 			return -1;
-		n = recv(fd, p, len, MSG_DONTWAIT);
+		n = sending ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT)
+			    : recv(fd, p, len, MSG_DONTWAIT);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
 		if (n == 0)
@@ -90,6 +71,18 @@ socks_recv(int fd, void *buf, size_t len, int timeout_ms)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+static int
+socks_send(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	return socks_move(fd, (void *)(uintptr_t)buf, len, timeout_ms, 1);
+}
+
+static int
+socks_recv(int fd, void *buf, size_t len, int timeout_ms)
+{
+	return socks_move(fd, buf, len, timeout_ms, 0);
 }
 
 /* The one line for an I/O failure with the proxy, during what. */
