@@ -14,7 +14,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <sodium.h>
 
@@ -75,6 +79,10 @@ static const char open_help[] =
 /* A report being built: DIR/.sealtip-open-<16 hex digits>, a folder. */
 #define OPEN_STAGING_PREFIX ".sealtip-open-"
 #define OPEN_STAGING_HEX 16
+/* How long a run waits for DIR's lock held exclusively: by a run sweeping,
+ * which takes moments; longer means another program holds it (sealtipd
+ * holds its data folder's). */
+#define OPEN_LOCK_WAIT_SECONDS 10
 /* What DIR remembers of the log between exports (docs/export.md). */
 #define OPEN_LOG_STATE ".sealtip-log"
 #define OPEN_LOG_STATE_MAX 4096
@@ -1122,13 +1130,64 @@ staging_name(const char *name)
 	return 1;
 }
 
+/* Whether DIR is on a file system other machines write to (NFS, SMB, 9p,
+ * Ceph, AFS): there flock(2) on a folder is seen on this machine only, and a
+ * run elsewhere in the same DIR would look dead. */
+static int
+staging_on_network(int dirfd)
+{
+	static const unsigned long network[] = {NFS_SUPER_MAGIC, SMB_SUPER_MAGIC,
+	    CIFS_SUPER_MAGIC, SMB2_SUPER_MAGIC, V9FS_MAGIC, CEPH_SUPER_MAGIC, AFS_SUPER_MAGIC};
+	struct statfs fs;
+	size_t i;
+
+	if (fstatfs(dirfd, &fs) == -1)
+		return 0;
+	for (i = 0; i < sizeof network / sizeof network[0]; i++)
+		if ((unsigned long)fs.f_type == network[i])
+			return 1;
+	return 0;
+}
+
+/* Takes DIR's lock shared, for the whole run (closing outdirfd drops it),
+ * waiting while another holds it exclusively: a run sweeping. Not atomic
+ * with the release of an exclusive lock of this run's, which is harmless:
+ * it has no folder yet. Returns 0, or -1 (said) when the lock stayed held
+ * for OPEN_LOCK_WAIT_SECONDS: nothing is then opened, since a sweeping run
+ * would take this one's reports unfinished. */
+static int
+staging_share(const struct open_job *job)
+{
+	const struct timespec tick = {0, 100 * 1000 * 1000};
+	int ticks;
+
+	for (ticks = 0; flock(job->outdirfd, LOCK_SH | LOCK_NB) == -1; ticks++) {
+		if (errno != EWOULDBLOCK) {
+			tool_error("%s: cannot lock: %s; an open into it at the same time may "
+				   "remove this one's reports unfinished",
+			    job->outdir, strerror(errno));
+			return 0;
+		}
+		if (ticks == OPEN_LOCK_WAIT_SECONDS * 10) {
+			tool_error("%s: locked by another program for %d s (sealtipd's data "
+				   "folder?); nothing was opened",
+			    job->outdir, OPEN_LOCK_WAIT_SECONDS);
+			return -1;
+		}
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
 /* Removes the staging folders a run killed outright (SIGKILL, a power cut)
  * left in DIR: plaintext that ls does not show. Only a run that gets DIR's
  * lock exclusively does so; every run then holds it shared until it ends
- * (closing outdirfd drops it), so a live run's folders are never taken from
- * under it, and one that was killed lost its lock with its life (formats.md).
- * Only directories of exactly that name, never through a symlink. Returns the
- * number of failures, each said in one line; says in one line what it removed. */
+ * (staging_share), so a live run's folders are never taken from under it,
+ * and one that was killed lost its lock with its life (formats.md). Only
+ * directories of exactly that name, never through a symlink, and never on
+ * a network file system. Returns the number of failures, each said in one
+ * line (says in one line what it removed), or -1 when nothing may be
+ * opened (said). */
 static int
 staging_sweep(const struct open_job *job)
 {
@@ -1138,6 +1197,13 @@ staging_sweep(const struct open_job *job)
 	size_t removed = 0;
 	int fd, failures = 0;
 
+	if (staging_on_network(job->outdirfd)) {
+		tool_error("%s: on a network file system, where a run on another machine "
+			   "cannot be seen: folders an interrupted run may have left (%s*) "
+			   "were not looked for",
+		    job->outdir, OPEN_STAGING_PREFIX);
+		goto share;
+	}
 	if (flock(job->outdirfd, LOCK_EX | LOCK_NB) == -1) {
 		/* EWOULDBLOCK: another run is in DIR, and its folders look the
 		 * same; anything else (ENOLCK): nothing can be known dead. */
@@ -1179,14 +1245,7 @@ staging_sweep(const struct open_job *job)
 		    job->outdir, removed, removed == 1 ? "" : "s", OPEN_STAGING_PREFIX);
 	}
 share:
-	/* Blocks only while another run sweeps; not atomic with the release of
-	 * the exclusive lock, which is harmless: this run has no folder yet.
-	 * Without it, a run sweeping at the same time would take this one's
-	 * reports, which would then fail to move into place (said, not lost). */
-	if (flock(job->outdirfd, LOCK_SH) == -1)
-		tool_error("%s: cannot lock: %s; an open into it at the same time may "
-			   "remove this one's reports unfinished", job->outdir, strerror(errno));
-	return failures;
+	return staging_share(job) == -1 ? -1 : failures;
 }
 
 static int
@@ -1262,7 +1321,7 @@ cmd_open(int argc, char **argv)
 	unsigned char *labels_text = NULL, *keytext = NULL;
 	size_t keytext_len;
 	size_t labels_len;
-	int c, i, outdirfd = -1, failures = 0, created_outdir = 0, rc = TOOL_EXIT_FAIL;
+	int c, i, outdirfd = -1, failures = 0, swept, created_outdir = 0, rc = TOOL_EXIT_FAIL;
 
 	tool_options_begin();
 	while ((c = tool_getopt(argc, argv, ":k:o:h", options)) != -1) {
@@ -1355,7 +1414,9 @@ cmd_open(int argc, char **argv)
 	job.verifier_key = verifier_key;
 	/* Before signals are caught: a ^C while it waits for another run's
 	 * sweep, or removes, just ends the run (the next one sweeps again). */
-	failures += staging_sweep(&job);
+	if ((swept = staging_sweep(&job)) == -1)
+		goto out;
+	failures += swept;
 	/* After the passphrase prompt, which has its own answer to ^C; before
 	 * the relay's thread starts. */
 	interrupt_catch();

@@ -498,6 +498,14 @@ check "no folder left" test -z "$(find live -name '.sealtip-open-*')"
 mkdir -p locked/.sealtip-open-0123456789abcdef
 run 0 flock -s locked "$SEALTIP" open -k inv.key -o locked good2.env && check "locked: quiet" test -z "$err"
 check "locked: kept" test -d locked/.sealtip-open-0123456789abcdef
+# Held exclusively by another program (sealtipd holds its data folder so),
+# not by a run sweeping: a bounded wait, then one line, and nothing opened.
+mkdir xlocked
+start=$SECONDS
+run 1 flock -x xlocked "$SEALTIP" open -k inv.key -o xlocked good2.env && one_line &&
+	check "xlocked: said" test "$err" = "sealtip: xlocked: locked by another program for 10 s (sealtipd's data folder?); nothing was opened"
+check "xlocked: waited 10 s, not forever" test $((SECONDS - start)) -ge 9 -a $((SECONDS - start)) -le 40
+check "xlocked: nothing opened" test -z "$(ls -A xlocked)"
 finish_case $f0
 
 # A ^C after the whole input was read, while the report is finished (the
