@@ -11,8 +11,8 @@
 #include <stddef.h>
 
 /* Asks the proxy connected on fd for a connection to host (1 to 255 bytes)
- * port (decimal), waiting at most timeout_ms for each answer of the
- * proxy's. Reads nothing past the proxy's reply. Returns 0 (fd then
+ * port (decimal), within timeout_ms for the whole handshake. Reads nothing
+ * past the proxy's reply. Returns 0 (fd then
  * carries the connection), or -1 with why set (one line, for the caller to
  * print), or -1 with errno EINTR and why empty once a signal caught by
  * interrupt_catch came. */

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -114,7 +116,7 @@ test_refusals(void **state)
 	    {{5, 0, 5, 0xf6, 0, 1, 0, 0, 0, 0, 0, 0}, 12,
 		"the SOCKS proxy could not connect to ab.onion port 80: invalid onion address"},
 	    {{5, 0, 5, 0x42, 0, 1, 0, 0, 0, 0, 0, 0}, 12,
-		"the SOCKS proxy could not connect to ab.onion port 80: an unknown reply code"},
+		"the SOCKS proxy could not connect to ab.onion port 80: reply code 0x42"},
 	    {{5, 0xff}, 2, "the SOCKS proxy wants a log-in sealtip does not offer"},
 	    {{5, 2, 1, 1}, 4, "the SOCKS proxy refused the log-in (status 1)"},
 	    {{4, 0}, 2, "not a SOCKS5 proxy (it answered version 4)"},
@@ -138,6 +140,64 @@ test_refusals(void **state)
 		close(fd);
 		assert_string_equal(why, cases[i].why);
 	}
+}
+
+/* A proxy that stops half way, its end still open: the whole handshake
+ * has one deadline. */
+static void
+test_deadline(void **state)
+{
+	static const unsigned char half[] = {5, 0, 5, 0, 0, 3, 9, 'l', 'o'};
+	struct timespec t0, t1;
+	char why[256];
+	int pair[2];
+	double took;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+	assert_int_equal(write(pair[1], half, sizeof half), (ssize_t)sizeof half);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(socks_connect(pair[0], "ab.onion", "80", 1000, why, sizeof why), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_true(took >= 0.9 && took < 5);
+	assert_string_equal(why, "the SOCKS proxy did not complete the handshake within 1 s "
+				 "(stopped at the connect reply)");
+	close(pair[0]);
+	close(pair[1]);
+}
+
+/* A proxy that drips its reply, a byte every 300 ms: each byte comes
+ * well within the second, the whole does not. */
+static void
+test_drip(void **state)
+{
+	static const unsigned char full[] = {5, 0, 5, 0, 0, 3, 9, 'l', 'o', 'c', 'a', 'l', 'h',
+	    'o', 's', 't', 0, 80};
+	const struct timespec pace = {0, 300 * 1000 * 1000};
+	char why[256];
+	int pair[2], status;
+	size_t i;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+	if ((pid = fork()) == 0) {
+		close(pair[0]);
+		for (i = 0; i < sizeof full; i++) {
+			if (write(pair[1], full + i, 1) != 1)
+				_exit(1);
+			nanosleep(&pace, NULL);
+		}
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	close(pair[1]);
+	assert_int_equal(socks_connect(pair[0], "ab.onion", "80", 1000, why, sizeof why), -1);
+	assert_string_equal(why, "the SOCKS proxy did not complete the handshake within 1 s "
+				 "(stopped at the connect request)");
+	close(pair[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
 }
 
 static void
@@ -174,6 +234,8 @@ main(void)
 		cmocka_unit_test(test_login_connect_and_nothing_more),
 		cmocka_unit_test(test_no_login_and_address_replies),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_deadline),
+		cmocka_unit_test(test_drip),
 		cmocka_unit_test(test_names),
 	};
 
