@@ -80,7 +80,8 @@ config_usage(FILE *out)
 	      "                [--origin NAME] [--export-token-file FILE]\n"
 	      "                [--max-report-bytes N] [--timeout SECONDS] [option]...\n"
 	      "       sealtipd --data DIR [--origin NAME] [--config FILE] [--user NAME]\n"
-	      "                --print-verifier-key\n\n"
+	      "                --print-verifier-key\n"
+	      "       sealtipd ... --adopt-log-key   (once: docs/server.md, \"Data folder\")\n\n"
 	      "options (also valid as `name = value` lines in the --config file;\n"
 	      "the command line overrides the file):\n",
 	    out);
@@ -90,6 +91,9 @@ config_usage(FILE *out)
 	}
 	fprintf(out, "  %-30s %s\n", "--print-verifier-key",
 	    "print the log's verifier key (made if missing) and exit; needs --data");
+	fprintf(out, "  %-30s %s\n", "--adopt-log-key",
+	    "once: take a log.key that has no database yet (made by an older");
+	fprintf(out, "  %-30s %s\n", "", "--print-verifier-key) as this log's");
 	fprintf(out, "  %-30s %s\n", "--help", "show this text");
 }
 
@@ -344,6 +348,10 @@ config_parse(struct config *cfg, int argc, char **argv)
 		arg = argv[j];
 		if (strcmp(arg, "--print-verifier-key") == 0) {
 			cfg->print_verifier_key = 1;
+			continue;
+		}
+		if (strcmp(arg, "--adopt-log-key") == 0) {
+			cfg->adopt_log_key = 1;
 			continue;
 		}
 		if (strncmp(arg, "--", 2) != 0) {

@@ -65,6 +65,9 @@ struct config {
 	unsigned max_uploads;	     /* request bodies being received at once */
 	char *user;		     /* started as root: run as this user */
 	int print_verifier_key; /* --print-verifier-key: print it and exit */
+	/* --adopt-log-key: a log.key made before the database (by an older
+	 * --print-verifier-key) is taken as this log's, once */
+	int adopt_log_key;
 };
 
 /* Fills cfg from argv (argv[0] is the program) and the file named by

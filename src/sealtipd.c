@@ -211,13 +211,21 @@ open_web(const char *web, const char **shown)
 	return fd;
 }
 
+/* What to do about a log.key without the log it signed. */
+#define ADOPT_HINT                                                                               \
+	"a new log under the key of an old one would fork it (restore " SEALTIPD_DB_NAME         \
+	" with its -wal file; if this " LOGKEY_FILE " never signed a log, made by an older "    \
+	"--print-verifier-key before a first start, start once with --adopt-log-key; else move " \
+	LOGKEY_FILE " away to start a new log)"
+
 /* Whether the data folder holds reports.db: 1 yes, 0 neither it nor what
  * only a database that was there leaves (a first start). Refused, -1 after
  * saying why on stderr:
  * - log.key without reports.db: that key signed a log whose database is gone
  *   (deleted, renamed, not restored), and a new database would start a
  *   second log from size 0 under it, whose checkpoints contradict every one
- *   already given out;
+ *   already given out; unless --adopt-log-key says it signed nothing yet (an
+ *   older --print-verifier-key made it before any start);
  * - reports.db-wal without reports.db: sqlite would replay the last commits
  *   of the database that is gone onto a new or restored one. */
 static int
@@ -226,9 +234,7 @@ data_files_check(const struct config *cfg, int datafd)
 	static const struct {
 		const char *name, *why;
 	} left[] = {
-	    {LOGKEY_FILE,
-		"a new log under the key of an old one would fork it (restore " SEALTIPD_DB_NAME
-		", or move " LOGKEY_FILE " away to start a new log)"},
+	    {LOGKEY_FILE, ADOPT_HINT},
 	    {SEALTIPD_DB_NAME "-wal",
 		"it holds the last commits of a database that is gone (restore " SEALTIPD_DB_NAME
 		", or move " SEALTIPD_DB_NAME "-wal and " SEALTIPD_DB_NAME "-shm away)"},
@@ -240,7 +246,7 @@ data_files_check(const struct config *cfg, int datafd)
 		return 1;
 	if (errno != ENOENT)
 		goto fail;
-	for (i = 0; i < sizeof left / sizeof left[0]; i++) {
+	for (i = cfg->adopt_log_key ? 1 : 0; i < sizeof left / sizeof left[0]; i++) {
 		name = left[i].name;
 		if (faccessat(datafd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 			fprintf(stderr, "sealtipd: %s: %s exists but %s does not: %s\n",
@@ -263,26 +269,38 @@ fail:
  * recorded in it at once), and a replaced key or a changed origin, which
  * would fork the log, is refused. So is a log.key beside a database that
  * has none recorded: its log was lost with the database's WAL (or the
- * first start stopped between making the key and recording it; then the
- * key signed nothing). Returns 0, or -1 after saying why on stderr. */
+ * first start stopped between making the key and recording it, or an older
+ * --print-verifier-key made it: then it signed nothing, and
+ * --adopt-log-key takes it, into a database without rows). --adopt-log-key
+ * with nothing to adopt is refused: left in a unit file, it would let a
+ * lost database start a fork. Returns 0, or -1 after saying why on
+ * stderr. */
 static int
 log_key_load(
     struct logkey *lk, struct store *store, const struct config *cfg, int datafd, int *created)
 {
 	char known[NOTE_VERIFIER_KEY_MAX], err[512];
-	int rc;
+	uint64_t rows = 0;
+	int rc, have_key_file;
 
 	if ((rc = store_meta_get(store, "log_verifier_key", known, sizeof known)) == -1) {
 		fprintf(stderr, "sealtipd: cannot read the database's log key: %s\n",
 		    store_errmsg(store));
 		return -1;
 	}
-	if (rc == 0 && faccessat(datafd, LOGKEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+	have_key_file = faccessat(datafd, LOGKEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (cfg->adopt_log_key &&
+	    (rc == 1 || !have_key_file || store_next_index(store, &rows) != 0 || rows > 0)) {
 		fprintf(stderr,
-		    "sealtipd: %s: %s exists but %s has no log under it: a new log under the "
-		    "key of an old one would fork it (restore %s with its -wal file, or move "
-		    "%s away to start a new log)\n",
-		    cfg->data_dir, LOGKEY_FILE, SEALTIPD_DB_NAME, SEALTIPD_DB_NAME, LOGKEY_FILE);
+		    "sealtipd: %s: --adopt-log-key: %s; start without it\n", cfg->data_dir,
+		    rc == 1	       ? "the database has its log key already"
+		    : !have_key_file ? "there is no " LOGKEY_FILE " to adopt"
+				     : "the database holds reports: its log key is not this one");
+		return -1;
+	}
+	if (rc == 0 && have_key_file && !cfg->adopt_log_key) {
+		fprintf(stderr, "sealtipd: %s: %s exists but %s has no log under it: %s\n",
+		    cfg->data_dir, LOGKEY_FILE, SEALTIPD_DB_NAME, ADOPT_HINT);
 		return -1;
 	}
 	if (logkey_load(lk, datafd, cfg->origin, rc == 0, created, err, sizeof err) == -1) {
@@ -400,6 +418,14 @@ print_verifier_key(const struct config *cfg)
 	}
 	if (log_key_load(&lk, store, cfg, datafd, &created) == -1)
 		goto out;
+	/* The origin is fixed from here, as at a first start: said there on
+	 * stdout, here on stderr (stdout is the key alone). */
+	if (created && strcmp(cfg->origin, CONFIG_DEFAULT_ORIGIN) == 0)
+		fprintf(stderr,
+		    "sealtipd: warning: the log origin is the default '%s', fixed from now "
+		    "on; a deployment sets its own with --origin (move %s and %s away to "
+		    "start again with one)\n",
+		    CONFIG_DEFAULT_ORIGIN, LOGKEY_FILE, SEALTIPD_DB_NAME);
 	printf("%s\n", lk.vkey);
 	rc = 0;
 out:
@@ -493,7 +519,8 @@ main(int argc, char **argv)
 	if (flock(app.datafd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK)
 			fprintf(stderr,
-			    "sealtipd: %s: another sealtipd is using this data folder\n",
+			    "sealtipd: %s: locked by another process (another sealtipd using "
+			    "this data folder?)\n",
 			    cfg.data_dir);
 		else
 			fprintf(stderr, "sealtipd: %s: cannot lock the data folder: %s\n",

@@ -20,6 +20,10 @@ function hourLine(text, times) {
 const DB_GONE = 'the database file was deleted or moved; nothing is stored until it is back';
 const WAL_GONE = "the database's WAL file was deleted or replaced; nothing is stored until a restart";
 
+const ADOPT_HINT = 'a new log under the key of an old one would fork it (restore reports.db with its -wal ' +
+  'file; if this log.key never signed a log, made by an older --print-verifier-key before a first start, ' +
+  'start once with --adopt-log-key; else move log.key away to start a new log)';
+
 // The tests may run as root, which sealtipd warns of first.
 const ROOT_WARNING = /^sealtipd: warning: running as root; .*\n/;
 
@@ -72,8 +76,7 @@ test('data folder: reports.db deleted under the server: no receipt, and no new l
   assert.deepStrictEqual(before, ['log.key', 'reports.db-shm', 'reports.db-wal']);
   const r = runServer(srv);
   assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '',
-    `sealtipd: ${srv.data}: log.key exists but reports.db does not: a new log under the key of an old one ` +
-    'would fork it (restore reports.db, or move log.key away to start a new log)\n']);
+    `sealtipd: ${srv.data}: log.key exists but reports.db does not: ${ADOPT_HINT}\n`]);
   assert.deepStrictEqual(fs.readdirSync(srv.data).sort(), before);
   // So does --print-verifier-key, which would make the database.
   const p = spawnSync(h.SEALTIPD, ['--data', srv.data, '--print-verifier-key'], { encoding: 'utf8' });
@@ -149,8 +152,7 @@ test('data folder: reports.db-wal deleted, then kill -9 before another upload: t
   await srv.stop('SIGKILL');
   const r = runServer(srv);
   assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '',
-    `sealtipd: ${srv.data}: log.key exists but reports.db has no log under it: a new log under the key of an ` +
-    'old one would fork it (restore reports.db with its -wal file, or move log.key away to start a new log)\n']);
+    `sealtipd: ${srv.data}: log.key exists but reports.db has no log under it: ${ADOPT_HINT}\n`]);
   // Nothing signed, nothing recorded.
   if (spawnSync('sqlite3', ['-version']).status !== 0) return t.skip('no sqlite3 command to look inside');
   const q = spawnSync('sqlite3', [srv.db,
@@ -166,7 +168,7 @@ test('data folder: a second sealtipd on it exits 1 and the first goes on', async
   const state = h.dbState(srv);
   const r = runServer(srv);
   assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '',
-    `sealtipd: ${srv.data}: another sealtipd is using this data folder\n`]);
+    `sealtipd: ${srv.data}: locked by another process (another sealtipd using this data folder?)\n`]);
   assert.strictEqual(h.dbState(srv), state);
   assert.strictEqual((await post201(srv, 'two-recipients')).index, 1);
   // Reading needs no lock: sealtip export and --print-verifier-key work beside it.
@@ -199,4 +201,42 @@ test('data folder: a row another writer added fails one batch, and the writer go
   assert.deepStrictEqual(leaves(srv.db),
     [[0, leaf('basic')], [1, leaf('two-recipients')], [2, leaf('chunk-boundary')], [3, leaf('hostile-names')]]);
   audit(srv.db);
+});
+
+test('a log.key made before its database (an older --print-verifier-key) is adopted once, on request', async (t) => {
+  const dir = h.tmpdir();
+  const data = path.join(dir, 'data');
+  const printKey = (extra) => spawnSync(h.SEALTIPD, ['--data', data, '--origin', 'tips.example/log', ...extra, '--print-verifier-key'], { encoding: 'utf8' });
+  // What the older sealtipd left: log.key alone, its verifier key published.
+  let p = printKey([]);
+  assert.strictEqual(p.status, 0, p.stderr);
+  const published = p.stdout;
+  for (const f of fs.readdirSync(data)) if (f !== 'log.key') fs.rmSync(path.join(data, f));
+  const keyBytes = fs.readFileSync(path.join(data, 'log.key'));
+
+  // Not taken by itself: it may be the key of a log whose database is lost.
+  const srv = await h.startServer({ dir, extraArgs: ['--origin', 'tips.example/log'] }).catch((e) => e);
+  assert.ok(srv instanceof Error);
+  assert.match(srv.message, new RegExp(`sealtipd: ${data}: log\\.key exists but reports\\.db does not: ` +
+    ADOPT_HINT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '\n'));
+  assert.deepStrictEqual(fs.readdirSync(data), ['log.key']);
+
+  // Taken with --adopt-log-key: the published key, recorded in a new database.
+  p = printKey(['--adopt-log-key']);
+  assert.deepStrictEqual([p.status, p.stdout], [0, published]);
+  assert.deepStrictEqual(fs.readFileSync(path.join(data, 'log.key')), keyBytes);
+  const started = await h.startServer({ dir, extraArgs: ['--origin', 'tips.example/log'] });
+  t.after(() => started.stop());
+  assert.strictEqual(JSON.parse((await h.request(started, 'GET', '/api/v1/config')).body).log.verifier_key, published.trim());
+  assert.strictEqual((await h.post(started, h.vector('basic'))).status, 201);
+  await started.stop();
+
+  // Once only: with the key recorded, or with nothing to adopt, refused.
+  const again = runServer({ args: started.args.concat(['--adopt-log-key']) });
+  assert.deepStrictEqual([again.status, again.stdout, again.stderr], [1, '',
+    `sealtipd: ${data}: --adopt-log-key: the database has its log key already; start without it\n`]);
+  const empty = path.join(h.tmpdir(), 'data');
+  const none = spawnSync(h.SEALTIPD, ['--data', empty, '--adopt-log-key', '--print-verifier-key'], { encoding: 'utf8' });
+  assert.deepStrictEqual([none.status, none.stdout, none.stderr.replace(ROOT_WARNING, '')], [1, '',
+    `sealtipd: ${empty}: --adopt-log-key: there is no log.key to adopt; start without it\n`]);
 });

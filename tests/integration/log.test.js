@@ -298,9 +298,15 @@ test('log: receipts, checkpoint, proofs, verifier key, restart, refusals', async
 
 test('log: default origin warns; --print-verifier-key makes the key once', async () => {
   const dir = h.tmpdir();
-  const k1 = printKey(dir);
+  // Making the key fixes the origin: said on stderr (stdout is the key).
+  const made = spawnSync(h.SEALTIPD, ['--data', path.join(dir, 'data'), '--print-verifier-key'], { encoding: 'utf8' });
+  assert.strictEqual(made.status, 0, made.stderr);
+  const k1 = made.stdout.trim();
   assert.match(k1, /^sealtip\.example\/log\+[0-9a-f]{8}\+/);
-  assert.strictEqual(printKey(dir), k1);
+  assert.match(made.stderr, /^sealtipd: warning: the log origin is the default 'sealtip\.example\/log', fixed from now on; a deployment sets its own with --origin \(move log\.key and reports\.db away to start again with one\)$/m);
+  const again = spawnSync(h.SEALTIPD, ['--data', path.join(dir, 'data'), '--print-verifier-key'], { encoding: 'utf8' });
+  assert.deepStrictEqual([again.status, again.stdout.trim()], [0, k1]);
+  assert.doesNotMatch(again.stderr, /origin/);
   assert.strictEqual(fs.statSync(path.join(dir, 'data', 'log.key')).mode & 0o777, 0o600);
   const srv = await h.startServer({ dir });
   try {
