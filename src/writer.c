@@ -181,20 +181,32 @@ writer_latest_checkpoint(
 	pthread_mutex_unlock(&w->cp_lock);
 }
 
-/* The day in UTC, the only time the database keeps, and never one before
- * the last stored: sealtip audit requires the days of the log in order,
- * and a clock stepped back over midnight would otherwise break that for
- * good. */
+/* The UTC day by the clock. */
 static void
-today(const struct writer *w, char out[STORE_DAY_BYTES + 1])
+clock_day(char out[STORE_DAY_BYTES + 1])
 {
 	time_t now = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&now, &tm);
 	strftime(out, STORE_DAY_BYTES + 1, "%Y-%m-%d", &tm);
-	if (strcmp(out, w->last_day) < 0)
+}
+
+/* The day in UTC, the only time the database keeps, and never one before
+ * the last stored: sealtip audit requires the days of the log in order,
+ * and a clock stepped back over midnight would otherwise break that for
+ * good. The clock behind is said, by the day: the hour would date the
+ * report stored under the later day. */
+static void
+today(const struct writer *w, char out[STORE_DAY_BYTES + 1])
+{
+	clock_day(out);
+	if (strcmp(out, w->last_day) < 0) {
+		serverlog_day_error("the clock says %s, before the latest stored day %s: reports "
+				    "are stored under %s",
+		    out, w->last_day, w->last_day);
 		memcpy(out, w->last_day, STORE_DAY_BYTES + 1);
+	}
 }
 
 /* After a failed batch, or a row that found its index taken: memory goes
@@ -452,6 +464,7 @@ writer_start(
     struct writer **out, struct store *s, const struct logkey *key, char *err, size_t errlen)
 {
 	struct writer *w;
+	char day[STORE_DAY_BYTES + 1];
 
 	*out = NULL;
 	snprintf(err, errlen, "out of memory");
@@ -468,6 +481,12 @@ writer_start(
 		snprintf(err, errlen, "cannot read the next index: %s", store_errmsg(s));
 		goto fail;
 	}
+	clock_day(day);
+	if (strcmp(day, w->last_day) < 0)
+		serverlog_error("sealtipd: warning: the latest stored day %s is after today by the "
+				"clock, %s: reports are stored under %s until the clock reaches it "
+				"(is the clock right?)",
+		    w->last_day, day, w->last_day);
 	if (writer_load_log(w, err, errlen) == -1)
 		goto fail;
 	snprintf(err, errlen, "cannot start the writer thread");

@@ -165,12 +165,19 @@ test('a clock set back over midnight never stores an earlier day, and the log st
   clock.set('2026-11-29T23:59:00Z');
   assert.deepStrictEqual(await days(srv, 'two-recipients'), [1, '2026-11-30']);
   await srv.stop();
+  // The operator is told, by the day (the hour would date the report).
+  const behind = / the clock says 2026-11-29, before the latest stored day 2026-11-30: reports are stored under 2026-11-30 \(1 time\)$/m;
+  assert.match(srv.stderr, new RegExp('^sealtipd: 2026-11-29 to the stop:' + behind.source, 'm'));
   srv = await h.startServer({ dir, env: clock.env });
+  // And at the start, at once.
+  assert.match(srv.stderr, /^sealtipd: warning: the latest stored day 2026-11-30 is after today by the clock, 2026-11-29: reports are stored under 2026-11-30 until the clock reaches it \(is the clock right\?\)$/m);
   assert.deepStrictEqual(await days(srv, 'chunk-boundary'), [2, '2026-11-30']);
   // Once the clock passes the stored day, days go on from it.
   clock.set('2026-12-01T00:00:05Z');
   assert.deepStrictEqual(await days(srv, 'hostile-names'), [3, '2026-12-01']);
   await srv.stop();
+  assert.match(srv.stderr, new RegExp('^sealtipd: 2026-11-29( to 2026-11-30)?:' + behind.source, 'm'));
+  assert.doesNotMatch(srv.stderr, /2026-12-01, before/);
   const entries = h.parseExport(h.exportDb(srv.db).file).entries;
   assert.deepStrictEqual(entries.map((e) => e.day), ['2026-11-30', '2026-11-30', '2026-11-30', '2026-12-01']);
   const audit = h.runTool(['audit', srv.db]);
