@@ -1093,7 +1093,7 @@ audit_rows(struct audit *a)
 		goto done;
 	if (sqlite3_prepare_v2(a->db,
 		"SELECT idx, day, typeof(size), size, typeof(leaf_hash), leaf_hash, "
-		"typeof(envelope), length(envelope) FROM reports ORDER BY idx",
+		"typeof(envelope), length(envelope), typeof(day) FROM reports ORDER BY idx",
 		-1, &st, NULL) != SQLITE_OK) {
 		audit_fail(a, "reports: %s", sqlite3_errmsg(a->db));
 		goto done;
@@ -1107,6 +1107,12 @@ audit_rows(struct audit *a)
 			else
 				audit_fail(a, "entry %lld: index out of sequence",
 				    (long long)sqlite3_column_int64(st, 0));
+			goto done;
+		}
+		/* As text: a blob of the same bytes would carry a bit past
+		 * every check of values (audit_values scans text). */
+		if (strcmp((const char *)sqlite3_column_text(st, 8), "text") != 0) {
+			audit_fail(a, "entry %llu: the day is not text", (unsigned long long)idx);
 			goto done;
 		}
 		day = sqlite3_column_text(st, 1);

@@ -349,6 +349,11 @@ test('audit: identifying data', () => {
   file = fresh();
   sql(file, `INSERT INTO meta VALUES (CAST('schema_version' AS BLOB), '2');`);
   assertFails(audit(file), file, /: meta: a key is not text, or holds a NUL byte$/);
+  // A day kept as a blob of the same bytes: one bit per report, unseen by
+  // the scan of text values.
+  file = fresh();
+  sql(file, `UPDATE reports SET day = CAST(day AS BLOB) WHERE idx = 1;`);
+  assertFails(audit(file), file, /: entry 1: the day is not text$/);
 });
 
 test('audit: the base64 of a stored checkpoint is not read as words', () => {
