@@ -28,7 +28,8 @@ const page = {
   config: null,
   recipients: [], // {boxPk, keyId, fingerprint, computed}, checked by checkRecipients
   files: [], // File objects, in the order shown
-  envelope: null, // {blob, leafHash (base64), pow (proveWork's, while unspent), mayBeStored} sealed and not yet accepted
+  envelope: null, // {blob, leafHash (base64), sealedTo (key ids), pow (proveWork's, while unspent), mayBeStored} sealed and not yet accepted
+  refusal: null, // {code, sealedTo} after a 422, until the keys asked for again check out
   receipt: null, // {receipt, text} once the server stored the report
   receiptFile: null, // what "Save the receipt" writes (receipt.js receiptFile)
   mainView: null, // while the check view shows: which main sections were hidden
@@ -69,14 +70,22 @@ function fileSize(bytes) {
   return bytes < 1024 * 1024 ? t('ui.kilobytes', { n: Math.ceil(bytes / 1024) }) : megabytes(bytes);
 }
 
-async function fetchOk(url) {
-  const response = await fetch(url, { credentials: 'omit', cache: 'no-store' });
+async function fetchOk(url, signal = null) {
+  const response = await fetch(url, { credentials: 'omit', cache: 'no-store', signal });
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return response;
 }
 
-async function fetchJson(url) {
-  return (await fetchOk(url)).json();
+// timeoutMs: how long to wait for the whole answer, 0 for the browser's own
+// limit (which may be none: a stalled connection is waited for forever).
+async function fetchJson(url, timeoutMs = 0) {
+  const abort = new AbortController();
+  const timer = timeoutMs > 0 ? setTimeout(() => abort.abort(), timeoutMs) : null;
+  try {
+    return await (await fetchOk(url, abort.signal)).json();
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 // One classic script (libsodium + wrappers, see docs/web-crypto.md), added
@@ -255,6 +264,7 @@ function plannedEnvelopeBytes(answers) {
 // steps, so a Stop is heard at the next step: sealReport wipes its keys and
 // throws what the progress callback throws.
 async function seal(answers, signal) {
+  const sealedTo = page.recipients.map((recipient) => recipient.keyId); // to tell a key change after a 422
   const envelope = await sealForUpload(page.sodium, {
     recipients: page.recipients.map((recipient) => recipient.boxPk),
     form: page.definition.id,
@@ -266,7 +276,7 @@ async function seal(answers, signal) {
     showProgress(phase === 'hashing' ? 'ui.status_hashing' : 'ui.status_sealing', done, total);
   });
   if (signal.aborted) throw new UploadError('stopped', 'stopped while encrypting');
-  return envelope;
+  return { ...envelope, sealedTo };
 }
 
 async function onSend() {
@@ -355,7 +365,7 @@ async function send(signal = null) {
       return;
     }
     if (error.status === 422) {
-      await refusedAsSealed();
+      await refusedAsSealed(error.code);
       return;
     }
     const { reason, retry } = failureReason(error);
@@ -365,18 +375,47 @@ async function send(signal = null) {
   showReceipt();
 }
 
-// A 422: the server refused the envelope as it was sealed, most likely
-// because the investigators' keys changed since this page loaded. Sending
-// it again cannot help, and a reload would lose what was typed: the
-// envelope goes, the keys are asked for again in place as at the start, and
-// the person checks the fingerprint shown before Send seals what is on
-// screen to those keys.
-async function refusedAsSealed() {
+// A 422: the server refused the envelope as it was sealed, perhaps because
+// the investigators' keys changed since this page loaded. Sending it again
+// cannot help, and a reload would lose what was typed: the envelope goes,
+// and the keys are asked for again in place as at the start. What the
+// refusal meant is said only once they check out (sayRefusal); until then
+// the message says only that they are being checked.
+async function refusedAsSealed(code) {
+  page.refusal = { code, sealedTo: page.envelope.sealedTo };
   page.envelope = null;
-  fail('ui.upload_refused', {}, false, false);
-  await connect();
-  if (!$('send').disabled) $('send').focus();
-  else if (!$('start-retry').hidden) $('start-retry').focus();
+  fail('ui.upload_refused_checking', {}, false, false);
+  await reconnect();
+}
+
+// connect() after a 422, or at the start's "Try again". Whoever pressed,
+// or waited for, it gets the focus where they can go on: Send once the
+// keys check out, else "Try again" again.
+async function reconnect() {
+  if (!(await connect())) {
+    $('start-retry').focus();
+    return;
+  }
+  (page.refusal ? sayRefusal() : $('send')).focus();
+}
+
+// After a 422, with the keys asked for again and checked. Only a key change
+// is mended by sealing again, and only unknown_recipient says the keys were
+// the cause: the person compares the new fingerprint and presses Send.
+// Anything else (the same keys, bad_layout from a bug in this page or a
+// proxy) would be refused again, so the page says so and invites no press:
+// sending again would loop. -> the element to focus.
+function sayRefusal() {
+  const { code, sealedTo } = page.refusal;
+  page.refusal = null;
+  const keyIds = page.recipients.map((recipient) => recipient.keyId);
+  const keysChanged = keyIds.length !== sealedTo.length || keyIds.some((id) => !sealedTo.includes(id));
+  if (code === 'unknown_recipient' && keysChanged) {
+    say('failure-text', 'ui.upload_refused');
+    return $('send');
+  }
+  say('failure-text', 'ui.upload_failed', { reason: t('ui.reason_refused', { code }) });
+  return $('failure');
 }
 
 // The Stop button was pressed. Before the whole envelope was sent nothing
@@ -720,15 +759,21 @@ async function start() {
     }
   });
 
-  $('start-retry').addEventListener('click', connect);
+  $('start-retry').addEventListener('click', reconnect);
   await connect();
 }
+
+// How long the config (keys and limits) is waited for before "Try again" is
+// offered: a small JSON that even Tor on a slow phone brings in seconds. A
+// stalled connection would otherwise be waited for as long as the browser
+// keeps it, Send off and nothing to press.
+const CONFIG_ANSWER_MS = 30000;
 
 // Encryption and the server's keys and limits, at the start and again after
 // a 422 (refusedAsSealed). The form can be typed into meanwhile, so a
 // failure offers "try again" here, not a reload that would lose what was
 // typed. Until the keys are checked none is shown and Send is off: the keys
-// listed are always those Send seals to.
+// listed are always those Send seals to. -> whether they were.
 async function connect() {
   $('start-retry').hidden = true;
   $('send').disabled = true;
@@ -736,41 +781,52 @@ async function connect() {
   renderKeys();
   $('startup').hidden = false;
   say('startup', 'ui.loading');
+  let failure;
   try {
-    if (!page.sodiumReady) {
-      page.sodiumReady = loadSodium();
-      // Reported below; the check view says it again. A script that did
-      // not load is asked for again by the next try.
-      page.sodiumReady.catch(() => { page.sodiumReady = null; });
-    }
-    let config;
-    let sodium;
-    try {
-      [sodium, config] = await Promise.all([page.sodiumReady, fetchJson('api/v1/config')]);
-    } catch {
-      throw new Error(t('ui.reason_network'));
-    }
-    // Checked now, not at Send: after typing a report is too late to learn
-    // that the page cannot tell whether it fits.
-    const maxBytes = config && config.limits && config.limits.max_report_bytes;
-    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new Error('the server sent no report size limit');
-    page.config = config;
-    try {
-      page.recipients = checkRecipients(sodium, config.recipients);
-    } catch {
-      say('startup', 'ui.key_mismatch');
-      return;
-    }
-    page.sodium = sodium;
+    failure = await loadKeys();
   } catch (error) {
-    say('startup', 'ui.start_failed', { reason: error.message });
+    failure = ['ui.start_failed', { reason: error.message }];
+  }
+  if (failure) {
+    say('startup', ...failure);
     $('start-retry').hidden = false;
-    return;
+    return false;
   }
   renderKeys();
   page.messages.delete('startup');
   $('startup').hidden = true;
   $('send').disabled = false;
+  return true;
+}
+
+// libsodium, the config and its keys checked -> null, or the message
+// [key, values] of keys that do not check out; throws what stopped it.
+async function loadKeys() {
+  if (!page.sodiumReady) {
+    page.sodiumReady = loadSodium();
+    // Reported by connect; the check view says it again. A script that did
+    // not load is asked for again by the next try.
+    page.sodiumReady.catch(() => { page.sodiumReady = null; });
+  }
+  let config;
+  let sodium;
+  try {
+    [sodium, config] = await Promise.all([page.sodiumReady, fetchJson('api/v1/config', CONFIG_ANSWER_MS)]);
+  } catch {
+    throw new Error(t('ui.reason_network'));
+  }
+  // Checked now, not at Send: after typing a report is too late to learn
+  // that the page cannot tell whether it fits.
+  const maxBytes = config && config.limits && config.limits.max_report_bytes;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new Error('the server sent no report size limit');
+  page.config = config;
+  try {
+    page.recipients = checkRecipients(sodium, config.recipients);
+  } catch {
+    return ['ui.key_mismatch', {}];
+  }
+  page.sodium = sodium;
+  return null;
 }
 
 start().catch((error) => {

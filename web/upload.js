@@ -5,8 +5,9 @@
 export class UploadError extends Error {
   // code: the server's error code; 'network' when the connection failed
   // before the whole report was sent; 'no_answer' when it was all sent and
-  // no answer came, or one that is not sealtipd's (a proxy's 504): it may
-  // have been stored, nobody can tell; 'stopped'
+  // no answer came, or a gateway's (a proxy's 502/504 page, not sealtipd's
+  // JSON) that began well after it was all sent: it may have been stored,
+  // nobody can tell; 'stopped'
   // when the person stopped it before the whole report was sent (the server
   // stores nothing of a body cut short); 'stopped_sent' when they stopped it
   // after, or too near the end to tell (it may have been stored).
@@ -65,6 +66,36 @@ export function uploadProgress(total) {
   };
 }
 
+// Chromium says the whole body went (upload progress at its total, then
+// load) right before any answer's headers, even one a proxy gave while most
+// of the body was still here (nginx's 413 from Content-Length); otherwise it
+// reports progress only every 100 ms. So the body counts as all sent before
+// the answer only if the browser said so at least this long before the
+// answer began (early answers came 1-3 ms after it, on loopback). An answer
+// that comes sooner after the last byte is not told from an early one: read
+// by its status, at worst it gets a report stored twice, which is harmless.
+const SENT_BEFORE_ANSWER_MS = 50;
+
+// Statuses a gateway gives about its upstream (a timeout, a connection
+// lost): after the whole body went, sealtipd may have stored the report.
+const GATEWAY_STATUSES = new Set([500, 502, 503, 504]);
+
+// An answer that is not sealtipd's JSON -> the UploadError it means.
+// sentBeforeAnswer: the browser said the whole body went well before the
+// answer began (SENT_BEFORE_ANSWER_MS).
+function proxyAnswerError(request, sentBeforeAnswer) {
+  const status = request.status;
+  if (sentBeforeAnswer && GATEWAY_STATUSES.has(status)) {
+    // A proxy's 502/504 may come after sealtipd stored the report (its own
+    // timeout, or the answer lost on the way back), so nobody can tell, as
+    // when no answer came at all.
+    return new UploadError('no_answer', `HTTP ${status} from something other than the server, after the report was sent`);
+  }
+  // Read by its status, as sealtipd's would be: a proxy's own 413 (its body
+  // size limit) is "too large", its early 502 "busy".
+  return new UploadError(`http_${status}`, `HTTP ${status}`, status, retryAfterSeconds(request.getResponseHeader('Retry-After')));
+}
+
 // POSTs the envelope Blob to /api/v1/reports -> {receipt, text}: the parsed
 // 201 answer and its exact text (what the saved receipt holds).
 // XMLHttpRequest rather than fetch: only it reports upload progress.
@@ -82,6 +113,8 @@ export function postEnvelope(envelope, onProgress = () => {}, pow = null, answer
     const request = new XMLHttpRequest();
     const progress = uploadProgress(envelope.size);
     let sent = false;
+    let sentAt = 0; // Date.now() when the browser first said so
+    let answeredAt = 0; // Date.now() when the answer's headers came
     let stopped = false;
     let timer = null;
     const stop = () => {
@@ -106,6 +139,7 @@ export function postEnvelope(envelope, onProgress = () => {}, pow = null, answer
     const allSent = () => {
       if (sent) return;
       sent = true;
+      sentAt = Date.now();
       timer = setTimeout(() => request.abort(), answerMs);
       onProgress(envelope.size, envelope.size);
     };
@@ -123,6 +157,9 @@ export function postEnvelope(envelope, onProgress = () => {}, pow = null, answer
       else onProgress(event.loaded, event.total);
     };
     request.upload.onload = allSent;
+    request.onreadystatechange = () => {
+      if (request.readyState === XMLHttpRequest.HEADERS_RECEIVED) answeredAt = Date.now();
+    };
     request.onerror = failed;
     request.ontimeout = failed;
     request.onabort = failed;
@@ -137,13 +174,10 @@ export function postEnvelope(envelope, onProgress = () => {}, pow = null, answer
       const code = body && typeof body.error === 'string' ? body.error : null;
       if (request.status === 201 && body && Number.isInteger(body.index) && typeof body.leaf_hash === 'string') {
         resolve({ receipt: body, text: request.responseText });
-      } else if (code === null && sent) {
-        // Not sealtipd's word: a proxy's 502/504 may come after sealtipd
-        // stored the report (its own timeout, or the answer lost on the
-        // way back), so nobody can tell, as when no answer came at all.
-        reject(new UploadError('no_answer', `HTTP ${request.status} from something other than the server, after the report was sent`));
+      } else if (code === null) {
+        reject(proxyAnswerError(request, sent && answeredAt - sentAt >= SENT_BEFORE_ANSWER_MS));
       } else {
-        reject(new UploadError(code || `http_${request.status}`, body && body.message ? body.message : `HTTP ${request.status}`,
+        reject(new UploadError(code, body.message ? body.message : `HTTP ${request.status}`,
           request.status, retryAfterSeconds(request.getResponseHeader('Retry-After'))));
       }
     };
