@@ -1131,13 +1131,14 @@ staging_name(const char *name)
 }
 
 /* Whether DIR is on a file system other machines write to (NFS, SMB, 9p,
- * Ceph, AFS): there flock(2) on a folder is seen on this machine only, and a
+ * Ceph, OpenAFS and the kernel's AFS, Coda): there flock(2) on a folder is seen on this machine only, and a
  * run elsewhere in the same DIR would look dead. */
 static int
 staging_on_network(int dirfd)
 {
 	static const unsigned long network[] = {NFS_SUPER_MAGIC, SMB_SUPER_MAGIC,
-	    CIFS_SUPER_MAGIC, SMB2_SUPER_MAGIC, V9FS_MAGIC, CEPH_SUPER_MAGIC, AFS_SUPER_MAGIC};
+	    CIFS_SUPER_MAGIC, SMB2_SUPER_MAGIC, V9FS_MAGIC, CEPH_SUPER_MAGIC, AFS_SUPER_MAGIC,
+	    AFS_FS_MAGIC, CODA_SUPER_MAGIC};
 	struct statfs fs;
 	size_t i;
 

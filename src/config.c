@@ -89,6 +89,7 @@ config_usage(FILE *out)
 		snprintf(left, sizeof left, "--%s %s", options[i].name, options[i].arg);
 		fprintf(out, "  %-30s %s\n", left, options[i].help);
 	}
+	fputs("command line only:\n", out);
 	fprintf(out, "  %-30s %s\n", "--print-verifier-key",
 	    "print the log's verifier key (made if missing) and exit; needs --data");
 	fprintf(out, "  %-30s %s\n", "--adopt-log-key",

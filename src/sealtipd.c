@@ -211,12 +211,52 @@ open_web(const char *web, const char **shown)
 	return fd;
 }
 
-/* What to do about a log.key without the log it signed. */
-#define ADOPT_HINT                                                                               \
-	"a new log under the key of an old one would fork it (restore " SEALTIPD_DB_NAME         \
-	" with its -wal file; if this " LOGKEY_FILE " never signed a log, made by an older "    \
-	"--print-verifier-key before a first start, start once with --adopt-log-key; else move " \
-	LOGKEY_FILE " away to start a new log)"
+/* Beside log.key once the key is recorded in a database: the key has a
+ * log, and a database made for it again would fork that log. Its absence
+ * is what lets --adopt-log-key take a log.key that an older
+ * --print-verifier-key made before any start. */
+#define LOGKEY_USED_FILE LOGKEY_FILE ".used"
+
+/* The refusal of a log.key whose log is gone, by whether it has signed. */
+static void
+log_key_orphan(const struct config *cfg, int datafd, const char *what)
+{
+	if (faccessat(datafd, LOGKEY_USED_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		fprintf(stderr,
+		    "sealtipd: %s: %s: %s has signed a log whose database is gone, and a new log "
+		    "under it would fork it (restore " SEALTIPD_DB_NAME " with its -wal file, or "
+		    "move " LOGKEY_FILE " and " LOGKEY_USED_FILE " away to start a new log)\n",
+		    cfg->data_dir, what, LOGKEY_FILE);
+	else
+		fprintf(stderr,
+		    "sealtipd: %s: %s: a new log under the key of an old one would fork it "
+		    "(restore " SEALTIPD_DB_NAME " with its -wal file; if this " LOGKEY_FILE
+		    " never signed a log, made by an older --print-verifier-key before a first "
+		    "start, start once with --adopt-log-key; else move " LOGKEY_FILE
+		    " away to start a new log)\n",
+		    cfg->data_dir, what);
+}
+
+/* --adopt-log-key, before anything is made: only a log.key alone, which
+ * never had a database (no reports.db, no LOGKEY_USED_FILE). Left in a unit
+ * file, it then cannot make a lost database into a fork. 0, or -1 said. */
+static int
+log_key_adoptable(const struct config *cfg, int datafd)
+{
+	const char *why = NULL;
+
+	if (faccessat(datafd, SEALTIPD_DB_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		why = SEALTIPD_DB_NAME " exists: adoption is only for a " LOGKEY_FILE " alone";
+	else if (faccessat(datafd, LOGKEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == -1)
+		why = "there is no " LOGKEY_FILE " to adopt";
+	else if (faccessat(datafd, LOGKEY_USED_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		why = LOGKEY_FILE " has signed a log (" LOGKEY_USED_FILE "): a new database under "
+		      "it would fork that log; restore " SEALTIPD_DB_NAME " with its -wal file";
+	if (why == NULL)
+		return 0;
+	fprintf(stderr, "sealtipd: %s: --adopt-log-key: %s\n", cfg->data_dir, why);
+	return -1;
+}
 
 /* Whether the data folder holds reports.db: 1 yes, 0 neither it nor what
  * only a database that was there leaves (a first start). Refused, -1 after
@@ -224,83 +264,91 @@ open_web(const char *web, const char **shown)
  * - log.key without reports.db: that key signed a log whose database is gone
  *   (deleted, renamed, not restored), and a new database would start a
  *   second log from size 0 under it, whose checkpoints contradict every one
- *   already given out; unless --adopt-log-key says it signed nothing yet (an
- *   older --print-verifier-key made it before any start);
+ *   already given out; unless --adopt-log-key takes it (log_key_adoptable);
  * - reports.db-wal without reports.db: sqlite would replay the last commits
  *   of the database that is gone onto a new or restored one. */
 static int
 data_files_check(const struct config *cfg, int datafd)
 {
-	static const struct {
-		const char *name, *why;
-	} left[] = {
-	    {LOGKEY_FILE, ADOPT_HINT},
-	    {SEALTIPD_DB_NAME "-wal",
-		"it holds the last commits of a database that is gone (restore " SEALTIPD_DB_NAME
-		", or move " SEALTIPD_DB_NAME "-wal and " SEALTIPD_DB_NAME "-shm away)"},
-	};
 	const char *name = SEALTIPD_DB_NAME;
-	size_t i;
 
+	if (cfg->adopt_log_key && log_key_adoptable(cfg, datafd) == -1)
+		return -1;
 	if (faccessat(datafd, SEALTIPD_DB_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return 1;
 	if (errno != ENOENT)
 		goto fail;
-	for (i = cfg->adopt_log_key ? 1 : 0; i < sizeof left / sizeof left[0]; i++) {
-		name = left[i].name;
-		if (faccessat(datafd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-			fprintf(stderr, "sealtipd: %s: %s exists but %s does not: %s\n",
-			    cfg->data_dir, name, SEALTIPD_DB_NAME, left[i].why);
-			return -1;
-		}
-		if (errno != ENOENT)
-			goto fail;
+	name = LOGKEY_FILE;
+	if (!cfg->adopt_log_key && faccessat(datafd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		log_key_orphan(cfg, datafd, LOGKEY_FILE " exists but " SEALTIPD_DB_NAME " does not");
+		return -1;
 	}
+	if (!cfg->adopt_log_key && errno != ENOENT)
+		goto fail;
+	name = SEALTIPD_DB_NAME "-wal";
+	if (faccessat(datafd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		fprintf(stderr,
+		    "sealtipd: %s: %s exists but %s does not: it holds the last commits of a "
+		    "database that is gone (restore %s, or move %s and %s-shm away)\n",
+		    cfg->data_dir, name, SEALTIPD_DB_NAME, SEALTIPD_DB_NAME, name,
+		    SEALTIPD_DB_NAME);
+		return -1;
+	}
+	if (errno != ENOENT)
+		goto fail;
 	return 0;
 fail:
 	fprintf(stderr, "sealtipd: %s/%s: %s\n", cfg->data_dir, name, strerror(errno));
 	return -1;
 }
 
+/* LOGKEY_USED_FILE made, durably, if missing. 0, or -1 said. */
+static int
+log_key_mark_used(const struct config *cfg, int datafd)
+{
+	int fd;
+
+	if ((fd = openat(datafd, LOGKEY_USED_FILE, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		 0600)) == -1 ||
+	    fsync(fd) == -1 || fileio_sync_dir(datafd) == -1) {
+		fprintf(stderr, "sealtipd: %s/%s: %s\n", cfg->data_dir, LOGKEY_USED_FILE,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* The log key for this data folder into lk (freed by the caller, whatever
  * the outcome). The database remembers the verifier key (log key and origin)
  * it was first started with: a log that has begun needs that key back,
  * never a new one, so log.key is made only when the database has none (and
- * recorded in it at once), and a replaced key or a changed origin, which
- * would fork the log, is refused. So is a log.key beside a database that
- * has none recorded: its log was lost with the database's WAL (or the
- * first start stopped between making the key and recording it, or an older
- * --print-verifier-key made it: then it signed nothing, and
- * --adopt-log-key takes it, into a database without rows). --adopt-log-key
- * with nothing to adopt is refused: left in a unit file, it would let a
- * lost database start a fork. Returns 0, or -1 after saying why on
- * stderr. */
+ * recorded in it at once, *recorded set), and a replaced key or a changed
+ * origin, which would fork the log, is refused. So is a log.key beside a
+ * database that has none recorded: its log was lost with the database's
+ * WAL, or a first start stopped between making the key and recording it;
+ * only a log.key alone is adopted (data_files_check). Once the key is the
+ * database's, LOGKEY_USED_FILE says so. Returns 0, or -1 after saying why
+ * on stderr. */
 static int
-log_key_load(
-    struct logkey *lk, struct store *store, const struct config *cfg, int datafd, int *created)
+log_key_load(struct logkey *lk, struct store *store, const struct config *cfg, int datafd,
+    int *created, int *recorded)
 {
 	char known[NOTE_VERIFIER_KEY_MAX], err[512];
-	uint64_t rows = 0;
-	int rc, have_key_file;
+	int rc;
 
+	*recorded = 0;
 	if ((rc = store_meta_get(store, "log_verifier_key", known, sizeof known)) == -1) {
 		fprintf(stderr, "sealtipd: cannot read the database's log key: %s\n",
 		    store_errmsg(store));
 		return -1;
 	}
-	have_key_file = faccessat(datafd, LOGKEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-	if (cfg->adopt_log_key &&
-	    (rc == 1 || !have_key_file || store_next_index(store, &rows) != 0 || rows > 0)) {
-		fprintf(stderr,
-		    "sealtipd: %s: --adopt-log-key: %s; start without it\n", cfg->data_dir,
-		    rc == 1	       ? "the database has its log key already"
-		    : !have_key_file ? "there is no " LOGKEY_FILE " to adopt"
-				     : "the database holds reports: its log key is not this one");
-		return -1;
-	}
-	if (rc == 0 && have_key_file && !cfg->adopt_log_key) {
-		fprintf(stderr, "sealtipd: %s: %s exists but %s has no log under it: %s\n",
-		    cfg->data_dir, LOGKEY_FILE, SEALTIPD_DB_NAME, ADOPT_HINT);
+	if (rc == 0 && !cfg->adopt_log_key &&
+	    faccessat(datafd, LOGKEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		log_key_orphan(
+		    cfg, datafd, LOGKEY_FILE " exists but " SEALTIPD_DB_NAME " has no log under it");
 		return -1;
 	}
 	if (logkey_load(lk, datafd, cfg->origin, rc == 0, created, err, sizeof err) == -1) {
@@ -313,9 +361,8 @@ log_key_load(
 			    store_errmsg(store));
 			return -1;
 		}
-		return 0;
-	}
-	if (strcmp(known, lk->vkey) != 0) {
+		*recorded = 1;
+	} else if (strcmp(known, lk->vkey) != 0) {
 		fprintf(stderr,
 		    "sealtipd: this database's log was started with the verifier key\n  %s\n"
 		    "but %s with origin '%s' gives\n  %s\n"
@@ -324,7 +371,7 @@ log_key_load(
 		    known, LOGKEY_FILE, lk->v.name, lk->vkey, LOGKEY_FILE);
 		return -1;
 	}
-	return 0;
+	return log_key_mark_used(cfg, datafd);
 }
 
 /* Started as root with --user: the data folder is made that user's and the
@@ -393,7 +440,7 @@ print_verifier_key(const struct config *cfg)
 	struct store *store = NULL;
 	struct logkey lk;
 	char err[512], *db_path = NULL;
-	int datafd = -1, created, exists, rc = 1;
+	int datafd = -1, created, recorded, exists, rc = 1;
 
 	memset(&lk, 0, sizeof lk);
 	if (run_as_user(cfg) == -1)
@@ -416,11 +463,11 @@ print_verifier_key(const struct config *cfg)
 		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
 		goto out;
 	}
-	if (log_key_load(&lk, store, cfg, datafd, &created) == -1)
+	if (log_key_load(&lk, store, cfg, datafd, &created, &recorded) == -1)
 		goto out;
 	/* The origin is fixed from here, as at a first start: said there on
 	 * stdout, here on stderr (stdout is the key alone). */
-	if (created && strcmp(cfg->origin, CONFIG_DEFAULT_ORIGIN) == 0)
+	if (recorded && strcmp(cfg->origin, CONFIG_DEFAULT_ORIGIN) == 0)
 		fprintf(stderr,
 		    "sealtipd: warning: the log origin is the default '%s', fixed from now "
 		    "on; a deployment sets its own with --origin (move %s and %s away to "
@@ -461,7 +508,7 @@ main(int argc, char **argv)
 	uint64_t commits, rows, stored;
 	unsigned long long cut_deadline, cut_budget;
 	sigset_t sigs;
-	int sig, lfd = -1, rc, exit_code = 1, key_created = 0;
+	int sig, lfd = -1, rc, exit_code = 1, key_created = 0, key_recorded = 0;
 	unsigned i;
 	MHD_socket quiesced;
 
@@ -545,7 +592,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
 		goto done;
 	}
-	if (log_key_load(&logkey, store, &cfg, app.datafd, &key_created) == -1)
+	if (log_key_load(&logkey, store, &cfg, app.datafd, &key_created, &key_recorded) == -1)
 		goto done;
 	app.logkey = &logkey;
 	for (i = 0; i < cfg.threads && i < HTTP_LOG_READERS_MAX; i++) {

@@ -20,6 +20,9 @@ function hourLine(text, times) {
 const DB_GONE = 'the database file was deleted or moved; nothing is stored until it is back';
 const WAL_GONE = "the database's WAL file was deleted or replaced; nothing is stored until a restart";
 
+// A log.key that has signed (log.key.used beside it), and one that may not have.
+const SIGNED_HINT = 'log.key has signed a log whose database is gone, and a new log under it would fork it ' +
+  '(restore reports.db with its -wal file, or move log.key and log.key.used away to start a new log)';
 const ADOPT_HINT = 'a new log under the key of an old one would fork it (restore reports.db with its -wal ' +
   'file; if this log.key never signed a log, made by an older --print-verifier-key before a first start, ' +
   'start once with --adopt-log-key; else move log.key away to start a new log)';
@@ -73,10 +76,16 @@ test('data folder: reports.db deleted under the server: no receipt, and no new l
   // file (sqlite checkpoints at close only into a file still at its path):
   // refused, nothing made.
   const before = fs.readdirSync(srv.data).sort();
-  assert.deepStrictEqual(before, ['log.key', 'reports.db-shm', 'reports.db-wal']);
+  assert.deepStrictEqual(before, ['log.key', 'log.key.used', 'reports.db-shm', 'reports.db-wal']);
   const r = runServer(srv);
   assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '',
-    `sealtipd: ${srv.data}: log.key exists but reports.db does not: ${ADOPT_HINT}\n`]);
+    `sealtipd: ${srv.data}: log.key exists but reports.db does not: ${SIGNED_HINT}\n`]);
+  // Nor does --adopt-log-key take it: it has signed.
+  const adopt = runServer({ args: srv.args.concat(['--adopt-log-key']) });
+  assert.deepStrictEqual([adopt.status, adopt.stdout, adopt.stderr], [1, '',
+    `sealtipd: ${srv.data}: --adopt-log-key: log.key has signed a log (log.key.used): a new database under it ` +
+    'would fork that log; restore reports.db with its -wal file\n']);
+  assert.deepStrictEqual(fs.readdirSync(srv.data).sort(), before);
   assert.deepStrictEqual(fs.readdirSync(srv.data).sort(), before);
   // So does --print-verifier-key, which would make the database.
   const p = spawnSync(h.SEALTIPD, ['--data', srv.data, '--print-verifier-key'], { encoding: 'utf8' });
@@ -87,6 +96,7 @@ test('data folder: reports.db deleted under the server: no receipt, and no new l
   // The old key moved away: the deleted database's WAL still may not be
   // replayed onto a new one.
   fs.renameSync(path.join(srv.data, 'log.key'), path.join(srv.dir, 'old-log.key'));
+  fs.renameSync(path.join(srv.data, 'log.key.used'), path.join(srv.dir, 'old-log.key.used'));
   const w = runServer(srv);
   assert.deepStrictEqual([w.status, w.stdout, w.stderr], [1, '',
     `sealtipd: ${srv.data}: reports.db-wal exists but reports.db does not: it holds the last commits of a ` +
@@ -152,7 +162,7 @@ test('data folder: reports.db-wal deleted, then kill -9 before another upload: t
   await srv.stop('SIGKILL');
   const r = runServer(srv);
   assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '',
-    `sealtipd: ${srv.data}: log.key exists but reports.db has no log under it: ${ADOPT_HINT}\n`]);
+    `sealtipd: ${srv.data}: log.key exists but reports.db has no log under it: ${SIGNED_HINT}\n`]);
   // Nothing signed, nothing recorded.
   if (spawnSync('sqlite3', ['-version']).status !== 0) return t.skip('no sqlite3 command to look inside');
   const q = spawnSync('sqlite3', [srv.db,
@@ -232,11 +242,29 @@ test('a log.key made before its database (an older --print-verifier-key) is adop
   await started.stop();
 
   // Once only: with the key recorded, or with nothing to adopt, refused.
+  // Once only: left in a unit file, it is refused with the database there,
+  // and after the database is lost too (log.key.used says the key signed).
   const again = runServer({ args: started.args.concat(['--adopt-log-key']) });
   assert.deepStrictEqual([again.status, again.stdout, again.stderr], [1, '',
-    `sealtipd: ${data}: --adopt-log-key: the database has its log key already; start without it\n`]);
+    `sealtipd: ${data}: --adopt-log-key: reports.db exists: adoption is only for a log.key alone\n`]);
+  for (const f of fs.readdirSync(data)) if (f.startsWith('reports.db')) fs.rmSync(path.join(data, f));
+  const lost = runServer({ args: started.args.concat(['--adopt-log-key']) });
+  assert.deepStrictEqual([lost.status, lost.stdout, lost.stderr], [1, '',
+    `sealtipd: ${data}: --adopt-log-key: log.key has signed a log (log.key.used): a new database under it ` +
+    'would fork that log; restore reports.db with its -wal file\n']);
+  assert.deepStrictEqual(fs.readdirSync(data).sort(), ['log.key', 'log.key.used']);
+  // Adopting fixes the origin: the default one is warned of, as when made.
+  const old = path.join(h.tmpdir(), 'data');
+  assert.strictEqual(spawnSync(h.SEALTIPD, ['--data', old, '--print-verifier-key']).status, 0);
+  for (const f of fs.readdirSync(old)) if (f !== 'log.key') fs.rmSync(path.join(old, f));
+  const adopted = spawnSync(h.SEALTIPD, ['--data', old, '--adopt-log-key', '--print-verifier-key'], { encoding: 'utf8' });
+  assert.strictEqual(adopted.status, 0, adopted.stderr);
+  assert.match(adopted.stderr, /^sealtipd: warning: the log origin is the default 'sealtip\.example\/log', fixed from now on; /m);
+  // Nothing to adopt: refused, nothing made.
   const empty = path.join(h.tmpdir(), 'data');
+  fs.mkdirSync(empty, { mode: 0o700 });
   const none = spawnSync(h.SEALTIPD, ['--data', empty, '--adopt-log-key', '--print-verifier-key'], { encoding: 'utf8' });
   assert.deepStrictEqual([none.status, none.stdout, none.stderr.replace(ROOT_WARNING, '')], [1, '',
-    `sealtipd: ${empty}: --adopt-log-key: there is no log.key to adopt; start without it\n`]);
+    `sealtipd: ${empty}: --adopt-log-key: there is no log.key to adopt\n`]);
+  assert.deepStrictEqual(fs.readdirSync(empty), []);
 });

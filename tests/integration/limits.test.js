@@ -329,7 +329,7 @@ test('no file descriptor left for a spool file: 503 storage_failed, said on stde
   assert.strictEqual(spawnSync('prlimit', ['--pid', pid, `--nofile=${open + 1}:4096`]).status, 0);
   assertRefused(await h.post(srv, h.vector('chunk-boundary')), 503, 'storage_failed');
   assert.strictEqual(h.dbState(srv), before);
-  assert.deepStrictEqual(fs.readdirSync(srv.data).sort(), ['log.key', 'reports.db', 'reports.db-shm', 'reports.db-wal']);
+  assert.deepStrictEqual(fs.readdirSync(srv.data).sort(), ['log.key', 'log.key.used', 'reports.db', 'reports.db-shm', 'reports.db-wal']);
   // Descriptors again: the very next upload is stored.
   assert.strictEqual(spawnSync('prlimit', ['--pid', pid, '--nofile=4096:4096']).status, 0);
   assert.strictEqual((await h.post(srv, h.vector('chunk-boundary'))).status, 201);
