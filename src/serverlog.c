@@ -56,6 +56,8 @@ static struct {
 	unsigned long long stored, stored_bytes;
 	unsigned long long others[TALLY_KINDS]; /* texts the table had no room for */
 	struct tally tallies[SERVERLOG_TALLY_MAX];
+	int (*day_check)(void *, char *, size_t); /* serverlog_day_check */
+	void *day_check_ctx;
 } serverlog = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.wake = PTHREAD_COND_INITIALIZER,
@@ -195,11 +197,16 @@ tally_write_locked(enum tally_kind kind, const char *label)
 static void
 day_write_locked(const char *label)
 {
+	char text[TALLY_TEXT_MAX + 1];
+
 	say_locked(0, "sealtipd: %s: %llu report%s stored, %llu bytes", label, serverlog.stored,
 	    serverlog.stored == 1 ? "" : "s", serverlog.stored_bytes);
 	serverlog.stored = serverlog.stored_bytes = 0;
 	tally_write_locked(TALLY_DAY_INFO, label);
 	tally_write_locked(TALLY_DAY_ERROR, label);
+	if (serverlog.day_check != NULL &&
+	    serverlog.day_check(serverlog.day_check_ctx, text, sizeof text) == 1)
+		say_locked(1, "sealtipd: %s: %s", label, text);
 }
 
 /* Under the lock, at now: the counts of an hour or a day that has ended,
@@ -429,6 +436,15 @@ drained_locked(const struct timespec *until)
 		    ETIMEDOUT)
 			return 0;
 	return 1;
+}
+
+void
+serverlog_day_check(int (*check)(void *ctx, char *text, size_t len), void *ctx)
+{
+	pthread_mutex_lock(&serverlog.lock);
+	serverlog.day_check = check;
+	serverlog.day_check_ctx = ctx;
+	pthread_mutex_unlock(&serverlog.lock);
 }
 
 void

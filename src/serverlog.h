@@ -52,6 +52,12 @@ void serverlog_day_error(const char *fmt, ...) __attribute__((format(printf, 1, 
  * (N times)", which dates the upload to the hour and no closer. */
 void serverlog_hour_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A check run where each day's lines are written (its end, the stop), so
+ * at times no upload chose: check writes a line's text (no newline) and
+ * returns 1 to have "sealtipd: DAY: TEXT" said on stderr, else 0. It runs
+ * under this module's lock, so it must not call serverlog_*. NULL: none. */
+void serverlog_day_check(int (*check)(void *ctx, char *text, size_t len), void *ctx);
+
 /* Writes the counts not yet written ("... to the stop"), then what is
  * queued, waiting at most wait_ms for a reader that does not read, and stops
  * the thread (left blocked if the reader never reads: the process is about

@@ -17,8 +17,10 @@ struct writer {
 	int stopping;
 	uint64_t next_idx;
 	/* The latest day stored: a wall clock set back never makes an earlier
-	 * one (docs/server.md, "Schema"). */
+	 * one (docs/server.md, "Schema"). Written by the writer thread under
+	 * day_lock, read under it by writer_clock_behind. */
 	char last_day[STORE_DAY_BYTES + 1];
+	pthread_mutex_t day_lock;
 	uint64_t commits, rows;
 	/* The Merkle log: its right edge (writer thread only), the key, and
 	 * the latest checkpoint (under cp_lock, read by the log endpoints). */
@@ -195,18 +197,31 @@ clock_day(char out[STORE_DAY_BYTES + 1])
 /* The day in UTC, the only time the database keeps, and never one before
  * the last stored: sealtip audit requires the days of the log in order,
  * and a clock stepped back over midnight would otherwise break that for
- * good. The clock behind is said, by the day: the hour would date the
- * report stored under the later day. */
+ * good. (writer_clock_behind says so, at times no upload chose.) */
 static void
 today(const struct writer *w, char out[STORE_DAY_BYTES + 1])
 {
 	clock_day(out);
-	if (strcmp(out, w->last_day) < 0) {
-		serverlog_day_error("the clock says %s, before the latest stored day %s: reports "
-				    "are stored under %s",
-		    out, w->last_day, w->last_day);
+	if (strcmp(out, w->last_day) < 0)
 		memcpy(out, w->last_day, STORE_DAY_BYTES + 1);
-	}
+}
+
+int
+writer_clock_behind(void *ctx, char *text, size_t len)
+{
+	struct writer *w = ctx;
+	char day[STORE_DAY_BYTES + 1];
+	int behind;
+
+	clock_day(day);
+	pthread_mutex_lock(&w->day_lock);
+	if ((behind = strcmp(day, w->last_day) < 0))
+		snprintf(text, len,
+		    "the clock says %s, before the latest stored day %s: reports are stored "
+		    "under %s until the clock reaches it (is the clock right?)",
+		    day, w->last_day, w->last_day);
+	pthread_mutex_unlock(&w->day_lock);
+	return behind;
 }
 
 /* After a failed batch, or a row that found its index taken: memory goes
@@ -331,8 +346,11 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	}
 	if (ok) {
 		w->next_idx = idx;
-		if (n > 0)
+		if (n > 0) {
+			pthread_mutex_lock(&w->day_lock);
 			memcpy(w->last_day, day, sizeof w->last_day);
+			pthread_mutex_unlock(&w->day_lock);
+		}
 		w->commits++;
 		w->rows += n;
 		if (n > 0)
@@ -477,6 +495,7 @@ writer_start(
 	w->tls.put_hash = node_put;
 	w->tls.ctx = w;
 	pthread_mutex_init(&w->cp_lock, NULL);
+	pthread_mutex_init(&w->day_lock, NULL);
 	if (store_next_index(s, &w->next_idx) != 0 || store_last_day(s, w->last_day) != 0) {
 		snprintf(err, errlen, "cannot read the next index: %s", store_errmsg(s));
 		goto fail;
@@ -503,6 +522,7 @@ writer_start(
 	return 0;
 fail:
 	pthread_mutex_destroy(&w->cp_lock);
+	pthread_mutex_destroy(&w->day_lock);
 	free(w);
 	return -1;
 }
@@ -553,6 +573,7 @@ writer_stop(struct writer *w)
 	pthread_cond_destroy(&w->wake);
 	pthread_cond_destroy(&w->finished);
 	pthread_mutex_destroy(&w->cp_lock);
+	pthread_mutex_destroy(&w->day_lock);
 	free(w->cache);
 	free(w);
 }
