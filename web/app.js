@@ -388,15 +388,29 @@ async function refusedAsSealed(code) {
   await reconnect();
 }
 
-// connect() after a 422, or at the start's "Try again". Whoever pressed,
-// or waited for, it gets the focus where they can go on: Send once the
-// keys check out, else "Try again" again.
-async function reconnect() {
+// connect() after a 422, or at the start's "Try again" (event: its click).
+// The focus then goes where the person can go on: Send once the keys check
+// out, else "Try again" again (focusAfterWait).
+async function reconnect(event = null) {
+  const pressed = event !== null;
   if (!(await connect())) {
-    $('start-retry').focus();
+    focusAfterWait($('start-retry'), pressed);
     return;
   }
-  (page.refusal ? sayRefusal() : $('send')).focus();
+  focusAfterWait(page.refusal ? sayRefusal() : $('send'), pressed);
+}
+
+// After a wait the person started (a press of "Try again"), the focus goes
+// to element. After one they did not (the keys asked for again after a
+// 422), only if they are nowhere else: that wait may end while they type,
+// and a focused Send would take their next space or Enter as a press,
+// sending what is half typed. Never out of the check view.
+function focusAfterWait(element, pressed) {
+  const active = document.activeElement;
+  if (page.mainView) return;
+  if (pressed || !active || active === document.body || active === $('send') || $('failure').contains(active)) {
+    element.focus();
+  }
 }
 
 // After a 422, with the keys asked for again and checked. Only a key change
@@ -414,7 +428,9 @@ function sayRefusal() {
     say('failure-text', 'ui.upload_refused');
     return $('send');
   }
-  say('failure-text', 'ui.upload_failed', { reason: t('ui.reason_refused', { code }) });
+  // Not upload_failed: its "still here, encrypted" is no longer true, the
+  // envelope having gone with the refusal.
+  say('failure-text', 'ui.upload_refused_fault', { reason: t('ui.reason_refused', { code }) });
   return $('failure');
 }
 

@@ -277,7 +277,7 @@ test('a 422 with the same keys after (bad_layout, or unknown_recipient): a fault
   assert.strictEqual(await page.isDisabled('#send'), true);
   assert.deepStrictEqual(await shownKeys(page), []);
   await page.waitForSelector('#send:not([disabled])');
-  const fault = (code) => h.words('en', 'upload_failed', { reason: h.words('en', 'reason_refused', { code }) });
+  const fault = (code) => h.words('en', 'upload_refused_fault', { reason: h.words('en', 'reason_refused', { code }) });
   assert.strictEqual(await page.textContent('#failure-text'), fault('bad_layout'));
   assert.deepStrictEqual(await shownKeys(page), keys);
   assert.strictEqual(await page.isVisible('#retry'), false);
@@ -296,6 +296,31 @@ test('a 422 with the same keys after (bad_layout, or unknown_recipient): a fault
   assert.strictEqual(await focused(page), 'failure');
   assert.deepStrictEqual([proxy.posts, proxy.configs], [2, 3]);
   assert.strictEqual(await page.inputValue('#field-what'), what);
+  assert.strictEqual(h.exportAndOpen(server).length, 0);
+  seen.check({ allow: /HTTP 422 for .*\/api\/v1\/reports|status of 422/ });
+});
+
+test('after a 422, keys that come while the person types take no focus: every key lands in the answer, nothing is sent', async (t) => {
+  const server = await h.startPageServer(t);
+  const proxy = await refusingProxy(t, server);
+  const { page, seen } = await newPage(t, { ...server, url: proxy.url });
+  const what = 'The clerk asked';
+  await page.fill('#field-what', what);
+  proxy.post = [422, 'unknown_recipient'];
+  proxy.config = 2000;
+  await page.click('#send');
+  await page.waitForSelector('#failure:not([hidden])');
+  // Back to the answer, typing on while the keys are asked for again (a
+  // slow circuit): when they come, the focus must stay here; on Send, the
+  // next space would send the report half typed.
+  await page.click('#field-what');
+  await page.press('#field-what', 'End');
+  const more = ' for fifty dollars at the district office';
+  await page.keyboard.type(more, { delay: 120 });
+  await page.waitForSelector('#send:not([disabled])');
+  assert.strictEqual(await page.inputValue('#field-what'), what + more);
+  assert.strictEqual(await focused(page), 'field-what');
+  assert.deepStrictEqual([proxy.posts, proxy.configs], [1, 2]);
   assert.strictEqual(h.exportAndOpen(server).length, 0);
   seen.check({ allow: /HTTP 422 for .*\/api\/v1\/reports|status of 422/ });
 });
@@ -322,7 +347,7 @@ test('after a 422 the keys do not check out: "Try again" with the focus, Send of
   assert.strictEqual(await page.isHidden('#startup'), true);
   assert.deepStrictEqual(await shownKeys(page), [fingerprintOf(server.pub)]);
   assert.strictEqual(await page.textContent('#failure-text'),
-    h.words('en', 'upload_failed', { reason: h.words('en', 'reason_refused', { code: 'unknown_recipient' }) }));
+    h.words('en', 'upload_refused_fault', { reason: h.words('en', 'reason_refused', { code: 'unknown_recipient' }) }));
   assert.strictEqual(await focused(page), 'failure');
   assert.strictEqual(await page.inputValue('#field-what'), 'Twenty minutes of typing.');
   assert.deepStrictEqual([proxy.posts, proxy.configs], [1, 3]);
