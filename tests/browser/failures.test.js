@@ -258,21 +258,27 @@ test('the investigators\' key changed since the page loaded (422): the keys are 
   seen.check({ allow: /HTTP 422 for .*\/api\/v1\/reports|status of 422/ });
 });
 
-test('a 422 with the same keys after (bad_layout, or unknown_recipient): a fault of the server or page, said once the keys check out; no press invited', async (t) => {
+// A page behind refusingProxy with what typed as the first answer, and Send
+// refused with a 422 of code while the config asked for again is held
+// delay ms.
+async function refusedPage(t, what, code, delay) {
   const server = await h.startPageServer(t);
   const proxy = await refusingProxy(t, server);
   const { page, seen } = await newPage(t, { ...server, url: proxy.url });
-  const keys = [fingerprintOf(server.pub)];
-  assert.deepStrictEqual(await shownKeys(page), keys);
-  const what = 'The clerk asked 50 USD for a birth certificate.';
   await page.fill('#field-what', what);
-
-  // A bug of this page or of a proxy: every envelope refused as laid out.
-  // While the keys are asked for again (2 s here), nothing is said of them.
-  proxy.post = [422, 'bad_layout'];
-  proxy.config = 2000;
+  proxy.post = [422, code];
+  proxy.config = delay;
   await page.click('#send');
   await page.waitForSelector('#failure:not([hidden])');
+  return { server, proxy, page, seen };
+}
+
+test('a 422 with the same keys after (bad_layout, or unknown_recipient): a fault of the server or page, said once the keys check out; no press invited', async (t) => {
+  // A bug of this page or of a proxy: every envelope refused as laid out.
+  // While the keys are asked for again (2 s here), nothing is said of them.
+  const what = 'The clerk asked 50 USD for a birth certificate.';
+  const { server, proxy, page, seen } = await refusedPage(t, what, 'bad_layout', 2000);
+  const keys = [fingerprintOf(server.pub)];
   assert.strictEqual(await page.textContent('#failure-text'), h.words('en', 'upload_refused_checking'));
   assert.strictEqual(await page.isDisabled('#send'), true);
   assert.deepStrictEqual(await shownKeys(page), []);
@@ -301,15 +307,8 @@ test('a 422 with the same keys after (bad_layout, or unknown_recipient): a fault
 });
 
 test('after a 422, keys that come while the person types take no focus: every key lands in the answer, nothing is sent', async (t) => {
-  const server = await h.startPageServer(t);
-  const proxy = await refusingProxy(t, server);
-  const { page, seen } = await newPage(t, { ...server, url: proxy.url });
   const what = 'The clerk asked';
-  await page.fill('#field-what', what);
-  proxy.post = [422, 'unknown_recipient'];
-  proxy.config = 2000;
-  await page.click('#send');
-  await page.waitForSelector('#failure:not([hidden])');
+  const { server, proxy, page, seen } = await refusedPage(t, what, 'unknown_recipient', 2000);
   // Back to the answer, typing on while the keys are asked for again (a
   // slow circuit): when they come, the focus must stay here; on Send, the
   // next space would send the report half typed.
