@@ -38,8 +38,8 @@ test('privacy: no client address or user agent is stored or logged', async (t) =
   for (const f of files()) check(f, fs.readFileSync(f));
   check('server stdout', Buffer.from(srv.stdout, 'latin1'));
   check('server stderr', Buffer.from(srv.stderr, 'latin1'));
-  // Only the database and the log key are in the data folder: no spool file, no log.
-  assert.deepStrictEqual(fs.readdirSync(srv.data).filter((f) => !/^(reports\.db(-wal|-shm)?|log\.key)$/.test(f)), []);
+  // Only the database, the log key and its mark are in the data folder: no spool file, no log.
+  assert.deepStrictEqual(fs.readdirSync(srv.data).filter((f) => !/^(reports\.db(-wal|-shm)?|log\.key(\.used)?)$/.test(f)), []);
   // Days only: the export's entries carry YYYY-MM-DD and nothing finer.
   const ex = h.parseExport(h.exportDb(srv.db).file);
   for (const e of ex.entries) assert.match(e.day, /^\d{4}-\d{2}-\d{2}$/);
