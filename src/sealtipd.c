@@ -217,24 +217,43 @@ open_web(const char *web, const char **shown)
  * --print-verifier-key made before any start. */
 #define LOGKEY_USED_FILE LOGKEY_FILE ".used"
 
-/* The refusal of a log.key whose log is gone, by whether it has signed. */
+/* The refusal of a log.key whose log is gone: with no reports.db, or one
+ * without a log (db_exists), by whether the key has signed. */
 static void
-log_key_orphan(const struct config *cfg, int datafd, const char *what)
+log_key_orphan(const struct config *cfg, int datafd, int db_exists)
 {
-	if (faccessat(datafd, LOGKEY_USED_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+	int signed_ = faccessat(datafd, LOGKEY_USED_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+
+	if (!db_exists && signed_)
 		fprintf(stderr,
-		    "sealtipd: %s: %s: %s has signed a log whose database is gone, and a new log "
-		    "under it would fork it (restore " SEALTIPD_DB_NAME " with its -wal file, or "
-		    "move " LOGKEY_FILE " and " LOGKEY_USED_FILE " away to start a new log)\n",
-		    cfg->data_dir, what, LOGKEY_FILE);
+		    "sealtipd: %s: " LOGKEY_FILE " exists but " SEALTIPD_DB_NAME " does not: "
+		    LOGKEY_FILE " has signed a log whose database is gone, and a new log under it "
+		    "would fork it (restore " SEALTIPD_DB_NAME " with its -wal file, or move "
+		    LOGKEY_FILE " and " LOGKEY_USED_FILE " away to start a new log)\n",
+		    cfg->data_dir);
+	else if (!db_exists)
+		fprintf(stderr,
+		    "sealtipd: %s: " LOGKEY_FILE " exists but " SEALTIPD_DB_NAME " does not: a new "
+		    "log under the key of an old one would fork it (restore " SEALTIPD_DB_NAME
+		    " with its -wal file; if this " LOGKEY_FILE " never signed a log, made by an "
+		    "older --print-verifier-key before a first start, start once with "
+		    "--adopt-log-key; else move " LOGKEY_FILE " away to start a new log)\n",
+		    cfg->data_dir);
+	else if (signed_)
+		fprintf(stderr,
+		    "sealtipd: %s: " LOGKEY_FILE " exists but " SEALTIPD_DB_NAME " has no log under "
+		    "it: " LOGKEY_FILE " has signed a log this database does not hold (its -wal file "
+		    "lost?), and a new log under it would fork it (restore " SEALTIPD_DB_NAME
+		    " with its -wal file, or move " LOGKEY_FILE ", " LOGKEY_USED_FILE " and "
+		    SEALTIPD_DB_NAME " away to start a new log)\n",
+		    cfg->data_dir);
 	else
 		fprintf(stderr,
-		    "sealtipd: %s: %s: a new log under the key of an old one would fork it "
-		    "(restore " SEALTIPD_DB_NAME " with its -wal file; if this " LOGKEY_FILE
-		    " never signed a log, made by an older --print-verifier-key before a first "
-		    "start, start once with --adopt-log-key; else move " LOGKEY_FILE
-		    " away to start a new log)\n",
-		    cfg->data_dir, what);
+		    "sealtipd: %s: " LOGKEY_FILE " exists but " SEALTIPD_DB_NAME " has no log under "
+		    "it: restore " SEALTIPD_DB_NAME " with its -wal file; if nothing was ever "
+		    "stored (a first start cut short), move " SEALTIPD_DB_NAME " and its -wal and "
+		    "-shm files away and start once with --adopt-log-key\n",
+		    cfg->data_dir);
 }
 
 /* --adopt-log-key, before anything is made: only a log.key alone, which
@@ -280,7 +299,7 @@ data_files_check(const struct config *cfg, int datafd)
 		goto fail;
 	name = LOGKEY_FILE;
 	if (!cfg->adopt_log_key && faccessat(datafd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		log_key_orphan(cfg, datafd, LOGKEY_FILE " exists but " SEALTIPD_DB_NAME " does not");
+		log_key_orphan(cfg, datafd, 0);
 		return -1;
 	}
 	if (!cfg->adopt_log_key && errno != ENOENT)
@@ -302,23 +321,33 @@ fail:
 	return -1;
 }
 
-/* LOGKEY_USED_FILE made, durably, if missing. 0, or -1 said. */
+/* LOGKEY_USED_FILE made, durably, if missing: only its existence counts,
+ * so one that is there is left as it is (read-only, or root's). Made by
+ * root, it is the data folder's owner's, as the files sealtipd --user
+ * makes: a later start as that user must not find it in the way. 0, or -1
+ * said. */
 static int
 log_key_mark_used(const struct config *cfg, int datafd)
 {
-	int fd;
+	struct stat folder;
+	int fd = -1, rc = -1;
 
-	if ((fd = openat(datafd, LOGKEY_USED_FILE, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	if (faccessat(datafd, LOGKEY_USED_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if ((fd = openat(datafd, LOGKEY_USED_FILE, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 		 0600)) == -1 ||
+	    (geteuid() == 0 &&
+		(fstat(datafd, &folder) == -1 || fchown(fd, folder.st_uid, folder.st_gid) == -1)) ||
 	    fsync(fd) == -1 || fileio_sync_dir(datafd) == -1) {
 		fprintf(stderr, "sealtipd: %s/%s: %s\n", cfg->data_dir, LOGKEY_USED_FILE,
 		    strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return -1;
+		goto done;
 	}
-	close(fd);
-	return 0;
+	rc = 0;
+done:
+	if (fd != -1)
+		close(fd);
+	return rc;
 }
 
 /* The log key for this data folder into lk (freed by the caller, whatever
@@ -347,8 +376,7 @@ log_key_load(struct logkey *lk, struct store *store, const struct config *cfg, i
 	}
 	if (rc == 0 && !cfg->adopt_log_key &&
 	    faccessat(datafd, LOGKEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		log_key_orphan(
-		    cfg, datafd, LOGKEY_FILE " exists but " SEALTIPD_DB_NAME " has no log under it");
+		log_key_orphan(cfg, datafd, 1);
 		return -1;
 	}
 	if (logkey_load(lk, datafd, cfg->origin, rc == 0, created, err, sizeof err) == -1) {

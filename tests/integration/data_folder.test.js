@@ -162,7 +162,9 @@ test('data folder: reports.db-wal deleted, then kill -9 before another upload: t
   await srv.stop('SIGKILL');
   const r = runServer(srv);
   assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '',
-    `sealtipd: ${srv.data}: log.key exists but reports.db has no log under it: ${SIGNED_HINT}\n`]);
+    `sealtipd: ${srv.data}: log.key exists but reports.db has no log under it: log.key has signed a log this ` +
+    'database does not hold (its -wal file lost?), and a new log under it would fork it (restore reports.db with ' +
+    'its -wal file, or move log.key, log.key.used and reports.db away to start a new log)\n']);
   // Nothing signed, nothing recorded.
   if (spawnSync('sqlite3', ['-version']).status !== 0) return t.skip('no sqlite3 command to look inside');
   const q = spawnSync('sqlite3', [srv.db,
@@ -267,4 +269,50 @@ test('a log.key made before its database (an older --print-verifier-key) is adop
   assert.deepStrictEqual([none.status, none.stdout, none.stderr.replace(ROOT_WARNING, '')], [1, '',
     `sealtipd: ${empty}: --adopt-log-key: there is no log.key to adopt\n`]);
   assert.deepStrictEqual(fs.readdirSync(empty), []);
+});
+
+test('a database without its log and no log.key.used (a first start cut short): the refusal says how to adopt, and that works', async () => {
+  const dir = h.tmpdir();
+  const data = path.join(dir, 'data');
+  const run = (extra) => spawnSync(h.SEALTIPD, ['--data', data, '--origin', 'tips.example/log', ...extra, '--print-verifier-key'], { encoding: 'utf8' });
+  let p = run([]);
+  assert.strictEqual(p.status, 0, p.stderr);
+  const published = p.stdout;
+  // Cut short between making log.key and recording it: no key in the
+  // database, no mark beside the key.
+  fs.rmSync(path.join(data, 'log.key.used'));
+  const q = spawnSync('sqlite3', [path.join(data, 'reports.db'), "DELETE FROM meta WHERE key = 'log_verifier_key'"]);
+  if (q.status !== 0) return;
+  p = run([]);
+  assert.deepStrictEqual([p.status, p.stdout, p.stderr.replace(ROOT_WARNING, '')], [1, '',
+    `sealtipd: ${data}: log.key exists but reports.db has no log under it: restore reports.db with its -wal file; ` +
+    'if nothing was ever stored (a first start cut short), move reports.db and its -wal and -shm files away and ' +
+    'start once with --adopt-log-key\n']);
+  // What it says works.
+  for (const f of fs.readdirSync(data)) if (f.startsWith('reports.db')) fs.rmSync(path.join(data, f));
+  p = run(['--adopt-log-key']);
+  assert.deepStrictEqual([p.status, p.stdout], [0, published]);
+});
+
+test('log.key.used only has to be there: made by root, it is the data folder owner\'s; read-only, it is left so', { skip: process.getuid() !== 0 && 'needs root' }, async () => {
+  const dir = h.tmpdir();
+  fs.chmodSync(dir, 0o711); // nobody must reach data/ and web/ inside
+  const first = await h.startServer({ dir, extraArgs: ['--user', 'nobody'] });
+  await first.stop();
+  const data = first.data;
+  const nobody = fs.statSync(data).uid;
+  assert.notStrictEqual(nobody, 0);
+  assert.strictEqual(fs.statSync(path.join(data, 'log.key.used')).uid, nobody);
+  // A folder served before this mark existed, then root's --print-verifier-key.
+  fs.rmSync(path.join(data, 'log.key.used'));
+  const p = spawnSync(h.SEALTIPD, ['--data', data, '--print-verifier-key'], { encoding: 'utf8' });
+  assert.strictEqual(p.status, 0, p.stderr);
+  const mark = fs.statSync(path.join(data, 'log.key.used'));
+  assert.deepStrictEqual([mark.uid, mark.mode & 0o777], [nobody, 0o600]);
+  // Read-only, and root's: still only its existence counts.
+  fs.chownSync(path.join(data, 'log.key.used'), 0, 0);
+  fs.chmodSync(path.join(data, 'log.key.used'), 0o400);
+  const again = await h.startServer({ dir, extraArgs: ['--user', 'nobody'] });
+  assert.strictEqual((await h.post(again, h.vector('basic'))).status, 201);
+  await again.stop();
 });
