@@ -511,19 +511,6 @@ out:
 	return rc;
 }
 
-/* writer_clock_behind's line at the stop, for serverlog_day_check. */
-static char stop_clock_text[SERVERLOG_LINE_MAX];
-
-static int
-stop_clock_behind(void *ctx, char *text, size_t len)
-{
-	(void)ctx;
-	if (stop_clock_text[0] == '\0')
-		return 0;
-	snprintf(text, len, "%s", stop_clock_text);
-	return 1;
-}
-
 /* Waits until no request is in flight, or the deadline. */
 static void
 drain(struct http_app *app, unsigned seconds)
@@ -678,7 +665,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
 		goto done;
 	}
-	serverlog_day_check(writer_clock_behind, app.writer);
 	/* poll, not epoll: libmicrohttpd 0.9.75's epoll mode can abort in
 	 * MHD_quiesce_daemon (a worker removes the listen socket from its epoll
 	 * set first, and the second removal's ENOENT is a panic), and, being
@@ -741,11 +727,6 @@ done:
 		MHD_stop_daemon(d);
 	if (app.writer != NULL) {
 		writer_stats(app.writer, &commits, &rows);
-		/* The stop's day lines come after the writer is gone: they get
-		 * its check as it stands now, every upload being over. */
-		if (writer_clock_behind(app.writer, stop_clock_text, sizeof stop_clock_text) == 0)
-			stop_clock_text[0] = '\0';
-		serverlog_day_check(stop_clock_behind, NULL);
 		writer_stop(app.writer);
 	}
 	/* The last lines out, waiting a little for a reader that is slow. */

@@ -56,8 +56,7 @@ static struct {
 	unsigned long long stored, stored_bytes;
 	unsigned long long others[TALLY_KINDS]; /* texts the table had no room for */
 	struct tally tallies[SERVERLOG_TALLY_MAX];
-	int (*day_check)(void *, char *, size_t); /* serverlog_day_check */
-	void *day_check_ctx;
+	char latest_day[16]; /* serverlog_latest_day, "" until told */
 } serverlog = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.wake = PTHREAD_COND_INITIALIZER,
@@ -197,16 +196,21 @@ tally_write_locked(enum tally_kind kind, const char *label)
 static void
 day_write_locked(const char *label)
 {
-	char text[TALLY_TEXT_MAX + 1];
+	char day[40], hour[16];
 
 	say_locked(0, "sealtipd: %s: %llu report%s stored, %llu bytes", label, serverlog.stored,
 	    serverlog.stored == 1 ? "" : "s", serverlog.stored_bytes);
 	serverlog.stored = serverlog.stored_bytes = 0;
 	tally_write_locked(TALLY_DAY_INFO, label);
 	tally_write_locked(TALLY_DAY_ERROR, label);
-	if (serverlog.day_check != NULL &&
-	    serverlog.day_check(serverlog.day_check_ctx, text, sizeof text) == 1)
-		say_locked(1, "sealtipd: %s: %s", label, text);
+	/* Checked here, never at an upload: a line per upload would, by being
+	 * there, say a report came during a short step back of the clock. */
+	utc_day_hour(now_seconds(), day, hour);
+	if (strcmp(day, serverlog.latest_day) < 0)
+		say_locked(1,
+		    "sealtipd: %s: the clock says %s, before the latest stored day %s: reports "
+		    "are stored under %s until the clock reaches it (is the clock right?)",
+		    label, day, serverlog.latest_day, serverlog.latest_day);
 }
 
 /* Under the lock, at now: the counts of an hour or a day that has ended,
@@ -439,11 +443,10 @@ drained_locked(const struct timespec *until)
 }
 
 void
-serverlog_day_check(int (*check)(void *ctx, char *text, size_t len), void *ctx)
+serverlog_latest_day(const char *day)
 {
 	pthread_mutex_lock(&serverlog.lock);
-	serverlog.day_check = check;
-	serverlog.day_check_ctx = ctx;
+	snprintf(serverlog.latest_day, sizeof serverlog.latest_day, "%s", day);
 	pthread_mutex_unlock(&serverlog.lock);
 }
 

@@ -52,11 +52,11 @@ void serverlog_day_error(const char *fmt, ...) __attribute__((format(printf, 1, 
  * (N times)", which dates the upload to the hour and no closer. */
 void serverlog_hour_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A check run where each day's lines are written (its end, the stop), so
- * at times no upload chose: check writes a line's text (no newline) and
- * returns 1 to have "sealtipd: DAY: TEXT" said on stderr, else 0. It runs
- * under this module's lock, so it must not call serverlog_*. NULL: none. */
-void serverlog_day_check(int (*check)(void *ctx, char *text, size_t len), void *ctx);
+/* The latest day ("YYYY-MM-DD") under which a report is stored. Where each
+ * day's lines are written (its end, the stop), a clock whose day is before
+ * it is said on stderr, "sealtipd: DAY: the clock says ...": at times no
+ * upload chose. */
+void serverlog_latest_day(const char *day);
 
 /* Writes the counts not yet written ("... to the stop"), then what is
  * queued, waiting at most wait_ms for a reader that does not read, and stops

@@ -17,10 +17,9 @@ struct writer {
 	int stopping;
 	uint64_t next_idx;
 	/* The latest day stored: a wall clock set back never makes an earlier
-	 * one (docs/server.md, "Schema"). Written by the writer thread under
-	 * day_lock, read under it by writer_clock_behind. */
+	 * one (docs/server.md, "Schema"); serverlog_latest_day says it when the
+	 * clock is behind. */
 	char last_day[STORE_DAY_BYTES + 1];
-	pthread_mutex_t day_lock;
 	uint64_t commits, rows;
 	/* The Merkle log: its right edge (writer thread only), the key, and
 	 * the latest checkpoint (under cp_lock, read by the log endpoints). */
@@ -197,31 +196,13 @@ clock_day(char out[STORE_DAY_BYTES + 1])
 /* The day in UTC, the only time the database keeps, and never one before
  * the last stored: sealtip audit requires the days of the log in order,
  * and a clock stepped back over midnight would otherwise break that for
- * good. (writer_clock_behind says so, at times no upload chose.) */
+ * good. */
 static void
 today(const struct writer *w, char out[STORE_DAY_BYTES + 1])
 {
 	clock_day(out);
 	if (strcmp(out, w->last_day) < 0)
 		memcpy(out, w->last_day, STORE_DAY_BYTES + 1);
-}
-
-int
-writer_clock_behind(void *ctx, char *text, size_t len)
-{
-	struct writer *w = ctx;
-	char day[STORE_DAY_BYTES + 1];
-	int behind;
-
-	clock_day(day);
-	pthread_mutex_lock(&w->day_lock);
-	if ((behind = strcmp(day, w->last_day) < 0))
-		snprintf(text, len,
-		    "the clock says %s, before the latest stored day %s: reports are stored "
-		    "under %s until the clock reaches it (is the clock right?)",
-		    day, w->last_day, w->last_day);
-	pthread_mutex_unlock(&w->day_lock);
-	return behind;
 }
 
 /* After a failed batch, or a row that found its index taken: memory goes
@@ -347,9 +328,8 @@ writer_commit_batch(struct writer *w, struct writer_job *batch)
 	if (ok) {
 		w->next_idx = idx;
 		if (n > 0) {
-			pthread_mutex_lock(&w->day_lock);
 			memcpy(w->last_day, day, sizeof w->last_day);
-			pthread_mutex_unlock(&w->day_lock);
+			serverlog_latest_day(day);
 		}
 		w->commits++;
 		w->rows += n;
@@ -495,11 +475,11 @@ writer_start(
 	w->tls.put_hash = node_put;
 	w->tls.ctx = w;
 	pthread_mutex_init(&w->cp_lock, NULL);
-	pthread_mutex_init(&w->day_lock, NULL);
 	if (store_next_index(s, &w->next_idx) != 0 || store_last_day(s, w->last_day) != 0) {
 		snprintf(err, errlen, "cannot read the next index: %s", store_errmsg(s));
 		goto fail;
 	}
+	serverlog_latest_day(w->last_day);
 	clock_day(day);
 	if (strcmp(day, w->last_day) < 0)
 		serverlog_error("sealtipd: warning: the latest stored day %s is after today by the "
@@ -522,7 +502,6 @@ writer_start(
 	return 0;
 fail:
 	pthread_mutex_destroy(&w->cp_lock);
-	pthread_mutex_destroy(&w->day_lock);
 	free(w);
 	return -1;
 }
@@ -573,7 +552,6 @@ writer_stop(struct writer *w)
 	pthread_cond_destroy(&w->wake);
 	pthread_cond_destroy(&w->finished);
 	pthread_mutex_destroy(&w->cp_lock);
-	pthread_mutex_destroy(&w->day_lock);
 	free(w->cache);
 	free(w);
 }

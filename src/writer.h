@@ -64,8 +64,4 @@ void writer_stop(struct writer *w);
 /* Commits so far and rows per commit, for the log at shutdown. */
 void writer_stats(struct writer *w, uint64_t *commits, uint64_t *rows);
 
-/* For serverlog_day_check (ctx: the writer): when the clock's UTC day is
- * before the latest stored day, the line that says so into text, and 1. */
-int writer_clock_behind(void *ctx, char *text, size_t len);
-
 #endif
