@@ -145,6 +145,14 @@ $(FAKE_CLOCK): tests/tools/fake_clock.c
 	@echo '  CC    $@'
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -o $@ $< -ldl
 
+# Preloaded by the integration tests: a name resolver that stalls, or hands
+# out addresses that go nowhere, in front of the client's connection.
+SLOW_RESOLVER = $(BUILD)/tools/slow_resolver.so
+$(SLOW_RESOLVER): tests/tools/slow_resolver.c
+	@mkdir -p $(@D)
+	@echo '  CC    $@'
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -o $@ $< -ldl
+
 cli: $(BUILD)/sealtip $(BUILD)/tools/vector_tool $(FAIL_FSYNC) $(SIGNAL_INJECT) $(SEEDGEN)
 	@SEALTIP=$(BUILD)/sealtip VECTOR_TOOL=$(BUILD)/tools/vector_tool FAIL_FSYNC=$(FAIL_FSYNC) \
 		SIGNAL_INJECT=$(SIGNAL_INJECT) SEEDGEN=$(SEEDGEN) \
@@ -166,7 +174,7 @@ $(BUILD)/web/.built: $(WEB_SRC) package-lock.json
 	@touch $@
 
 # Integration tests: the real sealtipd on a random loopback port (node's test runner).
-integration: all $(FAIL_FSYNC) $(SIGNAL_INJECT) $(FAKE_CLOCK)
+integration: all $(FAIL_FSYNC) $(SIGNAL_INJECT) $(FAKE_CLOCK) $(SLOW_RESOLVER)
 	@SEALTIP_BUILD=$(BUILD) node --test tests/integration/
 
 # JS unit tests of the page's crypto (node's test runner): vectors, and

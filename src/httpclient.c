@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "decimal.h"
 #include "httpclient.h"
 #include "interrupt.h"
+#include "resolve.h"
 #include "socks.h"
 #include "tool.h"
 
@@ -248,8 +250,35 @@ httpclient_drain(struct httpclient *c)
 	return 0;
 }
 
-/* Connects to the server, or through the SOCKS proxy to it. Returns the
- * socket, or -1 (printed, except errno EINTR from a caught signal). */
+/* Connects fd to addr within timeout_ms, leaving fd blocking as it came.
+ * Returns 0, or -1 with errno (ETIMEDOUT, EINTR from a caught signal, or
+ * the connection's own error). Not a blocking connect: the caught signals
+ * are blocked outside interrupt_wait, so ^C would wait for the timeout. */
+static int
+httpclient_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int timeout_ms)
+{
+	socklen_t errlen = sizeof(int);
+	int flags, err = 0;
+
+	if ((flags = fcntl(fd, F_GETFL)) == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return -1;
+	if (connect(fd, addr, addrlen) == -1) {
+		if (errno != EINPROGRESS)
+			return -1;
+		if (interrupt_wait(fd, POLLOUT, timeout_ms) == -1 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1)
+			return -1;
+		if (err != 0) {
+			errno = err;
+			return -1;
+		}
+	}
+	return fcntl(fd, F_SETFL, flags);
+}
+
+/* Connects to the server, or through the SOCKS proxy to it: the name lookup
+ * and the connection share one deadline of u->timeout. Returns the socket,
+ * or -1 (printed, except errno EINTR from a caught signal). */
 static int
 httpclient_dial(const struct httpclient_url *u)
 {
@@ -257,8 +286,10 @@ httpclient_dial(const struct httpclient_url *u)
 	const char *host = proxied ? u->proxy_host : u->host,
 		   *port = proxied ? u->proxy_port : u->port,
 		   *what = proxied ? "the SOCKS proxy " : "";
+	int64_t deadline = httpclient_now_ms() + (int64_t)u->timeout * 1000, left;
 	struct addrinfo hints, *ai = NULL, *a;
 	struct timeval tv = {u->timeout, 0};
+	size_t addresses = 0, tried = 0;
 	char why[512];
 	int fd = -1, rc, saved;
 
@@ -272,27 +303,52 @@ httpclient_dial(const struct httpclient_url *u)
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
-		tool_error("%s%s: %s", what, host, gai_strerror(rc));
+	rc = resolve_name(host, port, &hints, u->timeout * 1000, &ai);
+	if (rc == EAI_SYSTEM && errno == EINTR)
+		return -1;
+	if (rc == EAI_SYSTEM && errno == ETIMEDOUT) {
+		tool_error("%s%s: no answer from the name resolver within %d s", what, host,
+		    u->timeout);
 		return -1;
 	}
-	for (a = ai; a != NULL; a = a->ai_next) {
+	if (rc != 0) {
+		tool_error("%s%s: %s", what, host, rc == EAI_SYSTEM ? strerror(errno) :
+		    gai_strerror(rc));
+		return -1;
+	}
+	for (a = ai; a != NULL; a = a->ai_next)
+		addresses++;
+	errno = ETIMEDOUT;
+	for (a = ai; a != NULL; a = a->ai_next, tried++) {
+		if ((left = deadline - httpclient_now_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			break;
+		}
 		if ((fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+		/* Each address left gets its share of the time: one that drops
+		 * every packet (an IPv6 route that goes nowhere) must not use up
+		 * the time of the next. */
+		if (httpclient_connect(fd, a->ai_addr, a->ai_addrlen,
+			(int)(left / (int64_t)(addresses - tried))) == 0)
 			break;
+		saved = errno;
 		close(fd);
 		fd = -1;
+		errno = saved;
+		if (errno == EINTR)
+			break;
 	}
-	/* SO_SNDTIMEO ran out: EINPROGRESS says nothing to a reader. */
-	if (fd == -1 && errno == EINPROGRESS)
+	if (fd == -1 && errno == ETIMEDOUT)
 		tool_error("%s%s port %s: no connection within %d s", what, host, port, u->timeout);
-	else if (fd == -1)
+	else if (fd == -1 && errno != EINTR)
 		tool_error("%s%s port %s: %s%s", what, host, port, strerror(errno),
 		    proxied ? " (is Tor running?)" : "");
+	saved = errno;
 	freeaddrinfo(ai);
+	errno = saved;
 	if (fd != -1 && proxied &&
 	    socks_connect(fd, u->host, u->port, u->timeout * 1000, why, sizeof why) == -1) {
 		saved = errno;
