@@ -56,7 +56,6 @@ resolve_name(const char *host, const char *port, const struct addrinfo *hints,
     int timeout_ms, struct addrinfo **result)
 {
 	struct resolve_job *job;
-	pthread_attr_t attr;
 	pthread_t thread;
 	char done;
 	int rc = EAI_SYSTEM, err, saved;
@@ -75,21 +74,22 @@ resolve_name(const char *host, const char *port, const struct addrinfo *hints,
 		goto out;
 	/* Created with the caller's mask, so the caught signals stay blocked
 	 * on the lookup thread and reach only interrupt_wait. */
-	if ((err = pthread_attr_init(&attr)) != 0) {
-		errno = err;
-		goto out;
-	}
-	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	atomic_fetch_add(&job->holders, 1);
-	err = pthread_create(&thread, &attr, resolve_thread, job);
-	pthread_attr_destroy(&attr);
-	if (err != 0) {
+	if ((err = pthread_create(&thread, NULL, resolve_thread, job)) != 0) {
 		atomic_fetch_sub(&job->holders, 1);
 		errno = err;
 		goto out;
 	}
-	if (interrupt_wait(job->done_pipe[0], POLLIN, timeout_ms) == -1)
-		goto out; /* ETIMEDOUT or EINTR; the thread finishes alone */
+	if (interrupt_wait(job->done_pipe[0], POLLIN, timeout_ms) == -1) {
+		/* ETIMEDOUT or EINTR: the thread finishes alone. */
+		saved = errno;
+		(void)pthread_detach(thread);
+		errno = saved;
+		goto out;
+	}
+	/* Done but for letting go: joined, so that the pipe is closed by the
+	 * time this returns, not some moment later. */
+	(void)pthread_join(thread, NULL);
 	if (read(job->done_pipe[0], &done, 1) != 1) {
 		errno = EIO;
 		goto out;
