@@ -313,6 +313,33 @@ request_memory(struct MHD_Connection *conn)
 	return info->header_size + (size_t)records * HTTP_RECORD_BYTES + cookie_len;
 }
 
+void *
+http_request_new(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_request *req;
+
+	(void)cls;
+	(void)conn;
+	if ((req = calloc(1, sizeof *req)) == NULL)
+		return NULL;
+	req->target = uri;
+	req->target_len = uri != NULL ? strlen(uri) : 0;
+	return req;
+}
+
+/* Whether url is the whole request target. libmicrohttpd (0.9.75) reads
+ * the request line in place: the target runs up to the space before the
+ * HTTP version, which it overwrites with the NUL that ends url, so the
+ * version begins one byte after the target's end. A NUL byte sent inside
+ * the target ends the string before that: GET /index.html<NUL>x would be
+ * served index.html, and /api/v1/config<NUL>x the config. */
+static int
+target_is_whole(const struct http_request *req, const char *url, const char *version)
+{
+	return req->target != NULL && url == req->target &&
+	    version == req->target + req->target_len + 1;
+}
+
 enum MHD_Result
 http_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -322,14 +349,20 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url, const char 
 	const struct route_error *err;
 	enum body_framing framing;
 
-	(void)version;
-	if (req == NULL) {
-		if ((req = calloc(1, sizeof *req)) == NULL)
-			return MHD_NO;
+	/* Made by http_request_new; without it, no memory. */
+	if (req == NULL)
+		return MHD_NO;
+	if (!req->begun) {
+		req->begun = 1;
 		clock_gettime(CLOCK_MONOTONIC, &req->started);
-		req->route = route(url, method, &err);
+		/* No file or endpoint is named with a NUL byte (docs/api.md). */
+		if (target_is_whole(req, url, version)) {
+			req->route = route(url, method, &err);
+		} else {
+			req->route = ROUTE_ERROR;
+			err = &err_not_found;
+		}
 		req->state = (void *)err;
-		*con_cls = req;
 		atomic_fetch_add(&app->in_flight, 1);
 		http_conns_request_begin(&app->conns, conn);
 		/* First: every answer's headers are built in the memory the
@@ -385,14 +418,19 @@ http_completed(
 {
 	struct http_app *app = cls;
 	struct http_request *req = *con_cls;
+	int begun;
 
 	(void)toe;
 	if (req == NULL)
 		return;
-	http_conns_request_end(&app->conns, conn);
+	/* A request refused by libmicrohttpd itself, or cut off, before its
+	 * headers were all read never reached the handler. */
+	if ((begun = req->begun) != 0)
+		http_conns_request_end(&app->conns, conn);
 	if (req->free_state != NULL)
 		req->free_state(app, req->state);
 	free(req);
 	*con_cls = NULL;
-	atomic_fetch_sub(&app->in_flight, 1);
+	if (begun)
+		atomic_fetch_sub(&app->in_flight, 1);
 }

@@ -56,14 +56,25 @@ struct http_app {
 	int no_more_suspends;
 };
 
-/* Per-request state, made on the first handler call and freed in
- * http_completed, whatever way the request ends. */
+/* Per-request state, made by http_request_new when the request line is
+ * read and freed in http_completed, whatever way the request ends. */
 struct http_request {
+	/* The request target as libmicrohttpd read it, and its length up to
+	 * its first NUL byte: a NUL sent inside it would otherwise hand the
+	 * handler a shorter path than the one asked for. */
+	const char *target;
+	size_t target_len;
+	int begun; /* the handler ran (counted in in_flight and the reaper) */
 	int route;
 	struct timespec started; /* monotonic: for the upload rate, never stored */
 	void *state;		 /* the endpoint's own */
 	void (*free_state)(struct http_app *app, void *state);
 };
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the request's state, made once per request
+ * from its target as sent (nothing of it is logged); NULL without memory,
+ * and then the request is dropped unanswered. */
+void *http_request_new(void *cls, const char *uri, struct MHD_Connection *conn);
 
 /* MHD_AccessHandlerCallback: routes by path and method. */
 enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *url,

@@ -678,7 +678,8 @@ main(int argc, char **argv)
 	    (unsigned int)cfg.max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)CONFIG_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, http_completed, &app,
 	    MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, &app.conns,
-	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, &app, MHD_OPTION_END);
+	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, &app, MHD_OPTION_URI_LOG_CALLBACK,
+	    http_request_new, &app, MHD_OPTION_END);
 	if (d == NULL) {
 		fprintf(stderr, "sealtipd: libmicrohttpd could not start\n");
 		goto done;

@@ -293,7 +293,7 @@ setup(void)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONFIG_CONNECTION_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, &h.app, MHD_OPTION_NOTIFY_CONNECTION,
 	    http_conns_notify, &h.app.conns, MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, &h.app,
-	    MHD_OPTION_END);
+	    MHD_OPTION_URI_LOG_CALLBACK, http_request_new, &h.app, MHD_OPTION_END);
 	if (h.d == NULL)
 		die("MHD_start_daemon");
 	if ((h.answer = malloc(FUZZ_ANSWER_MAX + 1)) == NULL)

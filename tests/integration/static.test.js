@@ -76,6 +76,40 @@ test('static: traversal, encoded dots, NUL, backslash, hidden files, symlinks, d
   }
 });
 
+// A NUL byte sent as such (not %00) inside the request target: libmicrohttpd
+// hands the handler the path up to it, so GET /index.html<NUL>x was served
+// index.html and POST /api/v1/reports<NUL>x stored its body. No file or
+// endpoint is named with a NUL: each is 404, with the one error body.
+test('a raw NUL byte in the request target is 404, for files and endpoints alike; nothing stored', async (t) => {
+  const srv = await h.startServer();
+  t.after(() => srv.stop());
+  const notFound = '{"error":"not_found","message":"no such resource"}';
+  const env = h.vector('basic');
+  const before = h.dbState(srv);
+  const cases = [
+    ['GET', '/index.html\0x'], ['GET', '/index.html\0'], ['GET', '/\0'], ['GET', '/sub/page.html\0.png'],
+    ['GET', '/api/v1/config\0x'], ['GET', '/api/v1/challenge\0'], ['GET', '/api/v1/log/checkpoint\0'],
+    ['GET', '/api/v1/log/consistency\0?from=0&to=0'], ['GET', '/api/v1/log/consistency?from=0&to=0\0'],
+    ['POST', '/api/v1/reports\0x'],
+  ];
+  for (const [method, target] of cases) {
+    const what = method + ' ' + JSON.stringify(target);
+    const body = method === 'POST' ? env.toString('latin1') : '';
+    const lengthHeader = method === 'POST' ? 'Content-Length: ' + env.length + '\r\n' : '';
+    const text = await h.raw(srv, Buffer.from(method + ' ' + target + ' HTTP/1.1\r\nHost: x\r\n' + lengthHeader +
+      'Connection: close\r\n\r\n' + body, 'latin1'), { waitMs: 3000 });
+    assert.match(text, /^HTTP\/1\.1 404 /, what);
+    assert.strictEqual(text.slice(text.indexOf('\r\n\r\n') + 4), notFound, what);
+    assert.match(text, /\r\ncontent-type: application\/json\r\n/i, what);
+    assert.match(text, /\r\ncontent-security-policy: default-src 'none'/i, what);
+  }
+  // The same requests without the NUL are served (the path is what differs).
+  assert.strictEqual((await h.request(srv, 'GET', '/index.html')).status, 200);
+  assert.strictEqual((await h.request(srv, 'GET', '/api/v1/config')).status, 200);
+  assert.strictEqual(h.dbState(srv), before, 'database changed');
+  assert.strictEqual((await h.post(srv, env)).status, 201);
+});
+
 test('headers: on API, error, 404, 405 and 413 responses too', async (t) => {
   const srv = await h.startServer({ token: 'abcdefghijklmnop-token' });
   t.after(() => srv.stop());
