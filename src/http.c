@@ -340,6 +340,27 @@ target_is_whole(const struct http_request *req, const char *url, const char *ver
 	    version == req->target + req->target_len + 1;
 }
 
+/* The path of an absolute-form target (http://host/path), which a server
+ * must take as well as /path (RFC 9112, section 3.2.2): the part from the
+ * first slash after the authority, "/" when there is none. Any other url
+ * is returned as it is. The host named there is not checked, as Host is
+ * not: this server answers for one site only. */
+static const char *
+origin_path(const char *url)
+{
+	const char *path;
+	size_t skip;
+
+	if (strncasecmp(url, "http://", 7) == 0)
+		skip = 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		skip = 8;
+	else
+		return url;
+	path = strchr(url + skip, '/');
+	return path != NULL ? path : "/";
+}
+
 enum MHD_Result
 http_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -357,7 +378,7 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url, const char 
 		clock_gettime(CLOCK_MONOTONIC, &req->started);
 		/* No file or endpoint is named with a NUL byte (docs/api.md). */
 		if (target_is_whole(req, url, version)) {
-			req->route = route(url, method, &err);
+			req->route = route(origin_path(url), method, &err);
 		} else {
 			req->route = ROUTE_ERROR;
 			err = &err_not_found;
@@ -404,7 +425,7 @@ http_handle(void *cls, struct MHD_Connection *conn, const char *url, const char 
 	case ROUTE_LOG_CONSISTENCY:
 		return http_log_consistency(app, conn);
 	case ROUTE_STATIC:
-		return http_static(app, conn, url);
+		return http_static(app, conn, origin_path(url));
 	default:
 		err = req->state;
 		req->state = NULL;

@@ -110,6 +110,35 @@ test('a raw NUL byte in the request target is 404, for files and endpoints alike
   assert.strictEqual((await h.post(srv, env)).status, 201);
 });
 
+// The absolute form of a request target (http://host/path), which a server
+// must take as well as /path (RFC 9112, section 3.2.2): answered as the path.
+test('an absolute-form target is answered as its path; another scheme, or a way out, is not', async (t) => {
+  const srv = await h.startServer();
+  t.after(() => srv.stop());
+  const ask = async (method, target, body = Buffer.alloc(0)) => {
+    const lengthHeader = method === 'POST' ? 'Content-Length: ' + body.length + '\r\n' : '';
+    const text = await h.raw(srv, Buffer.concat([Buffer.from(method + ' ' + target + ' HTTP/1.1\r\nHost: x\r\n' + lengthHeader +
+      'Connection: close\r\n\r\n', 'latin1'), body]), { waitMs: 3000 });
+    return { status: Number(text.slice(9, 12)), body: text.slice(text.indexOf('\r\n\r\n') + 4) };
+  };
+  const index = (await h.request(srv, 'GET', '/')).body.toString('latin1');
+  const config = (await h.request(srv, 'GET', '/api/v1/config')).body.toString('latin1');
+  assert.deepStrictEqual(await ask('GET', 'http://tips.example/'), { status: 200, body: index });
+  assert.deepStrictEqual(await ask('GET', 'http://tips.example'), { status: 200, body: index });
+  assert.deepStrictEqual(await ask('GET', 'HTTP://TIPS.EXAMPLE:8080/index.html'), { status: 200, body: index });
+  assert.deepStrictEqual(await ask('GET', 'https://tips.example/api/v1/config'), { status: 200, body: config });
+  const notFound = '{"error":"not_found","message":"no such resource"}';
+  for (const target of ['ftp://tips.example/index.html', 'http://tips.example/../index.html', 'http://tips.example/%2e%2e/index.html',
+    'http:/index.html', 'http://tips.example/api/v1/nothing']) {
+    assert.deepStrictEqual(await ask('GET', target), { status: 404, body: notFound }, target);
+  }
+  const before = h.dbState(srv);
+  const posted = await ask('POST', 'http://tips.example/api/v1/reports', h.vector('basic'));
+  assert.strictEqual(posted.status, 201, posted.body);
+  assert.strictEqual(JSON.parse(posted.body).index, 0);
+  assert.notStrictEqual(h.dbState(srv), before, 'stored');
+});
+
 test('headers: on API, error, 404, 405 and 413 responses too', async (t) => {
   const srv = await h.startServer({ token: 'abcdefghijklmnop-token' });
   t.after(() => srv.stop());
