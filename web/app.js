@@ -661,7 +661,15 @@ function hasUnsentInput() {
 
 // ------------------------------------------------ check my report ----
 
-const MAIN_SECTIONS = ['safety', 'report', 'progress', 'waiting', 'failure', 'receipt', 'next', 'check-link', 'keys'];
+const MAIN_SECTIONS = ['startup', 'start-retry', 'safety', 'report', 'progress', 'waiting', 'failure', 'receipt', 'next', 'check-link', 'keys'];
+
+// Shows or hides one of MAIN_SECTIONS; while the check view is open, only
+// in what "Back to the report form" restores (the start-up's message, whose
+// step may end while the person checks a receipt, must not show over it).
+function setMainHidden(id, hidden) {
+  if (page.mainView && page.mainView.has(id)) page.mainView.set(id, hidden);
+  else $(id).hidden = hidden;
+}
 
 function showCheckView() {
   if (page.busy || page.mainView) return;
@@ -791,11 +799,11 @@ const CONFIG_ANSWER_MS = 30000;
 // typed. Until the keys are checked none is shown and Send is off: the keys
 // listed are always those Send seals to. -> whether they were.
 async function connect() {
-  $('start-retry').hidden = true;
+  setMainHidden('start-retry', true);
   $('send').disabled = true;
   page.recipients = [];
   renderKeys();
-  $('startup').hidden = false;
+  setMainHidden('startup', false);
   say('startup', 'ui.loading');
   let failure;
   try {
@@ -805,12 +813,12 @@ async function connect() {
   }
   if (failure) {
     say('startup', ...failure);
-    $('start-retry').hidden = false;
+    setMainHidden('start-retry', false);
     return false;
   }
   renderKeys();
   page.messages.delete('startup');
-  $('startup').hidden = true;
+  setMainHidden('startup', true);
   $('send').disabled = false;
   return true;
 }

@@ -529,3 +529,49 @@ test('a file deleted since it was chosen is named at Send, and nothing is sent',
   await page.waitForSelector('#receipt:not([hidden])');
   assert.deepStrictEqual(h.exportAndOpen(server)[0].manifest.files, []);
 });
+
+test('the start-up message and its "Try again" stay out of the check view, and are back with the form', async (t) => {
+  const server = await h.startPageServer(t);
+  const context = await h.launch(t, { viewport: { width: 360, height: 740 } });
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, server.url);
+  // The first config comes late and then not at all; the second is answered.
+  let configs = 0;
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  await page.route('**/api/v1/config', async (route) => {
+    if (++configs > 1) return route.continue();
+    await released;
+    return route.abort('connectionreset');
+  });
+  await page.goto(server.url + '/');
+  await page.waitForSelector('#check-open');
+  assert.strictEqual(await page.textContent('#startup'), h.words('en', 'loading'));
+  assert.strictEqual(await page.isVisible('#startup'), true);
+  // Opened while the page still loads its keys: only the check view shows.
+  await page.click('#check-open');
+  assert.strictEqual(await page.isVisible('#check'), true);
+  assert.deepStrictEqual([await page.isHidden('#startup'), await page.isHidden('#start-retry')], [true, true]);
+  // The start fails while the check view is open: still out of it.
+  release();
+  await page.waitForFunction((text) => document.getElementById('startup').textContent === text,
+    h.words('en', 'start_failed', { reason: h.words('en', 'reason_network') }));
+  assert.deepStrictEqual([await page.isHidden('#startup'), await page.isHidden('#start-retry')], [true, true]);
+  assert.strictEqual(await focused(page), 'check');
+  // Back with the form, the failure and its "Try again" show again.
+  await page.click('#check-back');
+  assert.deepStrictEqual([await page.isVisible('#startup'), await page.isVisible('#start-retry')], [true, true]);
+  // Opened again after the failure: out of it again.
+  await page.click('#check-open');
+  assert.deepStrictEqual([await page.isHidden('#startup'), await page.isHidden('#start-retry')], [true, true]);
+  await page.click('#check-back');
+  await page.click('#start-retry');
+  await page.waitForSelector('#send:not([disabled])');
+  assert.deepStrictEqual([await page.isHidden('#startup'), await page.isHidden('#start-retry')], [true, true]);
+  // Once started, the check view and back leave it hidden.
+  await page.click('#check-open');
+  await page.click('#check-back');
+  assert.deepStrictEqual([await page.isHidden('#startup'), await page.isHidden('#start-retry')], [true, true]);
+  assert.strictEqual(configs, 2);
+  seen.check({ allow: /ERR_CONNECTION_RESET/ });
+});
