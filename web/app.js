@@ -33,6 +33,8 @@ const page = {
   receipt: null, // {receipt, text} once the server stored the report
   receiptFile: null, // what "Save the receipt" writes (receipt.js receiptFile)
   mainView: null, // while the check view shows: which main sections were hidden
+  checkRuns: 0, // receipt checks begun: only the latest says its outcome
+  checkText: null, // the receipt file's text after a check that may go otherwise if run again
   busy: false,
   waiting: null, // {cancel} while a refused send waits out Retry-After
   stopper: null, // an AbortController while a send can be stopped (the Stop button)
@@ -76,16 +78,46 @@ async function fetchOk(url, signal = null) {
   return response;
 }
 
-// timeoutMs: how long to wait for the whole answer, 0 for the browser's own
-// limit (which may be none: a stalled connection is waited for forever).
-async function fetchJson(url, timeoutMs = 0) {
+// A request whose whole answer did not come within its bound.
+class NoAnswer extends Error {}
+
+// read: how the answer is read (its JSON, its text); timeoutMs: how long to
+// wait for the whole answer, 0 for the browser's own limit (which may be
+// none: a stalled connection is waited for forever). Throws a NoAnswer when
+// that time ran out.
+async function fetchAnswer(url, read, timeoutMs = 0) {
   const abort = new AbortController();
-  const timer = timeoutMs > 0 ? setTimeout(() => abort.abort(), timeoutMs) : null;
+  let late = false;
+  const timer = timeoutMs > 0 ? setTimeout(() => {
+    late = true;
+    abort.abort();
+  }, timeoutMs) : null;
   try {
-    return await (await fetchOk(url, abort.signal)).json();
+    return await read(await fetchOk(url, abort.signal));
+  } catch (error) {
+    throw late ? new NoAnswer(`${url}: no answer within ${timeoutMs / 1000} s`) : error;
   } finally {
     clearTimeout(timer);
   }
+}
+
+function fetchJson(url, timeoutMs = 0) {
+  return fetchAnswer(url, (response) => response.json(), timeoutMs);
+}
+
+function fetchText(url, timeoutMs = 0) {
+  return fetchAnswer(url, (response) => response.text(), timeoutMs);
+}
+
+// libsodium, loading or loaded (for the keys, and for the check view even
+// if the keys fail). Reported by connect, and by a check; a script that did
+// not load is asked for again by the next try (of either).
+function sodiumLoading() {
+  if (!page.sodiumReady) {
+    page.sodiumReady = loadSodium();
+    page.sodiumReady.catch(() => { page.sodiumReady = null; });
+  }
+  return page.sodiumReady;
 }
 
 // One classic script (libsodium + wrappers, see docs/web-crypto.md), added
@@ -681,6 +713,16 @@ function showCheckView() {
 
 function showMainView() {
   if (!page.mainView) return;
+  // A check still running says nothing more; what the last one said, and
+  // the receipt kept for its "Try again", go.
+  page.checkRuns++;
+  page.checkText = null;
+  page.messages.delete('check-result');
+  const result = $('check-result');
+  result.textContent = '';
+  result.className = '';
+  delete result.dataset.outcome;
+  $('check-retry').hidden = true;
   for (const [id, hidden] of page.mainView) $(id).hidden = hidden;
   page.mainView = null;
   $('check').hidden = true;
@@ -694,6 +736,14 @@ function checkOutcome(outcome, key, values = {}) {
   say('check-result', key, values);
 }
 
+// How long each request of a check is waited for (the config, the latest
+// checkpoint, the consistency proof: small answers, as CONFIG_ANSWER_MS's).
+// On a stalled connection "Checking…" would otherwise stay forever.
+const CHECK_ANSWER_MS = 30000;
+// Outcomes that a check run again may change: the server could not be
+// reached, did not answer in time, or libsodium did not load.
+const CHECK_RETRYABLE = new Set(['failed', 'no_answer']);
+
 // The saved receipt, read here (never sent), against the server's latest
 // signed checkpoint and a consistency proof from the receipt's checkpoint
 // to it, both verified with the key kept in the receipt.
@@ -701,44 +751,68 @@ async function onCheckFile(event) {
   const file = event.target.files[0];
   event.target.value = ''; // the same file can be chosen again
   if (!file) return;
+  let text = null;
+  try {
+    text = await file.text();
+  } catch {
+    // said as a file that is not a receipt
+  }
+  await checkReceipt(text, false);
+}
+
+// One check of a receipt file's text; again, with the same text, at its
+// "Try again" (pressed). Only the latest check says its outcome.
+async function checkReceipt(text, pressed) {
+  const run = ++page.checkRuns;
+  page.checkText = null;
+  if (pressed) $('check').focus(); // the button pressed goes while it runs
+  $('check-retry').hidden = true;
   checkOutcome('working', 'ui.check_working');
+  const [outcome, key, values] = await receiptOutcome(text);
+  if (page.checkRuns !== run) return;
+  checkOutcome(outcome, key, values);
+  if (CHECK_RETRYABLE.has(outcome)) {
+    page.checkText = text;
+    $('check-retry').hidden = false;
+    if (pressed) $('check-retry').focus();
+  }
+}
+
+// -> [outcome, key, values] for checkOutcome.
+async function receiptOutcome(text) {
   let sodium;
   try {
-    sodium = await page.sodiumReady;
-    if (!sodium) throw new Error('libsodium is not loaded yet');
+    sodium = await sodiumLoading();
   } catch {
-    checkOutcome('failed', 'ui.check_failed');
-    return;
+    return ['failed', 'ui.check_failed'];
   }
   let receipt;
   try {
-    receipt = await openReceiptFile(sodium, await file.text());
+    receipt = await openReceiptFile(sodium, text);
   } catch {
-    checkOutcome('bad_file', 'ui.check_bad_file');
-    return;
+    return ['bad_file', 'ui.check_bad_file'];
   }
+  const noAnswer = ['no_answer', 'ui.check_no_answer', { seconds: CHECK_ANSWER_MS / 1000 }];
   let config;
   let note;
   try {
     [config, note] = await Promise.all([
-      fetchJson('api/v1/config'),
-      fetchOk('api/v1/log/checkpoint').then((response) => response.text()),
+      fetchJson('api/v1/config', CHECK_ANSWER_MS),
+      fetchText('api/v1/log/checkpoint', CHECK_ANSWER_MS),
     ]);
-  } catch {
-    checkOutcome('failed', 'ui.check_failed');
-    return;
+  } catch (error) {
+    return error instanceof NoAnswer ? noAnswer : ['failed', 'ui.check_failed'];
   }
   if (!config || !config.log || config.log.verifier_key !== receipt.verifier.text) {
-    checkOutcome('key_changed', 'ui.check_key_changed');
-    return;
+    return ['key_changed', 'ui.check_key_changed'];
   }
   try {
     const record = await checkStillOnRecord(sodium, receipt, note,
-      async (from, to) => (await fetchJson(`api/v1/log/consistency?from=${from}&to=${to}`)).proof);
-    checkOutcome('ok', record.from === record.to ? 'ui.check_ok_same' : 'ui.check_ok', record);
+      async (from, to) => (await fetchJson(`api/v1/log/consistency?from=${from}&to=${to}`, CHECK_ANSWER_MS)).proof);
+    return ['ok', record.from === record.to ? 'ui.check_ok_same' : 'ui.check_ok', record];
   } catch (error) {
-    if (error instanceof ReceiptError) checkOutcome(error.code, 'ui.check_altered');
-    else checkOutcome('failed', 'ui.check_failed');
+    if (error instanceof ReceiptError) return [error.code, 'ui.check_altered'];
+    return error instanceof NoAnswer ? noAnswer : ['failed', 'ui.check_failed'];
   }
 }
 
@@ -776,6 +850,9 @@ async function start() {
   $('check-open').addEventListener('click', showCheckView);
   $('check-back').addEventListener('click', showMainView);
   $('check-file').addEventListener('change', onCheckFile);
+  $('check-retry').addEventListener('click', () => {
+    if (page.checkText !== null) checkReceipt(page.checkText, true);
+  });
   window.addEventListener('beforeunload', (event) => {
     if (hasUnsentInput()) {
       event.preventDefault();
@@ -826,16 +903,10 @@ async function connect() {
 // libsodium, the config and its keys checked -> null, or the message
 // [key, values] of keys that do not check out; throws what stopped it.
 async function loadKeys() {
-  if (!page.sodiumReady) {
-    page.sodiumReady = loadSodium();
-    // Reported by connect; the check view says it again. A script that did
-    // not load is asked for again by the next try.
-    page.sodiumReady.catch(() => { page.sodiumReady = null; });
-  }
   let config;
   let sodium;
   try {
-    [sodium, config] = await Promise.all([page.sodiumReady, fetchJson('api/v1/config', CONFIG_ANSWER_MS)]);
+    [sodium, config] = await Promise.all([sodiumLoading(), fetchJson('api/v1/config', CONFIG_ANSWER_MS)]);
   } catch {
     throw new Error(t('ui.reason_network'));
   }

@@ -297,3 +297,89 @@ test('a receipt check that cannot run in this browser is said as such, not as a 
   assert.strictEqual(h.exportAndOpen(server).length, 1);
   seen.check();
 });
+
+test('"Check my report" on a line that stalls: no answer within 30 s is said (English, Khmer), and "Try again" checks again', async (t) => {
+  const server = await h.startPageServer(t);
+  const context = await h.launch(t, { viewport: { width: 360, height: 740 } });
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, server.url);
+  assert.strictEqual((await sendReport(page, server, 'A fee for a market stall.')).outcome, 'verified');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-receipt')]);
+  const receiptPath = path.join(h.tmpdir(), 'receipt.json');
+  await download.saveAs(receiptPath);
+  assert.strictEqual((await sendReport(page, server, 'A fee for a fishing licence.')).outcome, 'verified');
+
+  // The line stalls: each request named in `stall` is held, never answered.
+  const stall = new Set();
+  const held = [];
+  let heard;
+  const hear = () => new Promise((resolve) => { heard = resolve; });
+  await page.route((url) => url.pathname.startsWith('/api/v1/'), (route) => {
+    const name = new URL(route.request().url()).pathname;
+    if (!stall.has(name)) return route.continue();
+    held.push(name);
+    heard();
+    return undefined; // held: no answer ever comes
+  });
+  await h.openPage(page, server);
+  await page.clock.install();
+  await page.click('#check-open');
+  const outcome = () => page.getAttribute('#check-result', 'data-outcome');
+  const settled = () => page.waitForFunction(() => {
+    const result = document.getElementById('check-result').dataset.outcome;
+    return result && result !== 'working';
+  });
+  const retryShown = () => page.isVisible('#check-retry');
+
+  // The latest checkpoint never comes: after 30 s, said so, with "Try again".
+  stall.add('/api/v1/log/checkpoint');
+  let waiting = hear();
+  await page.setInputFiles('#check-file', receiptPath);
+  await waiting;
+  assert.deepStrictEqual([await outcome(), await page.textContent('#check-result'), await retryShown()],
+    ['working', STRINGS.en.ui.check_working, false]);
+  await page.clock.fastForward(29000);
+  assert.strictEqual(await outcome(), 'working', 'not before the bound');
+  await page.clock.fastForward(1500);
+  await settled();
+  const noAnswer = (lang) => fill(STRINGS[lang].ui.check_no_answer, { seconds: 30 });
+  assert.deepStrictEqual([await outcome(), await page.textContent('#check-result'), await retryShown()],
+    ['no_answer', noAnswer('en'), true]);
+  assert.strictEqual(await page.getAttribute('#check-result', 'class'), 'problem');
+  // Said again in Khmer on a switch, its button too.
+  await page.selectOption('#language', 'km');
+  await page.waitForFunction(() => document.documentElement.lang === 'km');
+  assert.strictEqual(await page.textContent('#check-result'), noAnswer('km'));
+  assert.strictEqual(await page.textContent('#check-retry'), STRINGS.km.ui.check_retry);
+
+  // "Try again": the checkpoint comes now, the consistency proof stalls.
+  stall.delete('/api/v1/log/checkpoint');
+  stall.add('/api/v1/log/consistency');
+  waiting = hear();
+  await page.click('#check-retry');
+  await waiting;
+  assert.deepStrictEqual([await outcome(), await retryShown()], ['working', false]);
+  await page.clock.fastForward(30500);
+  await settled();
+  assert.deepStrictEqual([await outcome(), await page.textContent('#check-result'), await retryShown()],
+    ['no_answer', noAnswer('km'), true]);
+  assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'check-retry');
+
+  // The server cannot be reached: said as such, also with "Try again".
+  stall.clear();
+  await page.route('**/api/v1/config', (route) => route.abort('connectionrefused'));
+  await page.click('#check-retry');
+  await settled();
+  assert.deepStrictEqual([await outcome(), await page.textContent('#check-result'), await retryShown()],
+    ['failed', STRINGS.km.ui.check_failed, true]);
+  await page.unroute('**/api/v1/config');
+
+  // And again, answered: still on record, no "Try again" any more.
+  await page.click('#check-retry');
+  await settled();
+  const saved = JSON.parse(fs.readFileSync(receiptPath, 'utf8'));
+  assert.deepStrictEqual([await outcome(), await page.textContent('#check-result'), await retryShown()],
+    ['ok', fill(STRINGS.km.ui.check_ok, { index: 0, day: saved.receipt.day, from: 1, to: 2 }), false]);
+  assert.deepStrictEqual(held, ['/api/v1/log/checkpoint', '/api/v1/log/consistency']);
+  seen.check({ allow: /ERR_CONNECTION_REFUSED/ });
+});
