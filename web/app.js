@@ -43,8 +43,26 @@ const page = {
   fieldErrors: new Map(), // control id -> [key, values]
 };
 
-function t(key, values) {
-  return translate(page.strings, key, values);
+// values may hold a message of its own (inner: a failure's {reason}),
+// translated whenever the outer one is, so a language switch re-says both.
+function t(key, values = {}) {
+  const filled = {};
+  for (const [name, value] of Object.entries(values)) {
+    filled[name] = value !== null && typeof value === 'object' ? t(value.key, value.values) : value;
+  }
+  return translate(page.strings, key, filled);
+}
+
+function inner(key, values = {}) {
+  return { key, values };
+}
+
+// A start that could not finish, for a reason said in the page's words.
+class StartError extends Error {
+  constructor(key) {
+    super(key);
+    this.reason = inner(key);
+  }
 }
 
 // Puts a translatable message in an element (and remembers it for a switch).
@@ -401,7 +419,7 @@ async function send(signal = null) {
       return;
     }
     const { reason, retry } = failureReason(error);
-    fail('ui.upload_failed', { reason: t(reason, { code: error.code }) }, retry);
+    fail('ui.upload_failed', { reason: inner(reason, { code: error.code }) }, retry);
     return;
   }
   showReceipt();
@@ -462,7 +480,7 @@ function sayRefusal() {
   }
   // Not upload_failed: its "still here, encrypted" is no longer true, the
   // envelope having gone with the refusal.
-  say('failure-text', 'ui.upload_refused_fault', { reason: t('ui.reason_refused', { code }) });
+  say('failure-text', 'ui.upload_refused_fault', { reason: inner('ui.reason_refused', { code }) });
   return $('failure');
 }
 
@@ -886,7 +904,7 @@ async function connect() {
   try {
     failure = await loadKeys();
   } catch (error) {
-    failure = ['ui.start_failed', { reason: error.message }];
+    failure = ['ui.start_failed', { reason: error.reason || error.message }];
   }
   if (failure) {
     say('startup', ...failure);
@@ -908,12 +926,12 @@ async function loadKeys() {
   try {
     [sodium, config] = await Promise.all([sodiumLoading(), fetchJson('api/v1/config', CONFIG_ANSWER_MS)]);
   } catch {
-    throw new Error(t('ui.reason_network'));
+    throw new StartError('ui.reason_network');
   }
   // Checked now, not at Send: after typing a report is too late to learn
   // that the page cannot tell whether it fits.
   const maxBytes = config && config.limits && config.limits.max_report_bytes;
-  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new Error('the server sent no report size limit');
+  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new StartError('ui.reason_no_limit');
   page.config = config;
   try {
     page.recipients = checkRecipients(sodium, config.recipients);

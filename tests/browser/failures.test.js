@@ -575,3 +575,58 @@ test('the start-up message and its "Try again" stay out of the check view, and a
   assert.strictEqual(configs, 2);
   seen.check({ allow: /ERR_CONNECTION_RESET/ });
 });
+
+test('a failure said before a language switch is said again wholly in the new language, its reason included', async (t) => {
+  const server = await h.startPageServer(t);
+  const context = await h.launch(t);
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, server.url);
+  const switchTo = async (lang) => {
+    await page.selectOption('#language', lang);
+    await page.waitForFunction((code) => document.documentElement.lang === code, lang);
+  };
+  // Tor Browser asks for English: the start fails, the person switches to Khmer.
+  // Then a config without a size limit (a proxy's), said in Khmer, read in English.
+  let configs = 0;
+  await page.route('**/api/v1/config', async (route) => {
+    if (++configs === 1) return route.abort('connectionreset');
+    if (configs > 2) return route.continue();
+    const response = await route.fetch();
+    const { limits: _dropped, ...config } = await response.json();
+    return route.fulfill({ response, json: config });
+  });
+  await page.goto(server.url + '/');
+  await page.waitForSelector('#start-retry:not([hidden])');
+  const startFailed = (lang, reason) => h.words(lang, 'start_failed', { reason: h.words(lang, reason) });
+  assert.strictEqual(await page.textContent('#startup'), startFailed('en', 'reason_network'));
+  await switchTo('km');
+  assert.strictEqual(await page.textContent('#startup'), startFailed('km', 'reason_network'));
+  await page.click('#start-retry');
+  await page.waitForFunction((text) => document.getElementById('startup').textContent === text, startFailed('km', 'reason_no_limit'));
+  await switchTo('en');
+  assert.strictEqual(await page.textContent('#startup'), startFailed('en', 'reason_no_limit'));
+  await switchTo('km');
+  await page.click('#start-retry');
+  await page.waitForSelector('#send:not([disabled])');
+  assert.strictEqual(configs, 3);
+
+  // A refusal, said in Khmer, then read in English.
+  await page.fill('#field-what', 'A fee for a birth certificate.');
+  await page.route('**/api/v1/reports', (route) => route.fulfill({ status: 507, json: { error: 'quota_full', message: 'x' } }));
+  await page.click('#send');
+  await page.waitForSelector('#failure:not([hidden])');
+  assert.strictEqual(await page.textContent('#failure-text'), h.refusedWith('km', 'reason_storage'));
+  await switchTo('en');
+  assert.strictEqual(await page.textContent('#failure-text'), h.refusedWith('en', 'reason_storage'));
+
+  // A 422 that is the server's or the page's fault, said in English, read in Khmer.
+  await page.unroute('**/api/v1/reports');
+  await page.route('**/api/v1/reports', (route) => route.fulfill({ status: 422, json: { error: 'bad_layout', message: 'x' } }));
+  await page.click('#send');
+  const fault = (lang) => h.words(lang, 'upload_refused_fault', { reason: h.words(lang, 'reason_refused', { code: 'bad_layout' }) });
+  await page.waitForFunction((text) => document.getElementById('failure-text').textContent === text, fault('en'));
+  await page.waitForSelector('#send:not([disabled])');
+  await switchTo('km');
+  assert.strictEqual(await page.textContent('#failure-text'), fault('km'));
+  seen.check({ allow: /ERR_CONNECTION_RESET|status of (422|507)|HTTP (422|507) for/ });
+});
