@@ -25,6 +25,8 @@ const page = {
   definition: null,
   sodium: null,
   sodiumReady: null, // a promise of libsodium, for the check view even if the keys fail
+  sodiumPending: false, // whether sodiumReady is still loading
+  sodiumTries: 0, // libsodium's scripts added
   config: null,
   recipients: [], // {boxPk, keyId, fingerprint, computed}, checked by checkRecipients
   files: [], // File objects, in the order shown
@@ -127,23 +129,55 @@ function fetchText(url, timeoutMs = 0) {
   return fetchAnswer(url, (response) => response.text(), timeoutMs);
 }
 
+// The whole promise, or a NoAnswer after ms.
+function within(promise, ms) {
+  let timer;
+  const late = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new NoAnswer(`no answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+// How long libsodium's script (1.3 MB, by far the page's largest file) is
+// waited for before connect offers "Try again", and a check says it could
+// not be done. A stalled download would otherwise keep "Preparing
+// encryption…" (and Send off) forever with nothing to press.
+const SODIUM_WAIT_MS = 60000;
+
 // libsodium, loading or loaded (for the keys, and for the check view even
 // if the keys fail). Reported by connect, and by a check; a script that did
-// not load is asked for again by the next try (of either).
-function sodiumLoading() {
-  if (!page.sodiumReady) {
-    page.sodiumReady = loadSodium();
-    page.sodiumReady.catch(() => { page.sodiumReady = null; });
-  }
-  return page.sodiumReady;
+// not load is asked for again by the next try (of either). afresh (a "Try
+// again"): a download still going is not given up, as its bytes may still
+// come on a slow line, but a new one starts beside it; whichever ends first
+// is used.
+function sodiumLoading(afresh = false) {
+  if (page.sodiumReady && !(afresh && page.sodiumPending)) return page.sodiumReady;
+  const started = loadSodium();
+  const ready = page.sodiumReady
+    ? Promise.any([page.sodiumReady, started]).catch((error) => { throw error.errors[1]; })
+    : started;
+  page.sodiumReady = ready;
+  page.sodiumPending = true;
+  ready.then(() => {
+    if (page.sodiumReady === ready) page.sodiumPending = false;
+  }, () => {
+    if (page.sodiumReady !== ready) return;
+    page.sodiumReady = null;
+    page.sodiumPending = false;
+  });
+  return ready;
 }
 
 // One classic script (libsodium + wrappers, see docs/web-crypto.md), added
-// only now so that the listener above is in place before it runs.
+// only now so that the listener above is in place before it runs. A try
+// after the first has a URL of its own: Chromium joins a script to a
+// download of the same URL still going, stalled or not, instead of asking
+// again.
 function loadSodium() {
   return new Promise((resolve, reject) => {
     const script = document.createElement('script');
-    script.src = 'vendor/sodium.js';
+    page.sodiumTries++;
+    script.src = page.sodiumTries === 1 ? 'vendor/sodium.js' : `vendor/sodium.js?try=${page.sodiumTries}`;
     script.onload = () => resolve(window.sodium.ready.then(() => window.sodium));
     script.onerror = () => reject(new Error('vendor/sodium.js did not load'));
     document.head.append(script);
@@ -786,7 +820,7 @@ async function checkReceipt(text, pressed) {
   if (pressed) $('check').focus(); // the button pressed goes while it runs
   $('check-retry').hidden = true;
   checkOutcome('working', 'ui.check_working');
-  const [outcome, key, values] = await receiptOutcome(text);
+  const [outcome, key, values] = await receiptOutcome(text, pressed);
   if (page.checkRuns !== run) return;
   checkOutcome(outcome, key, values);
   if (CHECK_RETRYABLE.has(outcome)) {
@@ -797,10 +831,10 @@ async function checkReceipt(text, pressed) {
 }
 
 // -> [outcome, key, values] for checkOutcome.
-async function receiptOutcome(text) {
+async function receiptOutcome(text, pressed) {
   let sodium;
   try {
-    sodium = await sodiumLoading();
+    sodium = await within(sodiumLoading(pressed), SODIUM_WAIT_MS);
   } catch {
     return ['failed', 'ui.check_failed'];
   }
@@ -924,7 +958,7 @@ async function loadKeys() {
   let config;
   let sodium;
   try {
-    [sodium, config] = await Promise.all([sodiumLoading(), fetchJson('api/v1/config', CONFIG_ANSWER_MS)]);
+    [sodium, config] = await Promise.all([within(sodiumLoading(true), SODIUM_WAIT_MS), fetchJson('api/v1/config', CONFIG_ANSWER_MS)]);
   } catch {
     throw new StartError('ui.reason_network');
   }

@@ -630,3 +630,56 @@ test('a failure said before a language switch is said again wholly in the new la
   assert.strictEqual(await page.textContent('#failure-text'), fault('km'));
   seen.check({ allow: /ERR_CONNECTION_RESET|status of (422|507)|HTTP (422|507) for/ });
 });
+
+test('libsodium\'s script stalls: "Try again" after 60 s, which downloads it afresh; what was typed stays', async (t) => {
+  const server = await h.startPageServer(t);
+  // The first download of the 1.3 MB script never ends; later ones do.
+  const proxy = { scripts: [] };
+  let heard;
+  const stalled = new Promise((resolve) => { heard = resolve; });
+  proxy.url = await h.serveOnLoopback(t, (request, response) => {
+    if (request.url.startsWith('/vendor/sodium.js')) {
+      proxy.scripts.push(request.url);
+      if (proxy.scripts.length === 1) {
+        heard();
+        return; // held: never answered
+      }
+    }
+    request.pipe(h.forward(server, request, response));
+  });
+  const context = await h.launch(t);
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, proxy.url);
+  await page.clock.install();
+  await page.goto(proxy.url + '/');
+  await stalled;
+  await page.waitForSelector('#field-what');
+  const what = 'Typed while the page was still loading on a bad line.';
+  await page.fill('#field-what', what);
+  assert.strictEqual(await page.textContent('#startup'), h.words('en', 'loading'));
+  // A receipt chosen in the check view meanwhile waits for libsodium too.
+  await page.click('#check-open');
+  await page.setInputFiles('#check-file', { name: 'receipt-3.json', mimeType: 'application/json', buffer: Buffer.from('{}') });
+  await page.clock.fastForward(58000);
+  assert.deepStrictEqual([await page.isDisabled('#send'), await page.getAttribute('#check-result', 'data-outcome')],
+    [true, 'working'], 'not before the bound');
+  await page.clock.fastForward(2500);
+  await page.waitForSelector('#check-retry:not([hidden])');
+  assert.deepStrictEqual([await page.getAttribute('#check-result', 'data-outcome'), await page.textContent('#check-result')],
+    ['failed', h.words('en', 'check_failed')]);
+  await page.click('#check-back');
+  await page.waitForSelector('#start-retry:not([hidden])');
+  assert.strictEqual(await page.textContent('#startup'), h.words('en', 'start_failed', { reason: h.words('en', 'reason_network') }));
+  assert.strictEqual(await page.isDisabled('#send'), true);
+  await page.click('#start-retry');
+  await page.waitForSelector('#send:not([disabled])');
+  assert.deepStrictEqual(proxy.scripts, ['/vendor/sodium.js', '/vendor/sodium.js?try=2']);
+  assert.strictEqual(await page.isHidden('#startup'), true);
+  assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'send');
+  assert.strictEqual(await page.inputValue('#field-what'), what);
+  await page.click('#send');
+  await page.waitForSelector('#receipt-status[data-outcome]', { timeout: 60000 });
+  assert.strictEqual(await page.getAttribute('#receipt-status', 'data-outcome'), 'verified');
+  assert.strictEqual(h.exportAndOpen(server)[0].manifest.fields.what, what);
+  seen.check();
+});
