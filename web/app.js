@@ -389,15 +389,11 @@ async function onSend() {
   setBusy(true); // from here on: a second press must not start a second send
   // A file deleted or moved since it was chosen: named now, not as a
   // browser's English message in the middle of encrypting.
-  for (const file of page.files) {
-    try {
-      await file.slice(0, 1).arrayBuffer();
-    } catch {
-      setBusy(false);
-      showFieldError('files', 'ui.error_file_unreadable', { name: file.name });
-      $('files').focus();
-      return;
-    }
+  const unreadable = await unreadableFile();
+  if (unreadable) {
+    setBusy(false);
+    showUnreadable(unreadable);
+    return;
   }
   $('progress').hidden = false;
   $('slow-note').hidden = typeof WebAssembly !== 'undefined';
@@ -406,11 +402,42 @@ async function onSend() {
     page.envelope = null;
     page.envelope = await seal(answers, signal);
   } catch (error) {
-    if (error.code === 'stopped') stopped(false);
-    else fail('ui.seal_failed', { reason: error.message });
+    if (error.code === 'stopped') {
+      stopped(false);
+      return;
+    }
+    // Deleted, moved or changed while it was being encrypted: named as
+    // before encrypting, not in the browser's own (English) words.
+    const unreadable = await unreadableFile();
+    if (unreadable) {
+      page.envelope = null;
+      setBusy(false);
+      endStoppable();
+      $('progress').hidden = true;
+      showUnreadable(unreadable);
+      return;
+    }
+    fail('ui.seal_failed', { reason: error.message });
     return;
   }
   await send(signal);
+}
+
+// The first file of the list that can no longer be read, or null.
+async function unreadableFile() {
+  for (const file of page.files) {
+    try {
+      await file.slice(0, 1).arrayBuffer();
+    } catch {
+      return file;
+    }
+  }
+  return null;
+}
+
+function showUnreadable(file) {
+  showFieldError('files', 'ui.error_file_unreadable', { name: file.name });
+  $('files').focus();
 }
 
 // Something changed after sealing: the sealed envelope no longer says what

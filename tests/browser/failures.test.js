@@ -683,3 +683,28 @@ test('libsodium\'s script stalls: "Try again" after 60 s, which downloads it afr
   assert.strictEqual(h.exportAndOpen(server)[0].manifest.fields.what, what);
   seen.check();
 });
+
+test('a file deleted while it is being encrypted is named (in Khmer), not said in the browser\'s English; nothing is sent', async (t) => {
+  const server = await h.startPageServer(t);
+  const context = await h.launch(t, { locale: 'km-KH' });
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, server.url);
+  await h.openPage(page, server);
+  const file = h.writeRandomFile(h.tmpdir(), 'video.mp4', 64 << 20); // about 2 s of hashing and sealing
+  await page.setInputFiles('#files', file);
+  await page.fill('#field-what', 'វីដេអូនៃការបង់ប្រាក់។');
+  await page.click('#send');
+  await page.waitForSelector('#progress:not([hidden])');
+  fs.rmSync(file);
+  await page.waitForSelector('#files-error:not([hidden])', { timeout: 60000 });
+  assert.strictEqual(await page.textContent('#files-error'), h.words('km', 'error_file_unreadable', { name: 'video.mp4' }));
+  assert.deepStrictEqual([await page.isHidden('#failure'), await page.isHidden('#progress'), await page.isHidden('#stop')], [true, true, true]);
+  assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'files');
+  assert.strictEqual(seen.requests.filter((request) => request.method() === 'POST').length, 0);
+  // Removed, the report goes without it.
+  await page.click('#file-list li:first-child button.remove');
+  await page.click('#send');
+  await page.waitForSelector('#receipt:not([hidden])');
+  assert.deepStrictEqual(h.exportAndOpen(server)[0].manifest.files, []);
+  seen.check();
+});
