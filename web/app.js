@@ -186,17 +186,47 @@ function loadSodium() {
 
 // ------------------------------------------------------------ language ----
 
+// Each language's words, once loaded: all of them are asked for at the
+// start, so that a switch (often made on a bad line, Khmer readers in Tor
+// Browser, which asks for English) needs no request.
+const languageStrings = new Map();
+
+function stringsOf(lang) {
+  if (!languageStrings.has(lang)) {
+    const loading = loadStrings(lang);
+    languageStrings.set(lang, loading);
+    loading.catch(() => languageStrings.delete(lang)); // asked for again at the next choice
+  }
+  return languageStrings.get(lang);
+}
+
 async function setLanguage(lang) {
   const switchNumber = ++page.languageSwitches;
-  const strings = await loadStrings(lang);
+  const strings = await stringsOf(lang);
   if (switchNumber !== page.languageSwitches) return; // a later choice won
   page.strings = strings;
+  page.messages.delete('language-status');
+  $('language-status').hidden = true;
   applyStrings(document.body, page.strings);
   $('language').value = lang;
   for (const [id, [key, values]] of page.messages) $(id).textContent = t(key, values);
   for (const [controlId, [key, values]] of page.fieldErrors) setError(controlId, t(key, values));
   renderFileList();
   renderKeys();
+}
+
+// A choice in the language selector. Words that do not come leave the page
+// in its language, the selector showing it, and say so in it.
+async function switchLanguage(lang) {
+  const switchNumber = page.languageSwitches + 1;
+  try {
+    await setLanguage(lang);
+  } catch {
+    if (switchNumber !== page.languageSwitches) return; // a later choice is under way
+    $('language').value = page.strings.lang;
+    say('language-status', 'ui.language_failed');
+    $('language-status').hidden = false;
+  }
 }
 
 // ------------------------------------------------------------ the keys ----
@@ -904,9 +934,10 @@ async function start() {
   $('language').replaceChildren(...languages.map(({ lang, name }) => new Option(name, lang)));
   $('language').addEventListener('change', (event) => {
     forgetEnvelope(); // the manifest names the language
-    setLanguage(event.target.value);
+    switchLanguage(event.target.value);
   });
   await setLanguage(chooseLanguage(languages));
+  for (const { lang } of languages) stringsOf(lang).catch(() => {}); // said at a switch, if it comes to that
   say('startup', 'ui.loading');
   $('app').hidden = false;
 

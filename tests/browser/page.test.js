@@ -349,6 +349,47 @@ test('language: from Accept-Language, English otherwise, switchable without losi
   seen.check();
 });
 
+test('a language whose words do not come: the page stays in its language, the selector too, and says so; loaded ones switch with no request', async (t) => {
+  const server = await h.startPageServer(t);
+  const context = await h.launch(t);
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, server.url);
+  const asked = [];
+  page.on('request', (request) => { if (/\/i18n\/km\.json$/.test(request.url())) asked.push(request.url()); });
+  // The line drops every request for the Khmer words.
+  await page.route('**/i18n/km.json', (route) => route.abort('connectionreset'));
+  await h.openPage(page, server);
+  await page.fill('#field-what', 'typed before switching');
+  await page.selectOption('#language', 'km');
+  await page.waitForSelector('#language-status:not([hidden])');
+  assert.deepStrictEqual(await page.evaluate(() => [document.documentElement.lang, document.getElementById('language').value]), ['en', 'en']);
+  assert.strictEqual(await page.textContent('#language-status'), STRINGS.en.ui.language_failed);
+  assert.strictEqual(await page.textContent('h1'), STRINGS.en.ui.title);
+  assert.strictEqual(await page.getAttribute('#language-status', 'role'), 'status');
+  assert.strictEqual(asked.length, 2, 'asked for at the start, and again at the choice');
+  // The line is back: chosen again, it switches, and the message goes.
+  await page.unroute('**/i18n/km.json');
+  await switchLanguage(page, 'km');
+  assert.strictEqual(await page.isHidden('#language-status'), true);
+  assert.strictEqual(await page.textContent('h1'), STRINGS.km.ui.title);
+  assert.strictEqual(await page.inputValue('#field-what'), 'typed before switching');
+
+  // A fresh page has every language's words from the start: a switch on a
+  // line that then drops everything still works, and asks for nothing.
+  const fresh = await (await h.launch(t)).newPage();
+  const freshSeen = await h.watch(fresh, server.url);
+  await h.openPage(fresh, server);
+  await fresh.waitForFunction(() => performance.getEntriesByType('resource').some((entry) => entry.name.endsWith('/i18n/km.json')));
+  await fresh.route('**', (route) => route.abort('connectionreset'));
+  const before = freshSeen.requests.length;
+  await switchLanguage(fresh, 'km');
+  assert.strictEqual(await fresh.textContent('h1'), STRINGS.km.ui.title);
+  assert.strictEqual(await fresh.isHidden('#language-status'), true);
+  assert.strictEqual(freshSeen.requests.length, before);
+  freshSeen.check();
+  seen.check({ allow: /ERR_CONNECTION_RESET/ });
+});
+
 test('without JavaScript the page says why and what to do instead', async (t) => {
   const server = await h.startPageServer(t);
   const html = (await request(server, 'GET', '/')).body.toString('utf8');
