@@ -927,8 +927,13 @@ async function receiptOutcome(text, pressed) {
 
 // ------------------------------------------------------------- start ----
 
+// How long the page's own small files (the languages, the form, the words
+// of the first language) are waited for before the page says it could not
+// load: on a stalled line the page would otherwise stay blank.
+const START_ANSWER_MS = 30000;
+
 async function start() {
-  const [languages, definition] = await Promise.all([loadLanguages(), fetchJson('form.json')]);
+  const [languages, definition] = await within(Promise.all([loadLanguages(), fetchJson('form.json')]), START_ANSWER_MS);
   page.definition = definition;
   renderForm(definition, $('fields'));
   $('language').replaceChildren(...languages.map(({ lang, name }) => new Option(name, lang)));
@@ -936,7 +941,7 @@ async function start() {
     forgetEnvelope(); // the manifest names the language
     switchLanguage(event.target.value);
   });
-  await setLanguage(chooseLanguage(languages));
+  await within(setLanguage(chooseLanguage(languages)), START_ANSWER_MS);
   for (const { lang } of languages) stringsOf(lang).catch(() => {}); // said at a switch, if it comes to that
   say('startup', 'ui.loading');
   $('app').hidden = false;
@@ -1035,7 +1040,7 @@ async function loadKeys() {
 }
 
 start().catch((error) => {
-  // Even the strings could not load: say it in plain English rather than nothing.
-  $('app').hidden = false;
-  $('startup').textContent = `This page could not start: ${error.message}. Reload it to try again.`;
+  if (!$('app').hidden) throw error; // once shown, the page says its own failures
+  // Even the words could not load: said in every language, as <noscript> is.
+  $('start-failed').hidden = false;
 });

@@ -708,3 +708,41 @@ test('a file deleted while it is being encrypted is named (in Khmer), not said i
   assert.deepStrictEqual(h.exportAndOpen(server)[0].manifest.files, []);
   seen.check();
 });
+
+test('the page\'s own files stall or fail before it can show: "could not load", in every language, after 30 s at most', async (t) => {
+  const server = await h.startPageServer(t);
+  // form.json is held (never answered) on the first load, and a 404 on the second.
+  const proxy = { forms: 0 };
+  let heard;
+  const held = new Promise((resolve) => { heard = resolve; });
+  proxy.url = await h.serveOnLoopback(t, (request, response) => {
+    if (request.url === '/form.json') {
+      if (++proxy.forms === 1) return heard(); // held
+      response.writeHead(404, { 'Content-Type': 'text/plain' });
+      response.end('gone');
+      return;
+    }
+    request.pipe(h.forward(server, request, response));
+  });
+  const context = await h.launch(t, { locale: 'km-KH' });
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, proxy.url);
+  await page.clock.install();
+  await page.goto(proxy.url + '/');
+  await held;
+  await page.clock.fastForward(29000);
+  assert.deepStrictEqual([await page.isHidden('#start-failed'), await page.isHidden('#app')], [true, true], 'not before the bound');
+  await page.clock.fastForward(1500);
+  await page.waitForSelector('#start-failed:not([hidden])');
+  const said = () => page.$$eval('#start-failed [lang]', (blocks) => blocks.map((block) => [block.lang, block.querySelector('h1').textContent]));
+  assert.deepStrictEqual(await said(), [['en', 'This page could not load'], ['km', 'ទំព័រនេះមិនអាចផ្ទុកបានទេ']]);
+  assert.strictEqual(await page.isHidden('#app'), true);
+
+  // Reloaded: form.json now refused outright, said at once the same way.
+  await page.reload();
+  await page.waitForSelector('#start-failed:not([hidden])');
+  assert.deepStrictEqual(await said(), [['en', 'This page could not load'], ['km', 'ទំព័រនេះមិនអាចផ្ទុកបានទេ']]);
+  assert.strictEqual(await page.isHidden('#app'), true);
+  assert.strictEqual(proxy.forms, 2);
+  seen.check({ allow: /HTTP 404 for .*\/form\.json|status of 404/ });
+});
