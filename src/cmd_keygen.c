@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "fileio.h"
+#include "interrupt.h"
 #include "keyfile.h"
 #include "passphrase.h"
 #include "safename.h"
@@ -186,10 +187,20 @@ cmd_keygen(int argc, char **argv)
 		goto out;
 	}
 
+	/* From the first temp file on, ^C, SIGTERM and SIGHUP wait until the
+	 * files are written (or not): killed between its write and its rename,
+	 * the temp file would stay behind, hidden, holding the secret key.
+	 * After the passphrase prompt and Argon2id, which need no cleaning up. */
+	interrupt_catch();
 	/* The secret key first: a public key without its secret key would let
 	 * people send reports nobody can read. */
 	if (fileio_write_new(key_path, sk_text, sk_len, 0600) == -1) {
 		tool_error("%s: %s", key_path, keygen_why(errno));
+		goto out;
+	}
+	if (interrupt_poll() != 0) {
+		(void)unlink(key_path);
+		tool_error("%s: interrupted; nothing was written", key_path);
 		goto out;
 	}
 	if (fileio_write_new(pub_path, pk_text, pk_len, 0644) == -1) {
@@ -203,6 +214,12 @@ cmd_keygen(int argc, char **argv)
 			tool_error("%s: %s (and %s, already written, could not be removed: %s)",
 			    pub_path, keygen_why(err), key_path, strerror(unlink_err));
 		}
+		goto out;
+	}
+	if (interrupt_poll() != 0) {
+		(void)unlink(pub_path);
+		(void)unlink(key_path);
+		tool_error("%s: interrupted; nothing was written", key_path);
 		goto out;
 	}
 
@@ -233,5 +250,6 @@ out:
 	}
 	free(key_path);
 	free(pub_path);
+	interrupt_reraise();
 	return rc;
 }

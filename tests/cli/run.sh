@@ -535,6 +535,20 @@ check "the first one kept, only it" test "$(ls -A end-out)" = end-small
 rm -f end.bin
 finish_case $f0
 
+# keygen interrupted while it writes: its temp file, hidden, would hold the
+# secret key (unprotected here), so nothing of the pair may stay behind.
+at_first_write() {
+	local dir=$1; shift
+	LD_PRELOAD=$SIGNAL_INJECT SEALTIP_TEST_SIGNAL_WRITE_DIR=$dir \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
+}
+begin keygen-interrupted; f0=$failed
+mkdir kgi
+run 130 at_first_write "$WORK/kgi" "$SEALTIP" keygen --unprotected -o kgi/k && one_line &&
+	check "says so" test "$err" = "sealtip: kgi/k.key: interrupted; nothing was written"
+check "nothing left, no temp file" test -z "$(ls -A kgi)"
+finish_case $f0
+
 begin pipes-and-folders; f0=$failed
 # An export through a pipe is still an export (its magic is read, not peeked).
 # (Process substitution, not `cat |`: run must count in this shell.)
