@@ -86,6 +86,9 @@ static const char open_help[] =
 /* What DIR remembers of the log between exports (docs/export.md). */
 #define OPEN_LOG_STATE ".sealtip-log"
 #define OPEN_LOG_STATE_MAX 4096
+/* Held exclusively by the run opening an export into DIR, from reading
+ * .sealtip-log to saving it: another run's export waits its turn. */
+#define OPEN_LOG_LOCK ".sealtip-log.lock"
 
 /* What every report of one run shares. */
 struct open_job {
@@ -680,6 +683,60 @@ log_state_save(const struct open_job *job, const struct log_state *st)
 	return 0;
 }
 
+/* Takes DIR/.sealtip-log.lock exclusively, so that two runs opening exports
+ * into DIR at the same time do not both read .sealtip-log and the later
+ * save put back the older checkpoint over the newer one, leaving reports in
+ * DIR that it does not count. Waits (said once) while another run holds it.
+ * Returns the lock's fd; -1 when no lock can be had here (a read-only or
+ * full DIR, a file system without flock): the export is then opened as
+ * before, and fails where DIR cannot be written; -2 when interrupted while
+ * waiting (said). The file is removed while still locked (log_state_unlock),
+ * so a run that locked it must check it is still the one DIR names. */
+static int
+log_state_lock(const struct open_job *job, const char *input)
+{
+	const struct timespec tick = {0, 100 * 1000 * 1000};
+	struct stat held, named;
+	int fd, said = 0;
+
+	for (;;) {
+		if ((fd = openat(job->outdirfd, OPEN_LOG_LOCK,
+		    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+			return -1;
+		while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+			if (errno != EWOULDBLOCK) {
+				close(fd);
+				return -1;
+			}
+			if (!said)
+				tool_error("%s: waiting for another sealtip open to finish its "
+					   "export into %s", input, job->outdir);
+			said = 1;
+			if (interrupt_poll() != 0) {
+				close(fd);
+				tool_error("%s: interrupted; no report from it was kept", input);
+				return -2;
+			}
+			nanosleep(&tick, NULL);
+		}
+		if (fstat(fd, &held) == 0 &&
+		    fstatat(job->outdirfd, OPEN_LOG_LOCK, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+			return fd;
+		close(fd);
+	}
+}
+
+/* Lets go of the lock, removing its file first (nothing of it stays in DIR). */
+static void
+log_state_unlock(const struct open_job *job, int fd)
+{
+	if (fd < 0)
+		return;
+	(void)unlinkat(job->outdirfd, OPEN_LOG_LOCK, 0);
+	close(fd);
+}
+
 /* An export file: every entry into DIR/report-<index>. Reports are kept only
  * if the whole export checks out (count, digest, every leaf hash): a damaged
  * or truncated export leaves nothing behind. */
@@ -990,9 +1047,11 @@ open_export(struct open_job *job, const char *input, struct input_stream *in)
 	const struct exportfile_log *log;
 	char already[48] = "";
 	size_t i;
-	int status;
+	int status, lockfd;
 
 	status = ST_ERR_STATE;
+	if ((lockfd = log_state_lock(job, input)) == -2)
+		goto out;
 	if (log_state_load(job, &state) == -1)
 		goto out;
 	if (job->verifier_key != NULL && state.present && strcmp(job->verifier_key, state.key) != 0) {
@@ -1069,6 +1128,7 @@ open_export(struct open_job *job, const char *input, struct input_stream *in)
 		    log->note_len > 0 ? log->verifier_key : "nobody (empty log)");
 	}
 out:
+	log_state_unlock(job, lockfd);
 	free(x.done);
 	exportfile_reader_free(reader);
 	return status != ST_OK ? 1 + x.failures : x.failures;

@@ -843,6 +843,34 @@ run 0 "$SEALTIP" audit "$EXPORTS/three-after-4" &&
 	check "audit of an export" grep -q "^audit ok: .*three-after-4: export of 3 entries (indexes 5 to 7) of a log of 8" "$WORK/stdout"
 finish_case $f0
 
+# Two runs opening exports into one DIR at the same time: one reads and
+# saves DIR/.sealtip-log at a time. Before, both read it at their start and
+# the later save put the older checkpoint back over the newer one, and DIR
+# held reports its .sealtip-log did not count (each later export stopped at
+# them: "already exists").
+begin concurrent-exports; f0=$failed
+"$SEEDGEN" export 4 "$VECTORS/basic.env" > conc-a.bin
+"$SEEDGEN" export 8 "$VECTORS/basic.env" > conc-b.bin
+mkfifo conc.fifo
+"$SEALTIP" open -k alice.key -o conc conc.fifo > conc-a.out 2> conc-a.err & apid=$!
+exec 7> conc.fifo
+head -c 100 conc-a.bin >&7
+# The first run has its file's first bytes: it has read DIR's state and
+# waits for the rest of the header.
+for i in $(seq 300); do [ -e conc/.sealtip-log.lock ] && break; sleep 0.1; done
+"$SEALTIP" open -k alice.key -o conc conc-b.bin > conc-b.out 2> conc-b.err 7>&- & bpid=$!
+for i in $(seq 300); do grep -q waiting conc-b.err && break; kill -0 $bpid 2>/dev/null || break; sleep 0.1; done
+tail -c +101 conc-a.bin >&7; exec 7>&-
+wait $apid; astatus=$?; wait $bpid; bstatus=$?
+check "first run ok" test "$astatus" -eq 0
+check "second run ok" test "$bstatus" -eq 0
+check "second run said it waited" grep -qx "sealtip: conc-b.bin: waiting for another sealtip open to finish its export into conc" conc-b.err
+check "both reports there" test -f conc/report-000004/report.json -a -f conc/report-000008/report.json
+check "the newer checkpoint remembered" grep -qx "size 9" conc/.sealtip-log
+check "every report counted" grep -qx "last 8" conc/.sealtip-log
+check "no lock file left" test "$(ls -A conc)" = "$(printf '.sealtip-log\nreport-000004\nreport-000008')"
+finish_case $f0
+
 # --- a folder whose fsync fails: nothing is claimed written ----------------
 # failing_fsync DIR COMMAND...: COMMAND with every fsync of DIR failing (EIO),
 # as on a failing disk. ASan would refuse a library loaded before its own.
