@@ -178,6 +178,15 @@ test('audit: a deleted row', () => {
   assertFails(audit(file), file, /: entry 5: missing \(the next index stored is 6\)$/);
 });
 
+test('audit: a row moved to a negative index is named by that index', () => {
+  // The schema's CHECK (idx >= 0) only holds for writers that keep it. The
+  // message read "entry 0: missing (the next index stored is
+  // 18446744073709551615)": the index as an unsigned number.
+  const file = fresh();
+  sql(file, 'PRAGMA ignore_check_constraints = 1; UPDATE reports SET idx = -1 WHERE idx = 3;');
+  assertFails(audit(file), file, /: entry -1: index out of sequence$/);
+});
+
 test('audit: a page damaged below sqlite fails the integrity check, which is reported first', () => {
   const file = fresh();
   const pageSize = Number(sql(file, 'PRAGMA page_size;'));
