@@ -1486,6 +1486,13 @@ cmd_open(int argc, char **argv)
 	if (interrupt_poll() != 0)
 		failures++;
 	rc = failures == 0 ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
+	/* The lines that say which reports were kept where must not be lost
+	 * without a word (as keygen and fingerprint). */
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		tool_error("cannot write to standard output (the reports opened are kept in %s)",
+		    outdir);
+		rc = TOOL_EXIT_FAIL;
+	}
 out:
 	if (outdirfd != -1)
 		close(outdirfd);

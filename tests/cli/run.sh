@@ -584,6 +584,14 @@ check "both open without the limit (2)" cmp large.bin limited/two-threads/files/
 rm -f mid.bin large.bin
 finish_case $f0
 
+# A stdout that fails is said, exit 1, as keygen and fingerprint do; the
+# report itself is kept. It exited 0 with its "opened into" line lost.
+begin open-stdout-failing; f0=$failed
+run 1 bash -c 'exec "$0" open -k alice.key -o stdout-full "$1" >/dev/full' "$SEALTIP" "$VECTORS/basic.env" &&
+	check "said" test "$err" = "sealtip: cannot write to standard output (the reports opened are kept in stdout-full)"
+check "the report kept" test -f stdout-full/basic/report.txt
+finish_case $f0
+
 begin never-overwrite; f0=$failed
 before=$(tree_sum out)
 run 1 "$SEALTIP" open -k inv.key -o out r1.env && one_line
