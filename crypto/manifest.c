@@ -201,6 +201,9 @@ manifest_parse(const unsigned char *buf, size_t len, struct manifest **out)
 	m = NULL;
 	ret = ST_OK;
 out:
+	/* jansson quotes the text near an error ("near '...'"): a piece of
+	 * the report, on the stack. */
+	sodium_memzero(&jerr, sizeof jerr);
 	manifest_free(m);
 	return ret;
 }
