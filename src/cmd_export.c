@@ -14,7 +14,7 @@
 #include "tool.h"
 
 static const char export_usage[] =
-    "usage: sealtip export --db DIR/reports.db [--after N] [--since-size M] [--check]\n"
+    "usage: sealtip export --db FILE [--after N] [--since-size M] [--check]\n"
     "                      -o OUT\n";
 
 static const char export_help[] =
