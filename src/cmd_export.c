@@ -44,6 +44,16 @@ cmd_parse_after(const char *s, uint64_t *first_index)
 }
 
 int
+cmd_output_free(const char *path)
+{
+	if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		tool_error("%s: already exists; not overwriting it", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
 cmd_output_open(const char *path, struct fileio_atomic *f, int *dirfd)
 {
 	char *copy, *slash;
@@ -64,10 +74,8 @@ cmd_output_open(const char *path, struct fileio_atomic *f, int *dirfd)
 		tool_error("%s: not a file name", path);
 		goto done;
 	}
-	if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		tool_error("%s: already exists; not overwriting it", path);
+	if (cmd_output_free(path) == -1)
 		goto done;
-	}
 	if ((*dirfd = fileio_open_dir(dir)) == -1) {
 		tool_error("%s: %s", dir, strerror(errno));
 		goto done;

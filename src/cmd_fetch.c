@@ -170,7 +170,8 @@ cmd_fetch(int argc, char **argv)
 	if (since_size > 0)
 		snprintf(path + path_len, sizeof path - path_len, "%csince_size=%llu",
 		    first_index > 0 ? '&' : '?', (unsigned long long)since_size);
-	if (read_token(token_file, &token, &token_len) == -1)
+	/* Before the request: a whole export fetched only to be refused. */
+	if (cmd_output_free(out) == -1 || read_token(token_file, &token, &token_len) == -1)
 		goto done;
 	/* The header holds the token: secret memory, wiped when freed. */
 	headers_size = token_len + 128;

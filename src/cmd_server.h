@@ -24,6 +24,11 @@ int cmd_submit(int argc, char **argv);
  * closed by the caller. Returns 0, or -1 after printing the reason. */
 int cmd_output_open(const char *path, struct fileio_atomic *f, int *dirfd);
 
+/* Whether OUT is free to be made: 0, or -1 after saying it exists. Said
+ * before a long or remote step, so its work is not done for nothing;
+ * cmd_output_open still refuses one made meanwhile. */
+int cmd_output_free(const char *path);
+
 /* Parses a --after value: entries with index > N, so the first is N + 1. */
 int cmd_parse_after(const char *s, uint64_t *first_index);
 

@@ -151,3 +151,18 @@ test('fetch: a header line that is not NAME: VALUE refuses the whole answer', as
     assert.deepStrictEqual(fs.readdirSync(dir), ['token'], JSON.stringify(answer));
   }
 });
+
+test('fetch: an -o that exists is refused before any request (the token is not sent, no export made for nothing)', async (t) => {
+  let requests = 0;
+  const { url, dir, token } = await fakeServer(t, 'sealtip-fetch-exists-', () => {
+    requests++;
+    return 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
+  });
+  const out = path.join(dir, 'export.bin');
+  fs.writeFileSync(out, 'kept');
+  const r = await fetch([url, '--token-file', token, '-o', out]);
+  assert.deepStrictEqual([r.code, r.stderr], [1, `sealtip: ${out}: already exists; not overwriting it\n`]);
+  assert.strictEqual(requests, 0, 'no request');
+  assert.strictEqual(fs.readFileSync(out, 'utf8'), 'kept');
+  assert.deepStrictEqual(fs.readdirSync(dir).sort(), ['export.bin', 'token']);
+});
