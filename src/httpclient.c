@@ -252,8 +252,8 @@ httpclient_drain(struct httpclient *c)
 
 /* Connects fd to addr within timeout_ms, leaving fd blocking as it came.
  * Returns 0, or -1 with errno (ETIMEDOUT, EINTR from a caught signal, or
- * the connection's own error). Not a blocking connect: the caught signals
- * are blocked outside interrupt_wait, so ^C would wait for the timeout. */
+ * the connection's own error). Waited in interrupt_wait, not in a blocking
+ * connect: signals caught by interrupt_catch are blocked anywhere else. */
 static int
 httpclient_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int timeout_ms)
 {
