@@ -328,7 +328,7 @@ test('language: from Accept-Language, English otherwise, switchable without losi
   for (const [locale, lang] of [['km-KH', 'km'], ['km', 'km'], ['fr-FR', 'en'], ['en-GB', 'en']]) {
     const { page, seen } = await newPage(t, server, { locale });
     assert.strictEqual(await page.getAttribute('html', 'lang'), lang, locale);
-    assert.strictEqual(await page.textContent('h1'), STRINGS[lang].ui.title);
+    assert.strictEqual(await page.textContent('header h1'), STRINGS[lang].ui.title);
     assert.strictEqual(await page.inputValue('#language'), lang);
     seen.check();
   }
@@ -364,14 +364,14 @@ test('a language whose words do not come: the page stays in its language, the se
   await page.waitForSelector('#language-status:not([hidden])');
   assert.deepStrictEqual(await page.evaluate(() => [document.documentElement.lang, document.getElementById('language').value]), ['en', 'en']);
   assert.strictEqual(await page.textContent('#language-status'), STRINGS.en.ui.language_failed);
-  assert.strictEqual(await page.textContent('h1'), STRINGS.en.ui.title);
+  assert.strictEqual(await page.textContent('header h1'), STRINGS.en.ui.title);
   assert.strictEqual(await page.getAttribute('#language-status', 'role'), 'status');
   assert.strictEqual(asked.length, 2, 'asked for at the start, and again at the choice');
   // The line is back: chosen again, it switches, and the message goes.
   await page.unroute('**/i18n/km.json');
   await switchLanguage(page, 'km');
   assert.strictEqual(await page.isHidden('#language-status'), true);
-  assert.strictEqual(await page.textContent('h1'), STRINGS.km.ui.title);
+  assert.strictEqual(await page.textContent('header h1'), STRINGS.km.ui.title);
   assert.strictEqual(await page.inputValue('#field-what'), 'typed before switching');
 
   // A fresh page has every language's words from the start: a switch on a
@@ -383,7 +383,7 @@ test('a language whose words do not come: the page stays in its language, the se
   await fresh.route('**', (route) => route.abort('connectionreset'));
   const before = freshSeen.requests.length;
   await switchLanguage(fresh, 'km');
-  assert.strictEqual(await fresh.textContent('h1'), STRINGS.km.ui.title);
+  assert.strictEqual(await fresh.textContent('header h1'), STRINGS.km.ui.title);
   assert.strictEqual(await fresh.isHidden('#language-status'), true);
   assert.strictEqual(freshSeen.requests.length, before);
   freshSeen.check();

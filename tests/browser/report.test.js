@@ -104,7 +104,7 @@ async function reportRun(t, { lang, locale, jitless, bigBytes, viaKeyboard = fal
 
   // The language came from Accept-Language; the key is the one the server seals to.
   assert.strictEqual(await page.getAttribute('html', 'lang'), lang);
-  assert.strictEqual(await page.textContent('h1'), STRINGS[lang].ui.title);
+  assert.strictEqual(await page.textContent('header h1'), STRINGS[lang].ui.title);
   assert.strictEqual(await page.evaluate(() => typeof WebAssembly), jitless ? 'undefined' : 'object');
   const fingerprint = runTool(['fingerprint', server.pub]).stdout.trim().split(/\s{2,}/)[1];
   assert.deepStrictEqual(await page.$$eval('#key-list li', (items) => items.map((item) => item.textContent)), [fingerprint]);
