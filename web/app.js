@@ -191,9 +191,16 @@ function loadSodium() {
 // Browser, which asks for English) needs no request.
 const languageStrings = new Map();
 
+// How long a language's words are waited for. Unbounded, a request that
+// stalled at the start would be the answer to every later choice of that
+// language: a switch that never happens, and nothing said.
+const LANGUAGE_ANSWER_MS = 30000;
+
 function stringsOf(lang) {
   if (!languageStrings.has(lang)) {
-    const loading = loadStrings(lang);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), LANGUAGE_ANSWER_MS);
+    const loading = loadStrings(lang, abort.signal).finally(() => clearTimeout(timer));
     languageStrings.set(lang, loading);
     loading.catch(() => languageStrings.delete(lang)); // asked for again at the next choice
   }

@@ -6,12 +6,13 @@ export async function loadLanguages() {
   return fetchJson('i18n/languages.json');
 }
 
-export async function loadStrings(lang) {
-  return fetchJson(`i18n/${lang}.json`);
+// signal: an AbortSignal that gives the request up (a stalled line).
+export async function loadStrings(lang, signal = null) {
+  return fetchJson(`i18n/${lang}.json`, signal);
 }
 
-async function fetchJson(url) {
-  const response = await fetch(url, { credentials: 'omit' });
+async function fetchJson(url, signal = null) {
+  const response = await fetch(url, { credentials: 'omit', signal });
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return response.json();
 }

@@ -390,6 +390,41 @@ test('a language whose words do not come: the page stays in its language, the se
   seen.check({ allow: /ERR_CONNECTION_RESET/ });
 });
 
+test('a language whose words stall (asked for, never answered) is said after 30 s at a switch, and asked for again at the next choice', async (t) => {
+  const server = await h.startPageServer(t);
+  const context = await h.launch(t);
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, server.url);
+  // The start's request for the Khmer words is held: no answer ever comes.
+  const asked = [];
+  let heard;
+  const held = new Promise((resolve) => { heard = resolve; });
+  await page.route('**/i18n/km.json', (route) => {
+    asked.push(route.request().url());
+    if (asked.length > 1) return route.continue();
+    heard();
+    return undefined; // held
+  });
+  await page.clock.install();
+  await h.openPage(page, server);
+  await held;
+  await page.fill('#field-what', 'typed before switching');
+  await page.selectOption('#language', 'km');
+  await page.clock.fastForward(29000);
+  assert.strictEqual(await page.isHidden('#language-status'), true, 'not before the bound');
+  await page.clock.fastForward(1500);
+  await page.waitForSelector('#language-status:not([hidden])');
+  assert.deepStrictEqual(await page.evaluate(() => [document.documentElement.lang, document.getElementById('language').value]), ['en', 'en']);
+  assert.strictEqual(await page.textContent('#language-status'), STRINGS.en.ui.language_failed);
+  // Chosen again: asked for again (the stalled request is not waited on), and it switches.
+  await switchLanguage(page, 'km');
+  assert.strictEqual(await page.isHidden('#language-status'), true);
+  assert.strictEqual(await page.textContent('header h1'), STRINGS.km.ui.title);
+  assert.strictEqual(await page.inputValue('#field-what'), 'typed before switching');
+  assert.strictEqual(asked.length, 2);
+  seen.check();
+});
+
 test('without JavaScript the page says why and what to do instead', async (t) => {
   const server = await h.startPageServer(t);
   const html = (await request(server, 'GET', '/')).body.toString('utf8');
