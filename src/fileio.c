@@ -295,6 +295,18 @@ fileio_sync_dir(int dirfd)
 }
 
 int
+fileio_give_to_dir_owner(int dirfd, int fd)
+{
+	struct stat dir;
+
+	if (geteuid() != 0)
+		return 0;
+	if (fstat(dirfd, &dir) == -1)
+		return -1;
+	return fchown(fd, dir.st_uid, dir.st_gid);
+}
+
+int
 fileio_remove_tree(int dirfd, const char *name)
 {
 	struct dirent *entry;

@@ -61,6 +61,11 @@ int fileio_open_dir(const char *path);
 /* fsync a directory so renames in it are durable. */
 int fileio_sync_dir(int dirfd);
 
+/* Run as root, fd (a file just made in dirfd) becomes the owner of dirfd's
+ * folder, so that a process running as that user can open it again; not
+ * root, nothing is done. 0, or -1 with errno. */
+int fileio_give_to_dir_owner(int dirfd, int fd);
+
 /* Removes a directory tree below dirfd created by us (no symlinks followed). */
 int fileio_remove_tree(int dirfd, const char *name);
 

@@ -20,7 +20,10 @@ logkey_create(unsigned char *file, int datafd, char *err, size_t errlen)
 	crypto_sign_keypair(pk, file + 4);
 	if (fileio_atomic_open(&f, datafd, LOGKEY_FILE, 0600) == -1)
 		goto fail;
-	if (fileio_atomic_write(&f, file, LOGKEY_FILE_BYTES) == -1 ||
+	/* Made by root (--print-verifier-key without --user) in the folder of
+	 * the user the server runs as: that user's, or it could not read it. */
+	if (fileio_give_to_dir_owner(datafd, f.fd) == -1 ||
+	    fileio_atomic_write(&f, file, LOGKEY_FILE_BYTES) == -1 ||
 	    fileio_atomic_commit(&f) == -1) {
 		fileio_atomic_abort(&f);
 		goto fail;

@@ -321,6 +321,32 @@ fail:
 	return -1;
 }
 
+/* A new reports.db made empty, before sqlite opens it, so that one made by
+ * root (without --user, or --print-verifier-key) in the folder of the user
+ * the server runs as is that user's: sqlite gives its -wal and -shm files
+ * the database's owner, but makes the database itself as whoever runs it,
+ * and the server as that user could not open a root's one again. An empty
+ * file is an empty database to sqlite. 0, or -1 said. */
+static int
+db_make(const struct config *cfg, int datafd)
+{
+	int fd;
+
+	if ((fd = openat(datafd, SEALTIPD_DB_NAME,
+		 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
+	    fileio_give_to_dir_owner(datafd, fd) == -1) {
+		fprintf(stderr, "sealtipd: %s/%s: %s\n", cfg->data_dir, SEALTIPD_DB_NAME,
+		    strerror(errno));
+		if (fd != -1) {
+			close(fd);
+			(void)unlinkat(datafd, SEALTIPD_DB_NAME, 0);
+		}
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* LOGKEY_USED_FILE made, durably, if missing: only its existence counts,
  * so one that is there is left as it is (read-only, or root's). Made by
  * root, it is the data folder's owner's, as the files sealtipd --user
@@ -329,16 +355,14 @@ fail:
 static int
 log_key_mark_used(const struct config *cfg, int datafd)
 {
-	struct stat folder;
 	int fd = -1, rc = -1;
 
 	if (faccessat(datafd, LOGKEY_USED_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
 	if ((fd = openat(datafd, LOGKEY_USED_FILE, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 		 0600)) == -1 ||
-	    (geteuid() == 0 &&
-		(fstat(datafd, &folder) == -1 || fchown(fd, folder.st_uid, folder.st_gid) == -1)) ||
-	    fsync(fd) == -1 || fileio_sync_dir(datafd) == -1) {
+	    fileio_give_to_dir_owner(datafd, fd) == -1 || fsync(fd) == -1 ||
+	    fileio_sync_dir(datafd) == -1) {
 		fprintf(stderr, "sealtipd: %s/%s: %s\n", cfg->data_dir, LOGKEY_USED_FILE,
 		    strerror(errno));
 		goto done;
@@ -485,7 +509,8 @@ print_verifier_key(const struct config *cfg)
 		db_path = NULL;
 		goto out;
 	}
-	if ((exists = data_files_check(cfg, datafd)) == -1)
+	if ((exists = data_files_check(cfg, datafd)) == -1 ||
+	    (!exists && db_make(cfg, datafd) == -1))
 		goto out;
 	if (store_open(&store, db_path, !exists, err, sizeof err) == -1) {
 		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
@@ -536,7 +561,7 @@ main(int argc, char **argv)
 	uint64_t commits, rows, stored;
 	unsigned long long cut_deadline, cut_budget;
 	sigset_t sigs;
-	int sig, lfd = -1, rc, exit_code = 1, key_created = 0, key_recorded = 0;
+	int sig, lfd = -1, rc, exit_code = 1, key_created = 0, key_recorded = 0, db_exists;
 	unsigned i;
 	MHD_socket quiesced;
 
@@ -602,7 +627,8 @@ main(int argc, char **argv)
 			    cfg.data_dir, strerror(errno));
 		goto done;
 	}
-	if (data_files_check(&cfg, app.datafd) == -1)
+	if ((db_exists = data_files_check(&cfg, app.datafd)) == -1 ||
+	    (!db_exists && db_make(&cfg, app.datafd) == -1))
 		goto done;
 	/* sqlite's temporary files (big statement journals) go beside the
 	 * database, the one folder Landlock leaves writable, instead of

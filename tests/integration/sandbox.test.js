@@ -137,3 +137,52 @@ test('sandbox: refusals leave nothing behind; root without --user is warned', { 
   assert.deepStrictEqual(statusField(srv.child.pid, 'Seccomp'), ['2']);
   assert.deepStrictEqual(statusField(srv.child.pid, 'NoNewPrivs'), ['1']);
 });
+
+// The quick start's --print-verifier-key, or a server started without
+// --user, run as root on the data folder of the user the server runs as
+// (systemd's StateDirectory made it, say): what root makes there is that
+// user's, so the server as that user starts on it. It made log.key and
+// reports.db root's, and the server as nobody then stopped with
+// "reports.db: unable to open database file".
+test('sandbox: what root makes in another user\'s data folder is that user\'s', { skip: why }, async (t) => {
+  const who = nobody();
+  const dir = h.tmpdir('sealtip-sandbox-');
+  fs.chmodSync(dir, 0o711);
+  const data = path.join(dir, 'data');
+  fs.mkdirSync(data, { mode: 0o700 });
+  fs.chownSync(data, who.uid, who.gid);
+  const owners = () => fs.readdirSync(data).sort().map((name) => {
+    const f = fs.statSync(path.join(data, name));
+    return [name, f.uid, f.gid, f.mode & 0o777];
+  });
+
+  const r = run(['--data', data, '--origin', 'sandbox.test/log', '--print-verifier-key']);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const vkey = r.stdout.trim();
+  assert.match(vkey, /^sandbox\.test\/log\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/);
+  assert.deepStrictEqual(owners(), ['log.key', 'log.key.used', 'reports.db'].map((n) => [n, who.uid, who.gid, 0o600]));
+
+  // The server as nobody takes that key and database.
+  let srv = await h.startServer({ dir, extraArgs: ['--user', 'nobody', '--origin', 'sandbox.test/log'] });
+  t.after(() => srv.stop());
+  assert.match(srv.stdout, new RegExp('^log verifier key ' + vkey.replace(/[+/.]/g, '\\$&') + '$', 'm'));
+  let res = await h.post(srv, h.vector('basic'));
+  assert.strictEqual(res.status, 201, String(res.body));
+  await srv.stop();
+
+  // A first start as root without --user in nobody's empty folder: the
+  // same, and the WAL files sqlite makes while it runs are nobody's too.
+  fs.rmSync(data, { recursive: true });
+  fs.mkdirSync(data, { mode: 0o700 });
+  fs.chownSync(data, who.uid, who.gid);
+  srv = await h.startServer({ dir });
+  res = await h.post(srv, h.vector('basic'));
+  assert.strictEqual(res.status, 201, String(res.body));
+  assert.deepStrictEqual(owners(), ['log.key', 'log.key.used', 'reports.db', 'reports.db-shm', 'reports.db-wal']
+    .map((n) => [n, who.uid, who.gid, 0o600]));
+  await srv.stop();
+  srv = await h.startServer({ dir, extraArgs: ['--user', 'nobody'] });
+  res = await h.post(srv, h.vector('two-recipients'));
+  assert.strictEqual(res.status, 201, String(res.body));
+  assert.strictEqual(JSON.parse(res.body).index, 1);
+});
