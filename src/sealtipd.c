@@ -403,6 +403,18 @@ log_key_load(struct logkey *lk, struct store *store, const struct config *cfg, i
 		log_key_orphan(cfg, datafd, 1);
 		return -1;
 	}
+	/* A lost key: the bare "No such file or directory" told the operator
+	 * neither that it cannot be replaced nor what to do. */
+	if (rc == 1 && faccessat(datafd, LOGKEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    errno == ENOENT) {
+		fprintf(stderr,
+		    "sealtipd: %s: %s is missing, and this database's log was started with the "
+		    "verifier key\n  %s\n(restore %s from a backup of this folder: no other key "
+		    "can continue this log; if it is lost, the log ends here: docs/server.md, "
+		    "\"Log key and origin\")\n",
+		    cfg->data_dir, LOGKEY_FILE, known, LOGKEY_FILE);
+		return -1;
+	}
 	if (logkey_load(lk, datafd, cfg->origin, rc == 0, created, err, sizeof err) == -1) {
 		fprintf(stderr, "sealtipd: %s: %s\n", cfg->data_dir, err);
 		return -1;

@@ -316,3 +316,36 @@ test('log.key.used only has to be there: made by root, it is the data folder own
   assert.strictEqual((await h.post(again, h.vector('basic'))).status, 201);
   await again.stop();
 });
+
+// A lost log.key beside its database: refused, by the server and by
+// --print-verifier-key, with the key that signed and what to do, and
+// nothing made or changed. It said only "log.key: No such file or
+// directory".
+test('data folder: a lost log.key is refused with the key it was and what to do', async (t) => {
+  const srv = await h.startServer();
+  t.after(() => srv.stop());
+  await post201(srv, 'basic');
+  const vkey = /^log verifier key (.*)$/m.exec(srv.stdout)[1];
+  await srv.stop();
+  fs.renameSync(path.join(srv.data, 'log.key'), path.join(srv.dir, 'lost-log.key'));
+  const before = fs.readdirSync(srv.data).sort();
+  assert.deepStrictEqual(before, ['log.key.used', 'reports.db']);
+  const db = fs.readFileSync(srv.db);
+  const said = `sealtipd: ${srv.data}: log.key is missing, and this database's log was started with the ` +
+    `verifier key\n  ${vkey}\n(restore log.key from a backup of this folder: no other key can continue ` +
+    'this log; if it is lost, the log ends here: docs/server.md, "Log key and origin")\n';
+  const r = runServer(srv);
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '', said]);
+  const p = spawnSync(h.SEALTIPD, ['--data', srv.data, '--print-verifier-key'], { encoding: 'utf8' });
+  assert.deepStrictEqual([p.status, p.stdout, p.stderr.replace(ROOT_WARNING, '')], [1, '', said]);
+  assert.deepStrictEqual(fs.readdirSync(srv.data).sort(), before);
+  assert.ok(fs.readFileSync(srv.db).equals(db), 'reports.db was changed');
+
+  // Put back, the log goes on.
+  fs.renameSync(path.join(srv.dir, 'lost-log.key'), path.join(srv.data, 'log.key'));
+  const again = await h.startServer({ dir: srv.dir });
+  t.after(() => again.stop());
+  assert.strictEqual((await post201(again, 'two-recipients')).index, 1);
+  await again.stop();
+  audit(again.db);
+});
