@@ -321,6 +321,34 @@ fail:
 	return -1;
 }
 
+/* The files the server opens in the data folder must be its user's (the
+ * key must be owner-only, the database writable): one that root copied in
+ * (a restored backup, a new machine) stopped it with sqlite's "unable to
+ * open database file", which names no cause. Root opens anything. 0, or -1
+ * said. */
+static int
+data_files_owned(const struct config *cfg, int datafd)
+{
+	static const char *const names[] = {SEALTIPD_DB_NAME, SEALTIPD_DB_NAME "-wal",
+	    SEALTIPD_DB_NAME "-shm", LOGKEY_FILE};
+	struct stat st;
+	uid_t me = geteuid();
+
+	if (me == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (fstatat(datafd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1 || st.st_uid == me)
+			continue;
+		fprintf(stderr,
+		    "sealtipd: %s/%s: owned by uid %u, not by uid %u, which sealtipd runs as "
+		    "(chown %u:%u %s/%s)\n",
+		    cfg->data_dir, names[i], (unsigned)st.st_uid, (unsigned)me, (unsigned)me,
+		    (unsigned)getegid(), cfg->data_dir, names[i]);
+		return -1;
+	}
+	return 0;
+}
+
 /* A new reports.db made empty, before sqlite opens it, so that one made by
  * root (without --user, or --print-verifier-key) in the folder of the user
  * the server runs as is that user's: sqlite gives its -wal and -shm files
@@ -522,7 +550,7 @@ print_verifier_key(const struct config *cfg)
 		goto out;
 	}
 	if ((exists = data_files_check(cfg, datafd)) == -1 ||
-	    (!exists && db_make(cfg, datafd) == -1))
+	    data_files_owned(cfg, datafd) == -1 || (!exists && db_make(cfg, datafd) == -1))
 		goto out;
 	if (store_open(&store, db_path, !exists, err, sizeof err) == -1) {
 		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
@@ -640,6 +668,7 @@ main(int argc, char **argv)
 		goto done;
 	}
 	if ((db_exists = data_files_check(&cfg, app.datafd)) == -1 ||
+	    data_files_owned(&cfg, app.datafd) == -1 ||
 	    (!db_exists && db_make(&cfg, app.datafd) == -1))
 		goto done;
 	/* sqlite's temporary files (big statement journals) go beside the

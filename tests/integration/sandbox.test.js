@@ -186,3 +186,35 @@ test('sandbox: what root makes in another user\'s data folder is that user\'s', 
   assert.strictEqual(res.status, 201, String(res.body));
   assert.strictEqual(JSON.parse(res.body).index, 1);
 });
+
+// A database root copied into the folder (a backup restored with cp, a new
+// machine): the server as nobody says whose it is and what to run, and
+// touches nothing. It said "reports.db: unable to open database file".
+test('sandbox: a data file root copied in is named, with its owner, and nothing is changed', { skip: why }, async (t) => {
+  const who = nobody();
+  const dir = h.tmpdir('sealtip-sandbox-');
+  fs.chmodSync(dir, 0o711);
+  let srv = await h.startServer({ dir, extraArgs: ['--user', 'nobody'] });
+  t.after(() => srv.stop());
+  const res = await h.post(srv, h.vector('basic'));
+  assert.strictEqual(res.status, 201, String(res.body));
+  await srv.stop();
+  fs.copyFileSync(srv.db, path.join(dir, 'backup.db'));
+  fs.rmSync(srv.db);
+  fs.copyFileSync(path.join(dir, 'backup.db'), srv.db); // as root: root's
+  const before = fs.readdirSync(srv.data).sort();
+  const r = run(srv.args.concat(['--user', 'nobody']));
+  assert.deepStrictEqual([r.status, r.stdout, r.stderr], [1, '',
+    `sealtipd: ${srv.db}: owned by uid 0, not by uid ${who.uid}, which sealtipd runs as ` +
+    `(chown ${who.uid}:${who.gid} ${srv.db})\n`]);
+  assert.deepStrictEqual(fs.readdirSync(srv.data).sort(), before);
+  assert.ok(fs.readFileSync(srv.db).equals(fs.readFileSync(path.join(dir, 'backup.db'))));
+  assert.strictEqual(fs.statSync(srv.db).uid, 0);
+
+  // As it says, and it starts where the log was.
+  fs.chownSync(srv.db, who.uid, who.gid);
+  srv = await h.startServer({ dir, extraArgs: ['--user', 'nobody'] });
+  const next = await h.post(srv, h.vector('two-recipients'));
+  assert.strictEqual(next.status, 201, String(next.body));
+  assert.strictEqual(JSON.parse(next.body).index, 1);
+});
