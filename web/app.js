@@ -125,8 +125,11 @@ function fetchJson(url, timeoutMs = 0) {
   return fetchAnswer(url, (response) => response.json(), timeoutMs);
 }
 
-function fetchText(url, timeoutMs = 0) {
-  return fetchAnswer(url, (response) => response.text(), timeoutMs);
+// The answer's bytes: a signed note is checked as the bytes that came (as
+// sealtip audit does), never as text a decoder repaired (response.text()
+// turns a byte that is not UTF-8 into U+FFFD and drops a byte order mark).
+function fetchBytes(url, timeoutMs = 0) {
+  return fetchAnswer(url, async (response) => new Uint8Array(await response.arrayBuffer()), timeoutMs);
 }
 
 // The whole promise, or a NoAnswer after ms.
@@ -869,7 +872,9 @@ async function onCheckFile(event) {
   if (!file) return;
   let text = null;
   try {
-    text = await file.text();
+    // Bytes, not file.text(): that would repair bytes that are not UTF-8
+    // and drop a byte order mark, where sealtip audit refuses the file.
+    text = new Uint8Array(await file.arrayBuffer());
   } catch {
     // said as a file that is not a receipt
   }
@@ -914,7 +919,7 @@ async function receiptOutcome(text, pressed) {
   try {
     [config, note] = await Promise.all([
       fetchJson('api/v1/config', CHECK_ANSWER_MS),
-      fetchText('api/v1/log/checkpoint', CHECK_ANSWER_MS),
+      fetchBytes('api/v1/log/checkpoint', CHECK_ANSWER_MS),
     ]);
   } catch (error) {
     return error instanceof NoAnswer ? noAnswer : ['failed', 'ui.check_failed'];

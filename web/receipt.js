@@ -21,6 +21,7 @@ export class ReceiptError extends Error {
 const fail = (code, message) => { throw new ReceiptError(code, message); };
 const encoder = new TextEncoder();
 const MAX_SIGNATURES = 100; // C2SP signed-note: verifiers may refuse more
+const MAX_NOTE_BYTES = 1024 * 1024; // crypto/note.h's NOTE_MAX_BYTES
 
 // ------------------------------------------------------------ helpers ----
 
@@ -65,6 +66,60 @@ export function toBase64(bytes) {
   let binary = '';
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary);
+}
+
+// Text that came as bytes (a saved file, a server's answer), as crypto/note.c
+// and jansson read it: UTF-8 or nothing, a byte order mark kept as a
+// character (so it is refused where a note or JSON text begins), never
+// replaced.
+export function strictText(bytes, code) {
+  if (typeof bytes === 'string') {
+    // A string may hold what no UTF-8 can: a lone surrogate.
+    if (/[\ud800-\udfff]/u.test(bytes)) fail(code, 'not UTF-8');
+    return bytes;
+  }
+  if (!(bytes instanceof Uint8Array)) fail(code, 'not text');
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return fail(code, 'not UTF-8');
+  }
+}
+
+// JSON.parse, held to what jansson (JSON_REJECT_DUPLICATES) accepts in C: no
+// name twice in one object (RFC 8259 §4 leaves that to the reader; the
+// auditor refuses it), no lone surrogate escape (RFC 8259 §8.2; jansson
+// refuses "\ud800").
+export function strictJSON(text, code) {
+  text = strictText(text, code);
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    fail(code, 'not JSON');
+  }
+  // JSON.parse checked the syntax: strings and braces can be told apart.
+  const open = [];
+  const token = /"(?:[^"\\]|\\.)*"|[{}]/gs;
+  let match;
+  while ((match = token.exec(text)) !== null) {
+    const t = match[0];
+    if (t === '{') {
+      open.push(new Set());
+    } else if (t === '}') {
+      open.pop();
+    } else {
+      const decoded = JSON.parse(t);
+      if (/[\ud800-\udfff]/u.test(decoded)) fail(code, 'a lone surrogate in a JSON string');
+      if (/^\s*:/.test(text.slice(token.lastIndex))) {
+        const names = open[open.length - 1];
+        // jansson takes no NUL in a name, even with JSON_ALLOW_NUL.
+        if (names.has(decoded) || decoded.includes('\0')) fail(code, 'a name twice in one object, or with a NUL');
+        names.add(decoded);
+      }
+    }
+  }
+  return value;
 }
 
 function hex(bytes) {
@@ -131,14 +186,8 @@ function checkKeyName(name, code, ours) {
 // key id), and it must verify. Lines by other keys are allowed and ignored.
 // -> the signed text (through its final newline).
 export function verifyNote(sodium, note, verifier) {
-  if (note instanceof Uint8Array) {
-    try {
-      note = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(note);
-    } catch {
-      fail('bad_note', 'not UTF-8');
-    }
-  }
-  if (typeof note !== 'string') fail('bad_note', 'not text');
+  note = strictText(note, 'bad_note');
+  if (encoder.encode(note).length > MAX_NOTE_BYTES) fail('bad_note', 'note over 1 MiB');
   // Newlines are the only characters below U+0020 a note may hold (U+007F
   // may be in a witness's name: crypto/note.c's text_valid, Go's note.Open).
   if (/[\x00-\x09\x0b-\x1f]/.test(note)) fail('bad_note', 'control character');
@@ -322,15 +371,10 @@ export function receiptFile(receipt, { leafHash, origin, verifierKey }) {
   return { format: RECEIPT_FILE_FORMAT, receipt, leaf_hash: leafHash, log: { origin, verifier_key: verifierKey } };
 }
 
-// A saved receipt file (its text), checked on its own.
-// -> {index, treeSize, root, day, verifier, file}
-export async function openReceiptFile(sodium, text) {
-  let file;
-  try {
-    file = JSON.parse(text);
-  } catch {
-    fail('bad_receipt_file', 'not JSON');
-  }
+// A saved receipt file (its bytes, as read from the file; or its text),
+// checked on its own. -> {index, treeSize, root, day, verifier, file}
+export async function openReceiptFile(sodium, bytes) {
+  const file = strictJSON(bytes, 'bad_receipt_file');
   if (file === null || typeof file !== 'object' || file.format !== RECEIPT_FILE_FORMAT
     || typeof file.leaf_hash !== 'string' || file.log === null || typeof file.log !== 'object') {
     fail('bad_receipt_file', 'not a sealtip receipt');
