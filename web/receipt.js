@@ -126,16 +126,24 @@ function hex(bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-// A decimal tree size or index: "0" or no leading zero, a safe integer.
+const U64_MAX = 2n ** 64n - 1n;
+
+// A checkpoint's tree size: "0" or decimal without a leading zero, any
+// uint64 (C2SP tlog-checkpoint, RFC 9162; crypto/note.c reads the same).
+// A Number where it is a safe integer, as every real log's is; a BigInt
+// beyond 2^53 - 1, which a Number cannot hold exactly.
 function parseSize(text, code) {
-  if (typeof text !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(text)) fail(code, 'not a decimal number');
-  const n = Number(text);
-  if (!Number.isSafeInteger(n)) fail(code, 'number too large');
-  return n;
+  if (typeof text !== 'string' || !/^(0|[1-9][0-9]{0,19})$/.test(text)) fail(code, 'not a decimal number');
+  const n = BigInt(text);
+  if (n > U64_MAX) fail(code, 'number too large');
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
+// A tree size or index (a safe integer Number, or a BigInt in uint64) as a
+// BigInt, for exact arithmetic at any size.
 function checkSize(n, code) {
-  if (!Number.isSafeInteger(n) || n < 0) fail(code, 'not a tree size or index');
+  if (typeof n === 'bigint' ? n < 0n || n > U64_MAX : !Number.isSafeInteger(n) || n < 0) fail(code, 'not a tree size or index');
+  return BigInt(n);
 }
 
 // ------------------------------------------------------ signed notes ----
@@ -255,13 +263,10 @@ export function leafHashOf(data, sodium = null) {
   return sha256(sodium, Uint8Array.of(0x00), data);
 }
 
-// Arithmetic instead of bit operators: sizes go beyond 2^32.
-const odd = (n) => n % 2 === 1;
-const half = (n) => Math.floor(n / 2);
-const isPowerOfTwo = (n) => {
-  while (n > 1 && !odd(n)) n = half(n);
-  return n === 1;
-};
+// BigInt arithmetic: sizes go up to 2^64 - 1.
+const odd = (n) => (n & 1n) === 1n;
+const half = (n) => n >> 1n;
+const isPowerOfTwo = (n) => n > 0n && (n & (n - 1n)) === 0n;
 
 function checkHashes(list, code) {
   if (!Array.isArray(list) || list.length > 64) fail(code, 'not a proof');
@@ -271,26 +276,26 @@ function checkHashes(list, code) {
 // §2.1.3.2: `leaf` (a leaf hash) is at `index` in the tree of `size` leaves
 // whose root is `root`. Throws bad_inclusion otherwise.
 export async function verifyInclusion(index, size, leaf, proof, root, sodium = null) {
-  checkSize(index, 'bad_inclusion');
-  checkSize(size, 'bad_inclusion');
+  const i = checkSize(index, 'bad_inclusion');
+  const n = checkSize(size, 'bad_inclusion');
   checkHashes([leaf, root], 'bad_inclusion');
   checkHashes(proof, 'bad_inclusion');
-  if (index >= size) fail('bad_inclusion', 'index beyond the tree');
-  let fn = index;
-  let sn = size - 1;
+  if (i >= n) fail('bad_inclusion', 'index beyond the tree');
+  let fn = i;
+  let sn = n - 1n;
   let r = leaf;
   for (const p of proof) {
-    if (sn === 0) fail('bad_inclusion', 'proof too long');
+    if (sn === 0n) fail('bad_inclusion', 'proof too long');
     if (odd(fn) || fn === sn) {
       r = await nodeHash(sodium, p, r);
-      if (!odd(fn)) while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn); }
+      if (!odd(fn)) while (!odd(fn) && fn !== 0n) { fn = half(fn); sn = half(sn); }
     } else {
       r = await nodeHash(sodium, r, p);
     }
     fn = half(fn);
     sn = half(sn);
   }
-  if (sn !== 0) fail('bad_inclusion', 'proof too short');
+  if (sn !== 0n) fail('bad_inclusion', 'proof too short');
   if (!equalBytes(r, root)) fail('bad_inclusion', 'the root does not match');
   return true;
 }
@@ -298,42 +303,42 @@ export async function verifyInclusion(index, size, leaf, proof, root, sodium = n
 // §2.1.4.2: the tree of `to` leaves (root `newRoot`) extends the tree of
 // `from` leaves (root `oldRoot`). Throws bad_consistency otherwise.
 export async function verifyConsistency(from, to, oldRoot, newRoot, proof, sodium = null) {
-  checkSize(from, 'bad_consistency');
-  checkSize(to, 'bad_consistency');
+  const m = checkSize(from, 'bad_consistency');
+  const n = checkSize(to, 'bad_consistency');
   checkHashes([oldRoot, newRoot], 'bad_consistency');
   checkHashes(proof, 'bad_consistency');
-  if (from > to) fail('bad_consistency', 'the tree shrank');
+  if (m > n) fail('bad_consistency', 'the tree shrank');
   // A tree of 0 leaves has one true root, SHA-256 of nothing (as crypto/tlog.c).
-  if (from === 0 && !equalBytes(oldRoot, await sha256(sodium))) fail('bad_consistency', 'not the empty tree\'s root');
-  if (from === to) {
+  if (m === 0n && !equalBytes(oldRoot, await sha256(sodium))) fail('bad_consistency', 'not the empty tree\'s root');
+  if (m === n) {
     if (proof.length !== 0 || !equalBytes(oldRoot, newRoot)) fail('bad_consistency', 'same size, different roots');
     return true;
   }
-  if (from === 0) {
+  if (m === 0n) {
     if (proof.length !== 0) fail('bad_consistency', 'a proof from the empty tree must be empty');
     return true;
   }
   if (proof.length === 0) fail('bad_consistency', 'empty proof');
   // from is a power of two: the old root is the first node of the path.
-  const path = isPowerOfTwo(from) ? [oldRoot, ...proof] : proof.slice();
-  let fn = from - 1;
-  let sn = to - 1;
+  const path = isPowerOfTwo(m) ? [oldRoot, ...proof] : proof.slice();
+  let fn = m - 1n;
+  let sn = n - 1n;
   while (odd(fn)) { fn = half(fn); sn = half(sn); }
   let fr = path[0];
   let sr = path[0];
   for (const c of path.slice(1)) {
-    if (sn === 0) fail('bad_consistency', 'proof too long');
+    if (sn === 0n) fail('bad_consistency', 'proof too long');
     if (odd(fn) || fn === sn) {
       fr = await nodeHash(sodium, c, fr);
       sr = await nodeHash(sodium, c, sr);
-      if (!odd(fn)) while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn); }
+      if (!odd(fn)) while (!odd(fn) && fn !== 0n) { fn = half(fn); sn = half(sn); }
     } else {
       sr = await nodeHash(sodium, sr, c);
     }
     fn = half(fn);
     sn = half(sn);
   }
-  if (sn !== 0) fail('bad_consistency', 'proof too short');
+  if (sn !== 0n) fail('bad_consistency', 'proof too short');
   if (!equalBytes(fr, oldRoot) || !equalBytes(sr, newRoot)) fail('bad_consistency', 'the roots do not match');
   return true;
 }

@@ -241,8 +241,14 @@ test('a checkpoint signed here: parsed, origin checked, every single-bit change 
   assert.throws(() => r.openCheckpoint(sodium, `${mislabelled}\n${key.sign(mislabelled)}`, v), { code: 'wrong_origin' });
   // Strict syntax: each of these is refused even when correctly signed.
   for (const body of [`${origin}\n08\n${b64(ROOTS[7])}\n`, `${origin}\n-8\n${b64(ROOTS[7])}\n`, `${origin}\n8\n${b64(ROOTS[7]).slice(0, -1)}\n`,
-    `${origin}\n8\n`, `${origin}\n8\n${b64(ROOTS[7].slice(1))}\n`, `${origin}\n 8\n${b64(ROOTS[7])}\n`, `${origin}\n99999999999999999\n${b64(ROOTS[7])}\n`]) {
+    `${origin}\n8\n`, `${origin}\n8\n${b64(ROOTS[7].slice(1))}\n`, `${origin}\n 8\n${b64(ROOTS[7])}\n`, `${origin}\n18446744073709551616\n${b64(ROOTS[7])}\n`]) {
     assert.throws(() => r.openCheckpoint(sodium, `${body}\n${key.sign(body)}`, v), r.ReceiptError, JSON.stringify(body));
+  }
+  // Any uint64 is a tree size (C2SP tlog-checkpoint; crypto/note.c): beyond
+  // 2^53 - 1 it comes as a BigInt, exact.
+  for (const [line, size] of [['9007199254740991', 9007199254740991], ['99999999999999999', 99999999999999999n], ['18446744073709551615', 2n ** 64n - 1n]]) {
+    const body = `${origin}\n${line}\n${b64(ROOTS[7])}\n`;
+    assert.equal(r.openCheckpoint(sodium, `${body}\n${key.sign(body)}`, v).size, size);
   }
   for (const bad of [note.replace('\u2014', '-'), note.replace(/\n$/, ''), note.replace('\n\n', '\n'), note.replace(/\n/g, '\r\n'),
     `${note}\u2014 x\n`, note.replace(' ', '  ')]) {
