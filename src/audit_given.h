@@ -16,6 +16,9 @@
 /* Large enough for a receipt with its proof and checkpoint. */
 #define AUDIT_GIVEN_FILE_MAX (NOTE_MAX_BYTES + 65536)
 #define AUDIT_GIVEN_KEY_IDS_MAX 4096
+/* A receipt's index and tree_size: JSON numbers a JavaScript reader holds
+ * exactly (2^53 - 1). */
+#define AUDIT_GIVEN_COUNT_MAX 9007199254740991LL
 
 /* A --checkpoint file, its checkpoint verified. */
 struct audit_given {

@@ -132,12 +132,19 @@ test('audit: the untouched copy passes, with every receipt', () => {
   delete noProof.inclusion_proof;
   fs.writeFileSync(forged, JSON.stringify(noProof));
   assertFails(audit(file, ['--checkpoint', forged]), file, /: entry 5: not the envelope of the receipt .*forged-receipt\.json/);
-  // The page's saved receipt ({"receipt": ...}) is read as well.
+  // The page's saved receipt (docs/page.md: {"format": "sealtip-receipt-1",
+  // "receipt": ..., "leaf_hash": ..., "log": ...}) is read as well; one the
+  // page would refuse (another format, here) is refused here too.
   const saved = path.join(ctx.dir, 'saved-receipt.json');
-  fs.writeFileSync(saved, JSON.stringify({ format: 'sealtip-receipt-v1', receipt: r5 }));
+  const page = { format: 'sealtip-receipt-1', receipt: r5, leaf_hash: r5.leaf_hash, log: { origin: ctx.vkey.split('+')[0], verifier_key: ctx.vkey } };
+  fs.writeFileSync(saved, JSON.stringify(page));
   rf = audit(file, ['--checkpoint', saved]);
   assert.strictEqual(rf.status, 0, rf.stderr);
   assert.match(rf.stdout, / 1 given checkpoint verified/);
+  fs.writeFileSync(saved, JSON.stringify({ ...page, format: 'sealtip-receipt-v1' }));
+  rf = audit(file, ['--checkpoint', saved]);
+  assert.strictEqual(rf.status, 1, rf.stderr);
+  assert.strictEqual(rf.stderr, `sealtip: audit: ${saved}: page's receipt file: not a sealtip-receipt-1 file\n`);
   // The key from a file (as sealtipd --print-verifier-key writes it).
   const keyFile = path.join(ctx.dir, 'log.vkey');
   fs.writeFileSync(keyFile, ctx.vkey + '\n');
