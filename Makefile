@@ -178,8 +178,9 @@ integration: all $(FAIL_FSYNC) $(SIGNAL_INJECT) $(FAKE_CLOCK) $(SLOW_RESOLVER)
 	@SEALTIP_BUILD=$(BUILD) node --test tests/integration/
 
 # JS unit tests of the page's crypto (node's test runner): vectors, and
-# envelopes it makes opened by $(BUILD)/sealtip.
-js: all
+# envelopes it makes opened by $(BUILD)/sealtip; the page's log verifier
+# against the C one ($(BUILD)/tools/log_verify, log_differential.test.js).
+js: all $(BUILD)/tools/log_verify
 	@SEALTIP_BUILD=$(BUILD) node --test tests/js/
 
 # The page in real headless Chromium against the real server.
