@@ -282,7 +282,7 @@ test('log: receipts, checkpoint, proofs, verifier key, restart, refusals', async
   const saved = fs.readFileSync(keyFile);
   fs.unlinkSync(keyFile);
   await assert.rejects(h.startServer({ dir: srv.dir, extraArgs: ['--origin', origin] }),
-    /log\.key: No such file/);
+    /log\.key is missing, and this database's log was started with the verifier key\n  reports\.test\.example\/log\+/);
   assert.ok(!fs.existsSync(keyFile), 'no new key is made for an existing log');
   fs.writeFileSync(keyFile, Buffer.concat([saved.subarray(0, 40), Buffer.alloc(28)]), { mode: 0o600 });
   await assert.rejects(h.startServer({ dir: srv.dir, extraArgs: ['--origin', origin] }),
