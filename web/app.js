@@ -27,6 +27,7 @@ const page = {
   sodiumReady: null, // a promise of libsodium, for the check view even if the keys fail
   sodiumPending: false, // whether sodiumReady is still loading
   sodiumTries: 0, // libsodium's scripts added
+  connects: 0, // tries to start (connect) begun
   config: null,
   recipients: [], // {boxPk, keyId, fingerprint, computed}, checked by checkRecipients
   files: [], // File objects, in the order shown
@@ -892,7 +893,8 @@ async function checkReceipt(text, pressed) {
   const [outcome, key, values] = await receiptOutcome(text, pressed);
   if (page.checkRuns !== run) return;
   checkOutcome(outcome, key, values);
-  if (CHECK_RETRYABLE.has(outcome)) {
+  // A file that could not be read is chosen again, not tried again.
+  if (CHECK_RETRYABLE.has(outcome) && text !== null) {
     page.checkText = text;
     $('check-retry').hidden = false;
     if (pressed) $('check-retry').focus();
@@ -1003,6 +1005,7 @@ const CONFIG_ANSWER_MS = 30000;
 // typed. Until the keys are checked none is shown and Send is off: the keys
 // listed are always those Send seals to. -> whether they were.
 async function connect() {
+  page.connects++;
   setMainHidden('start-retry', true);
   $('send').disabled = true;
   page.recipients = [];
@@ -1018,6 +1021,7 @@ async function connect() {
   if (failure) {
     say('startup', ...failure);
     setMainHidden('start-retry', false);
+    resumeWhenSodiumComes();
     return false;
   }
   renderKeys();
@@ -1025,6 +1029,18 @@ async function connect() {
   setMainHidden('startup', true);
   $('send').disabled = false;
   return true;
+}
+
+// A libsodium download that outlived SODIUM_WAIT_MS may still end (a slow
+// line, not a dead one): the start then runs again by itself, as its "Try
+// again" would, unless a try has begun since. A press is not waited for,
+// and would only start one more download beside the slow one.
+function resumeWhenSodiumComes() {
+  if (!page.sodiumPending) return;
+  const failed = page.connects;
+  page.sodiumReady.then(() => {
+    if (page.connects === failed) reconnect();
+  }, () => {});
 }
 
 // libsodium, the config and its keys checked -> null, or the message

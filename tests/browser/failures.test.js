@@ -746,3 +746,40 @@ test('the page\'s own files stall or fail before it can show: "could not load", 
   assert.strictEqual(proxy.forms, 2);
   seen.check({ allow: /HTTP 404 for .*\/form\.json|status of 404/ });
 });
+
+test('libsodium\'s script comes after its 60 s on a slow line: the page starts by itself, no second download, the focus left where the person types', async (t) => {
+  const server = await h.startPageServer(t);
+  // The script's download is held until the test lets it go.
+  const proxy = { scripts: [], release: null };
+  let heard;
+  const held = new Promise((resolve) => { heard = resolve; });
+  proxy.url = await h.serveOnLoopback(t, (request, response) => {
+    if (request.url.startsWith('/vendor/sodium.js')) {
+      proxy.scripts.push(request.url);
+      proxy.release = () => request.pipe(h.forward(server, request, response));
+      heard();
+      return;
+    }
+    request.pipe(h.forward(server, request, response));
+  });
+  const context = await h.launch(t);
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, proxy.url);
+  await page.clock.install();
+  await page.goto(proxy.url + '/');
+  await held;
+  await page.waitForSelector('#field-what');
+  await page.clock.fastForward(61000);
+  await page.waitForSelector('#start-retry:not([hidden])');
+  assert.strictEqual(await page.textContent('#startup'), h.words('en', 'start_failed', { reason: h.words('en', 'reason_network') }));
+  await page.click('#field-what');
+  await page.keyboard.type('Typed while it loads');
+  proxy.release();
+  await page.waitForSelector('#send:not([disabled])', { timeout: 60000 });
+  assert.deepStrictEqual([await page.isHidden('#startup'), await page.isHidden('#start-retry')], [true, true]);
+  assert.deepStrictEqual(proxy.scripts, ['/vendor/sodium.js'], 'one download');
+  assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'field-what', 'the focus stays');
+  await page.keyboard.type('.');
+  assert.strictEqual(await page.inputValue('#field-what'), 'Typed while it loads.');
+  seen.check();
+});
