@@ -1013,15 +1013,17 @@ async function connect() {
   setMainHidden('startup', false);
   say('startup', 'ui.loading');
   let failure;
+  let sodiumLate = false;
   try {
     failure = await loadKeys();
   } catch (error) {
     failure = ['ui.start_failed', { reason: error.reason || error.message }];
+    sodiumLate = Boolean(error.onlySodiumLate);
   }
   if (failure) {
     say('startup', ...failure);
     setMainHidden('start-retry', false);
-    resumeWhenSodiumComes();
+    if (sodiumLate) resumeWhenSodiumComes();
     return false;
   }
   renderKeys();
@@ -1031,10 +1033,11 @@ async function connect() {
   return true;
 }
 
-// A libsodium download that outlived SODIUM_WAIT_MS may still end (a slow
-// line, not a dead one): the start then runs again by itself, as its "Try
-// again" would, unless a try has begun since. A press is not waited for,
-// and would only start one more download beside the slow one.
+// A start that failed only because libsodium's download outlived
+// SODIUM_WAIT_MS (the config came): that download may still end (a slow
+// line, not a dead one), and the start then runs again by itself, as its
+// "Try again" would, unless a try has begun since. A press is not waited
+// for, and would only start one more download beside the slow one.
 function resumeWhenSodiumComes() {
   if (!page.sodiumPending) return;
   const failed = page.connects;
@@ -1048,10 +1051,19 @@ function resumeWhenSodiumComes() {
 async function loadKeys() {
   let config;
   let sodium;
+  // Which failed, as each settles (before Promise.all's own rejection).
+  let configCame = false;
+  let sodiumLate = false;
+  const sodiumWait = within(sodiumLoading(true), SODIUM_WAIT_MS);
+  const configWait = fetchJson('api/v1/config', CONFIG_ANSWER_MS);
+  sodiumWait.catch((error) => { sodiumLate = error instanceof NoAnswer; });
+  configWait.then(() => { configCame = true; }, () => {});
   try {
-    [sodium, config] = await Promise.all([within(sodiumLoading(true), SODIUM_WAIT_MS), fetchJson('api/v1/config', CONFIG_ANSWER_MS)]);
+    [sodium, config] = await Promise.all([sodiumWait, configWait]);
   } catch {
-    throw new StartError('ui.reason_network');
+    const error = new StartError('ui.reason_network');
+    error.onlySodiumLate = sodiumLate && configCame; // resumeWhenSodiumComes
+    throw error;
   }
   // Checked now, not at Send: after typing a report is too late to learn
   // that the page cannot tell whether it fits.
