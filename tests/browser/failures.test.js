@@ -125,11 +125,7 @@ test('a proxy\'s 504 after the whole report was sent: said as perhaps stored, as
     }
     request.pipe(h.forward(server, request, response, (answer) => {
       if (!post || !proxy.gateway || answer.statusCode !== 201) return false;
-      answer.resume();
-      setTimeout(() => {
-        response.writeHead(504, { 'Content-Type': 'text/html' });
-        response.end('<html><body><h1>504 Gateway Time-out</h1></body></html>');
-      }, 1000);
+      h.gatewayTimeoutLater(answer, response);
       return true;
     }));
   });
@@ -631,28 +627,39 @@ test('a failure said before a language switch is said again wholly in the new la
   seen.check({ allow: /ERR_CONNECTION_RESET|status of (422|507)|HTTP (422|507) for/ });
 });
 
-test('libsodium\'s script stalls: "Try again" after 60 s, which downloads it afresh; what was typed stays', async (t) => {
-  const server = await h.startPageServer(t);
-  // The first download of the 1.3 MB script never ends; later ones do.
-  const proxy = { scripts: [] };
+// A page in Chromium, its fake clock installed, whose requests for
+// libsodium's script go to hold(request, response, n) (n counts them from
+// 1; one it leaves unanswered is held) and the rest to the server. Waits
+// until the first script was asked for. -> {page, seen, scripts (the URLs
+// asked for)}
+async function pageWithSodiumHeld(t, server, hold) {
+  const scripts = [];
   let heard;
-  const stalled = new Promise((resolve) => { heard = resolve; });
-  proxy.url = await h.serveOnLoopback(t, (request, response) => {
+  const asked = new Promise((resolve) => { heard = resolve; });
+  const url = await h.serveOnLoopback(t, (request, response) => {
     if (request.url.startsWith('/vendor/sodium.js')) {
-      proxy.scripts.push(request.url);
-      if (proxy.scripts.length === 1) {
-        heard();
-        return; // held: never answered
-      }
+      scripts.push(request.url);
+      hold(request, response, scripts.length);
+      heard();
+      return;
     }
     request.pipe(h.forward(server, request, response));
   });
   const context = await h.launch(t);
   const page = context.pages()[0] || await context.newPage();
-  const seen = await h.watch(page, proxy.url);
+  const seen = await h.watch(page, url);
   await page.clock.install();
-  await page.goto(proxy.url + '/');
-  await stalled;
+  await page.goto(url + '/');
+  await asked;
+  return { page, seen, scripts };
+}
+
+test('libsodium\'s script stalls: "Try again" after 60 s, which downloads it afresh; what was typed stays', async (t) => {
+  const server = await h.startPageServer(t);
+  // The first download of the 1.3 MB script never ends; later ones do.
+  const { page, seen, scripts } = await pageWithSodiumHeld(t, server, (request, response, n) => {
+    if (n > 1) request.pipe(h.forward(server, request, response));
+  });
   await page.waitForSelector('#field-what');
   const what = 'Typed while the page was still loading on a bad line.';
   await page.fill('#field-what', what);
@@ -673,7 +680,7 @@ test('libsodium\'s script stalls: "Try again" after 60 s, which downloads it afr
   assert.strictEqual(await page.isDisabled('#send'), true);
   await page.click('#start-retry');
   await page.waitForSelector('#send:not([disabled])');
-  assert.deepStrictEqual(proxy.scripts, ['/vendor/sodium.js', '/vendor/sodium.js?try=2']);
+  assert.deepStrictEqual(scripts, ['/vendor/sodium.js', '/vendor/sodium.js?try=2']);
   assert.strictEqual(await page.isHidden('#startup'), true);
   assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'send');
   assert.strictEqual(await page.inputValue('#field-what'), what);
@@ -750,34 +757,20 @@ test('the page\'s own files stall or fail before it can show: "could not load", 
 test('libsodium\'s script comes after its 60 s on a slow line: the page starts by itself, no second download, the focus left where the person types', async (t) => {
   const server = await h.startPageServer(t);
   // The script's download is held until the test lets it go.
-  const proxy = { scripts: [], release: null };
-  let heard;
-  const held = new Promise((resolve) => { heard = resolve; });
-  proxy.url = await h.serveOnLoopback(t, (request, response) => {
-    if (request.url.startsWith('/vendor/sodium.js')) {
-      proxy.scripts.push(request.url);
-      proxy.release = () => request.pipe(h.forward(server, request, response));
-      heard();
-      return;
-    }
-    request.pipe(h.forward(server, request, response));
+  let release;
+  const { page, seen, scripts } = await pageWithSodiumHeld(t, server, (request, response) => {
+    release = () => request.pipe(h.forward(server, request, response));
   });
-  const context = await h.launch(t);
-  const page = context.pages()[0] || await context.newPage();
-  const seen = await h.watch(page, proxy.url);
-  await page.clock.install();
-  await page.goto(proxy.url + '/');
-  await held;
   await page.waitForSelector('#field-what');
   await page.clock.fastForward(61000);
   await page.waitForSelector('#start-retry:not([hidden])');
   assert.strictEqual(await page.textContent('#startup'), h.words('en', 'start_failed', { reason: h.words('en', 'reason_network') }));
   await page.click('#field-what');
   await page.keyboard.type('Typed while it loads');
-  proxy.release();
+  release();
   await page.waitForSelector('#send:not([disabled])', { timeout: 60000 });
   assert.deepStrictEqual([await page.isHidden('#startup'), await page.isHidden('#start-retry')], [true, true]);
-  assert.deepStrictEqual(proxy.scripts, ['/vendor/sodium.js'], 'one download');
+  assert.deepStrictEqual(scripts, ['/vendor/sodium.js'], 'one download');
   assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'field-what', 'the focus stays');
   await page.keyboard.type('.');
   assert.strictEqual(await page.inputValue('#field-what'), 'Typed while it loads.');

@@ -169,11 +169,7 @@ test('Firefox ESR: a proxy\'s 504 a second after the whole report went is "may b
   // A gateway whose upstream stored the report but whose answer was lost.
   const gateway = await proxyFor(t, server, (request, response) => {
     request.pipe(h.forward(server, request, response, (answer) => {
-      answer.resume();
-      setTimeout(() => {
-        response.writeHead(504, { 'Content-Type': 'text/html' });
-        response.end('<html><body><h1>504 Gateway Time-out</h1></body></html>');
-      }, 1000);
+      h.gatewayTimeoutLater(answer, response);
       return true;
     }));
   });

@@ -170,6 +170,17 @@ export function forward(server, request, response, keep = () => false) {
   return upstream;
 }
 
+// A reverse proxy whose upstream stored the report but whose answer never
+// got back (its own timeout): the upstream's answer is dropped, and a
+// second later the proxy says 504 with an HTML page of its own.
+export function gatewayTimeoutLater(answer, response) {
+  answer.resume();
+  setTimeout(() => {
+    response.writeHead(504, { 'Content-Type': 'text/html' });
+    response.end('<html><body><h1>504 Gateway Time-out</h1></body></html>');
+  }, 1000);
+}
+
 // The page's strings, as web/i18n/ holds them.
 export const STRINGS = {
   en: JSON.parse(fs.readFileSync(path.join(ROOT, 'web', 'i18n', 'en.json'), 'utf8')),
