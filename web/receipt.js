@@ -86,10 +86,19 @@ export function strictText(bytes, code) {
   }
 }
 
+// jansson's limits (jansson_config.h's JSON_PARSER_MAX_DEPTH; an integer
+// is a long long, strtoll's range).
+const JSON_MAX_DEPTH = 2048;
+const JSON_INT_MIN = -(2n ** 63n);
+const JSON_INT_MAX = 2n ** 63n - 1n;
+
 // JSON.parse, held to what jansson (JSON_REJECT_DUPLICATES) accepts in C: no
 // name twice in one object (RFC 8259 §4 leaves that to the reader; the
 // auditor refuses it), no lone surrogate escape (RFC 8259 §8.2; jansson
-// refuses "\ud800").
+// refuses "\ud800"), no integer beyond a long long and no number beyond a
+// double (jansson: "too big integer", "real number overflow"; JSON.parse
+// gives an inexact Number or Infinity), no more than 2048 arrays and
+// objects one inside the other ("maximum parsing depth reached").
 export function strictJSON(text, code) {
   text = strictText(text, code);
   let value;
@@ -98,16 +107,27 @@ export function strictJSON(text, code) {
   } catch {
     fail(code, 'not JSON');
   }
-  // JSON.parse checked the syntax: strings and braces can be told apart.
+  // JSON.parse checked the syntax: strings, numbers and brackets can be
+  // told apart.
   const open = [];
-  const token = /"(?:[^"\\]|\\.)*"|[{}]/gs;
+  let depth = 0;
+  const token = /"(?:[^"\\]|\\.)*"|-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|[{}[\]]/gs;
   let match;
   while ((match = token.exec(text)) !== null) {
     const t = match[0];
-    if (t === '{') {
-      open.push(new Set());
-    } else if (t === '}') {
-      open.pop();
+    if (t === '{' || t === '[') {
+      if (++depth > JSON_MAX_DEPTH) fail(code, 'JSON nested too deep');
+      if (t === '{') open.push(new Set());
+    } else if (t === '}' || t === ']') {
+      depth--;
+      if (t === '}') open.pop();
+    } else if (t[0] !== '"') {
+      if (match[1] === undefined && match[2] === undefined) {
+        // 20 characters hold any long long ("-9223372036854775808").
+        if (t.length > 20 || BigInt(t) < JSON_INT_MIN || BigInt(t) > JSON_INT_MAX) fail(code, 'an integer beyond 64 bits');
+      } else if (!Number.isFinite(Number(t))) {
+        fail(code, 'a number beyond a double');
+      }
     } else {
       const decoded = JSON.parse(t);
       if (/[\ud800-\udfff]/u.test(decoded)) fail(code, 'a lone surrogate in a JSON string');

@@ -395,6 +395,13 @@ const addReceiptJSON = (what, change) => addReceipt(what, enc.encode(JSON.string
   addReceipt('NUL in an extra string', enc.encode(good.replace('"size":3682', '"size":3682,"note":"a\\u0000b"')));
   addReceipt('lone surrogate in an extra string', enc.encode(good.replace('"size":3682', '"size":3682,"note":"a\\ud800b"')));
   addReceipt('invalid UTF-8 in an extra string', cat(good.replace('"size":3682', '"size":3682,"note":"a').split('"note":"a')[0], '"note":"a', Uint8Array.of(0xff), '"', good.split('"size":3682')[1]));
+  // Numbers and nesting beyond jansson's limits, in a key neither reads.
+  for (const v of ['1e400', '-1e400', '1e-400', '9223372036854775807', '9223372036854775808',
+    '-9223372036854775808', '-9223372036854775809', '18446744073709551616', '1'.repeat(30)]) {
+    addReceipt(`extra number ${v}`, enc.encode(good.replace('"size":3682', `"size":${v}`)));
+  }
+  // The file is depth 2; an extra value n deep makes it n + 2 (jansson: 2048).
+  for (const n of [2046, 2047]) addReceipt(`extra value ${n} deep`, enc.encode(good.replace('"size":3682', `"size":${'['.repeat(n)}${']'.repeat(n)}`)));
   addReceipt('escaped checkpoint', enc.encode(good.replace(/"checkpoint":"([^"]*)"/, (_, c) => `"checkpoint":"${c.replace(/r/g, '\\u0072')}"`)));
   // A checkpoint whose signed text holds U+FFFD, given in the JSON as an
   // escaped lone surrogate, or as a byte that is not UTF-8.
