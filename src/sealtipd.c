@@ -531,6 +531,7 @@ print_verifier_key(const struct config *cfg)
 {
 	struct store *store = NULL;
 	struct logkey lk;
+	struct stat db_st;
 	char err[512], *db_path = NULL;
 	int datafd = -1, created, recorded, exists, rc = 1;
 
@@ -552,6 +553,12 @@ print_verifier_key(const struct config *cfg)
 	if ((exists = data_files_check(cfg, datafd)) == -1 ||
 	    data_files_owned(cfg, datafd) == -1 || (!exists && db_make(cfg, datafd) == -1))
 		goto out;
+	/* An empty reports.db is one db_make made for a first start (this or
+	 * the server's) stopped before its schema: given the schema, as the
+	 * server's start gives it, not refused with "no such table: meta". */
+	if (exists && fstatat(datafd, SEALTIPD_DB_NAME, &db_st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(db_st.st_mode) && db_st.st_size == 0)
+		exists = 0;
 	if (store_open(&store, db_path, !exists, err, sizeof err) == -1) {
 		fprintf(stderr, "sealtipd: %s: %s\n", db_path, err);
 		goto out;

@@ -7,6 +7,7 @@ import test from 'node:test';
 import assert from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as h from './helpers.js';
 
@@ -348,4 +349,25 @@ test('data folder: a lost log.key is refused with the key it was and what to do'
   assert.strictEqual((await post201(again, 'two-recipients')).index, 1);
   await again.stop();
   audit(again.db);
+});
+
+// A first start cut short between making reports.db empty (so that root
+// could give it to the folder's owner) and its schema left an empty file:
+// the server's start gives it the schema; --print-verifier-key refused it
+// with "no such table: meta".
+test('data folder: an empty reports.db (a first start cut short) is made a database by --print-verifier-key, as by a start', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealtip-emptydb-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const data = path.join(dir, 'data');
+  fs.mkdirSync(data, { mode: 0o700 });
+  fs.writeFileSync(path.join(data, 'reports.db'), '', { mode: 0o600 });
+  const p = spawnSync(h.SEALTIPD, ['--data', data, '--print-verifier-key'], { encoding: 'utf8' });
+  assert.deepStrictEqual([p.status, p.stderr.replace(ROOT_WARNING, '').replace(/^sealtipd: warning: the log origin is the default .*\n/m, '')], [0, '']);
+  const vkey = p.stdout.trim();
+  const srv = await h.startServer({ dir });
+  t.after(() => srv.stop());
+  assert.strictEqual(/^log verifier key (.*)$/m.exec(srv.stdout)[1], vkey);
+  assert.strictEqual((await post201(srv, 'basic')).index, 0);
+  await srv.stop();
+  audit(srv.db);
 });
