@@ -540,27 +540,28 @@ async function refusedAsSealed(code) {
   await reconnect();
 }
 
-// connect() after a 422, or at the start's "Try again" (event: its click).
-// The focus then goes where the person can go on: Send once the keys check
-// out, else "Try again" again (focusAfterWait).
-async function reconnect(event = null) {
-  const pressed = event !== null;
+// connect() after a 422, or at the start's "Try again". The focus then goes
+// where the person can go on: Send once the keys check out, else "Try
+// again" again (focusAfterWait).
+async function reconnect() {
   if (!(await connect())) {
-    focusAfterWait($('start-retry'), pressed);
+    focusAfterWait($('start-retry'));
     return;
   }
-  focusAfterWait(page.refusal ? sayRefusal() : $('send'), pressed);
+  focusAfterWait(page.refusal ? sayRefusal() : $('send'));
 }
 
-// After a wait the person started (a press of "Try again"), the focus goes
-// to element. After one they did not (the keys asked for again after a
-// 422), only if they are nowhere else: that wait may end while they type,
-// and a focused Send would take their next space or Enter as a press,
-// sending what is half typed. Never out of the check view.
-function focusAfterWait(element, pressed) {
+// After a wait, the focus goes to element only if the person is nowhere
+// else: the button pressed (a "Try again", hidden while it runs) or nothing.
+// Any wait, one they started by a press included, may end while they type
+// (on a slow line they go back to their answer), and a focused Send would
+// take their next space or Enter as a press, sending what is half typed.
+// Never out of the check view.
+function focusAfterWait(element) {
   const active = document.activeElement;
   if (page.mainView) return;
-  if (pressed || !active || active === document.body || active === $('send') || $('failure').contains(active)) {
+  if (!active || active === document.body || active === $('send') || active === $('start-retry')
+    || $('failure').contains(active)) {
     element.focus();
   }
 }
@@ -989,7 +990,7 @@ async function start() {
     }
   });
 
-  $('start-retry').addEventListener('click', reconnect);
+  $('start-retry').addEventListener('click', () => reconnect());
   await connect();
 }
 
