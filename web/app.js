@@ -28,6 +28,7 @@ const page = {
   sodiumPending: false, // whether sodiumReady is still loading
   sodiumTries: 0, // libsodium's scripts added
   connects: 0, // tries to start (connect) begun
+  resumeAfter: null, // the connect that gave up on libsodium alone, while its download goes on
   config: null,
   recipients: [], // {boxPk, keyId, fingerprint, computed}, checked by checkRecipients
   files: [], // File objects, in the order shown
@@ -163,7 +164,12 @@ function sodiumLoading(afresh = false) {
   page.sodiumReady = ready;
   page.sodiumPending = true;
   ready.then(() => {
-    if (page.sodiumReady === ready) page.sodiumPending = false;
+    if (page.sodiumReady !== ready) return;
+    page.sodiumPending = false;
+    // Whichever download came (the start's, or one a check's "Try again"
+    // began beside it), a start that gave up on it runs again.
+    if (page.resumeAfter !== null && page.resumeAfter === page.connects) reconnect();
+    page.resumeAfter = null;
   }, () => {
     if (page.sodiumReady !== ready) return;
     page.sodiumReady = null;
@@ -1038,13 +1044,11 @@ async function connect() {
 // SODIUM_WAIT_MS (the config came): that download may still end (a slow
 // line, not a dead one), and the start then runs again by itself, as its
 // "Try again" would, unless a try has begun since. A press is not waited
-// for, and would only start one more download beside the slow one.
+// for, and would only start one more download beside the slow one. Whichever
+// download ends first counts, one that a check's "Try again" began beside
+// it too (sodiumLoading runs the start again when it does).
 function resumeWhenSodiumComes() {
-  if (!page.sodiumPending) return;
-  const failed = page.connects;
-  page.sodiumReady.then(() => {
-    if (page.connects === failed) reconnect();
-  }, () => {});
+  if (page.sodiumPending) page.resumeAfter = page.connects; // sodiumLoading
 }
 
 // libsodium, the config and its keys checked -> null, or the message

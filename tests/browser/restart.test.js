@@ -75,3 +75,44 @@ test('a "Try again" that fails again while the person types leaves the focus whe
   assert.strictEqual(await page.inputValue('#field-what'), 'The clerk asked');
   seen.check({ allow: /HTTP 503 for .*\/api\/v1\/config|status of 503/ });
 });
+
+test('libsodium brought in by the check view\'s "Try again" after the start gave up on it: the start runs again by itself', async (t) => {
+  const server = await h.startPageServer(t);
+  // The first download of libsodium's script never ends; later ones do.
+  const scripts = [];
+  let heard;
+  const asked = new Promise((resolve) => { heard = resolve; });
+  const url = await h.serveOnLoopback(t, (request, response) => {
+    if (request.url.startsWith('/vendor/sodium.js')) {
+      scripts.push(request.url);
+      heard();
+      if (scripts.length > 1) request.pipe(h.forward(server, request, response));
+      return;
+    }
+    request.pipe(h.forward(server, request, response));
+  });
+  const context = await h.launch(t);
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await h.watch(page, url);
+  await page.clock.install();
+  await page.goto(url + '/');
+  await asked;
+  await page.waitForSelector('#field-what');
+  await page.fill('#field-what', 'Typed on a bad line.');
+  await page.clock.fastForward(61000);
+  await page.waitForSelector('#start-retry:not([hidden])'); // the config came; libsodium did not
+  await page.click('#check-open');
+  await page.setInputFiles('#check-file', { name: 'receipt-3.json', mimeType: 'application/json', buffer: Buffer.from('{}') });
+  await page.clock.fastForward(61000);
+  await page.waitForSelector('#check-retry:not([hidden])');
+  await page.click('#check-retry'); // a second download, which comes
+  await page.waitForSelector('#check-result[data-outcome="bad_file"]', { timeout: 60000 });
+  assert.deepStrictEqual(scripts, ['/vendor/sodium.js', '/vendor/sodium.js?try=2']);
+  await page.click('#check-back');
+  // libsodium is here and the config came: no "could not start… try again"
+  // left on screen that is no longer so.
+  await page.waitForSelector('#send:not([disabled])', { timeout: 20000 });
+  assert.deepStrictEqual([await page.isHidden('#startup'), await page.isHidden('#start-retry')], [true, true]);
+  assert.strictEqual(await page.inputValue('#field-what'), 'Typed on a bad line.');
+  seen.check();
+});
