@@ -627,37 +627,10 @@ test('a failure said before a language switch is said again wholly in the new la
   seen.check({ allow: /ERR_CONNECTION_RESET|status of (422|507)|HTTP (422|507) for/ });
 });
 
-// A page in Chromium, its fake clock installed, whose requests for
-// libsodium's script go to hold(request, response, n) (n counts them from
-// 1; one it leaves unanswered is held) and the rest to the server. Waits
-// until the first script was asked for. -> {page, seen, scripts (the URLs
-// asked for)}
-async function pageWithSodiumHeld(t, server, hold) {
-  const scripts = [];
-  let heard;
-  const asked = new Promise((resolve) => { heard = resolve; });
-  const url = await h.serveOnLoopback(t, (request, response) => {
-    if (request.url.startsWith('/vendor/sodium.js')) {
-      scripts.push(request.url);
-      hold(request, response, scripts.length);
-      heard();
-      return;
-    }
-    request.pipe(h.forward(server, request, response));
-  });
-  const context = await h.launch(t);
-  const page = context.pages()[0] || await context.newPage();
-  const seen = await h.watch(page, url);
-  await page.clock.install();
-  await page.goto(url + '/');
-  await asked;
-  return { page, seen, scripts };
-}
-
 test('libsodium\'s script stalls: "Try again" after 60 s, which downloads it afresh; what was typed stays', async (t) => {
   const server = await h.startPageServer(t);
   // The first download of the 1.3 MB script never ends; later ones do.
-  const { page, seen, scripts } = await pageWithSodiumHeld(t, server, (request, response, n) => {
+  const { page, seen, scripts } = await h.pageWithSodiumHeld(t, server, (request, response, n) => {
     if (n > 1) request.pipe(h.forward(server, request, response));
   });
   await page.waitForSelector('#field-what');
@@ -758,7 +731,7 @@ test('libsodium\'s script comes after its 60 s on a slow line: the page starts b
   const server = await h.startPageServer(t);
   // The script's download is held until the test lets it go.
   let release;
-  const { page, seen, scripts } = await pageWithSodiumHeld(t, server, (request, response) => {
+  const { page, seen, scripts } = await h.pageWithSodiumHeld(t, server, (request, response) => {
     release = () => request.pipe(h.forward(server, request, response));
   });
   await page.waitForSelector('#field-what');

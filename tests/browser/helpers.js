@@ -181,6 +181,33 @@ export function gatewayTimeoutLater(answer, response) {
   }, 1000);
 }
 
+// A page in Chromium, its fake clock installed, whose requests for
+// libsodium's script go to hold(request, response, n) (n counts them from
+// 1; one it leaves unanswered is held) and the rest to the server. Waits
+// until the first script was asked for. -> {page, seen, scripts (the URLs
+// asked for)}
+export async function pageWithSodiumHeld(t, server, hold) {
+  const scripts = [];
+  let heard;
+  const asked = new Promise((resolve) => { heard = resolve; });
+  const url = await serveOnLoopback(t, (request, response) => {
+    if (request.url.startsWith('/vendor/sodium.js')) {
+      scripts.push(request.url);
+      hold(request, response, scripts.length);
+      heard();
+      return;
+    }
+    request.pipe(forward(server, request, response));
+  });
+  const context = await launch(t);
+  const page = context.pages()[0] || await context.newPage();
+  const seen = await watch(page, url);
+  await page.clock.install();
+  await page.goto(url + '/');
+  await asked;
+  return { page, seen, scripts };
+}
+
 // The page's strings, as web/i18n/ holds them.
 export const STRINGS = {
   en: JSON.parse(fs.readFileSync(path.join(ROOT, 'web', 'i18n', 'en.json'), 'utf8')),

@@ -7,6 +7,16 @@ import * as h from './helpers.js';
 
 const focused = (page) => page.evaluate(() => document.activeElement.id || document.activeElement.tagName);
 
+// A point a request waits at: reached resolves when it got there, open()
+// lets it go on.
+function gate() {
+  let open;
+  let reach;
+  const opened = new Promise((resolve) => { open = resolve; });
+  const reached = new Promise((resolve) => { reach = resolve; });
+  return { reached, open, pass: () => { reach(); return opened; } };
+}
+
 // A page whose config requests go to answer(route, n) (n counts them from 1).
 async function pageWithConfig(t, server, answer) {
   const context = await h.launch(t);
@@ -20,27 +30,21 @@ async function pageWithConfig(t, server, answer) {
 
 test('a "Try again" whose wait ends while the person types takes no focus: a space is not a press of Send', async (t) => {
   const server = await h.startPageServer(t);
-  let release;
-  const held = new Promise((resolve) => { release = resolve; });
-  let asked;
-  const second = new Promise((resolve) => { asked = resolve; });
+  const slow = gate();
   const { page, seen } = await pageWithConfig(t, server, async (route, n) => {
     if (n === 1) return route.fulfill({ status: 503, body: 'down' });
-    if (n === 2) {
-      asked();
-      await held; // a slow circuit
-    }
+    if (n === 2) await slow.pass(); // a slow circuit
     return route.continue();
   });
   await page.waitForSelector('#start-retry:not([hidden])');
   await page.fill('#field-what', 'The clerk asked');
   await page.click('#start-retry');
-  await second;
+  await slow.reached;
   // Back to the answer while the keys come.
   await page.click('#field-what');
   await page.press('#field-what', 'End');
   await page.keyboard.type(' for fifty');
-  release();
+  slow.open();
   await page.waitForSelector('#send:not([disabled])');
   assert.strictEqual(await focused(page), 'field-what');
   await page.keyboard.type(' dollars');
@@ -52,23 +56,17 @@ test('a "Try again" whose wait ends while the person types takes no focus: a spa
 
 test('a "Try again" that fails again while the person types leaves the focus where they type', async (t) => {
   const server = await h.startPageServer(t);
-  let release;
-  const held = new Promise((resolve) => { release = resolve; });
-  let asked;
-  const second = new Promise((resolve) => { asked = resolve; });
+  const slow = gate();
   const { page, seen } = await pageWithConfig(t, server, async (route, n) => {
-    if (n === 2) {
-      asked();
-      await held;
-    }
+    if (n === 2) await slow.pass();
     return route.fulfill({ status: 503, body: 'down' });
   });
   await page.waitForSelector('#start-retry:not([hidden])');
   await page.click('#start-retry');
-  await second;
+  await slow.reached;
   await page.click('#field-what');
   await page.keyboard.type('The clerk');
-  release();
+  slow.open();
   await page.waitForSelector('#start-retry:not([hidden])');
   assert.strictEqual(await focused(page), 'field-what');
   await page.keyboard.type(' asked');
@@ -79,24 +77,9 @@ test('a "Try again" that fails again while the person types leaves the focus whe
 test('libsodium brought in by the check view\'s "Try again" after the start gave up on it: the start runs again by itself', async (t) => {
   const server = await h.startPageServer(t);
   // The first download of libsodium's script never ends; later ones do.
-  const scripts = [];
-  let heard;
-  const asked = new Promise((resolve) => { heard = resolve; });
-  const url = await h.serveOnLoopback(t, (request, response) => {
-    if (request.url.startsWith('/vendor/sodium.js')) {
-      scripts.push(request.url);
-      heard();
-      if (scripts.length > 1) request.pipe(h.forward(server, request, response));
-      return;
-    }
-    request.pipe(h.forward(server, request, response));
+  const { page, seen, scripts } = await h.pageWithSodiumHeld(t, server, (request, response, n) => {
+    if (n > 1) request.pipe(h.forward(server, request, response));
   });
-  const context = await h.launch(t);
-  const page = context.pages()[0] || await context.newPage();
-  const seen = await h.watch(page, url);
-  await page.clock.install();
-  await page.goto(url + '/');
-  await asked;
   await page.waitForSelector('#field-what');
   await page.fill('#field-what', 'Typed on a bad line.');
   await page.clock.fastForward(61000);
