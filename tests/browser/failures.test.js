@@ -66,6 +66,20 @@ async function refusingProxy(t, server) {
   return proxy;
 }
 
+// The operator rotates the investigators' key: sealtipd again on the same
+// port and data folder, sealing to a new recipient. -> the new server,
+// with .key and .pub the new key files.
+async function rotateKey(t, server) {
+  const next = path.join(h.tmpdir(), 'next');
+  assert.strictEqual(runTool(['keygen', '--unprotected', '-o', next]).status, 0);
+  await server.stop();
+  const rotated = await startServer({ dir: server.dir, port: server.port, recipients: [`${next}.pub`], web: h.WEB, timeout: 30, powBits: h.POW_BITS });
+  t.after(() => rotated.stop());
+  rotated.key = `${next}.key`;
+  rotated.pub = `${next}.pub`;
+  return rotated;
+}
+
 const fingerprintOf = (pub) => runTool(['fingerprint', pub]).stdout.trim().split(/\s{2,}/)[1];
 const shownKeys = (page) => page.$$eval('#key-list li', (items) => items.map((item) => item.textContent));
 const focused = (page) => page.evaluate(() => document.activeElement.id || document.activeElement.tagName);
@@ -217,12 +231,7 @@ test('the investigators\' key changed since the page loaded (422): the keys are 
 
   // The operator rotates the key: sealtipd again on the same port and data
   // folder, with another recipient.
-  const next = path.join(h.tmpdir(), 'next');
-  assert.strictEqual(runTool(['keygen', '--unprotected', '-o', next]).status, 0);
-  await server.stop();
-  const rotated = await startServer({ dir: server.dir, port: server.port, recipients: [`${next}.pub`], web: h.WEB, timeout: 30, powBits: h.POW_BITS });
-  t.after(() => rotated.stop());
-  rotated.key = `${next}.key`;
+  const rotated = await rotateKey(t, server);
   assert.strictEqual(rotated.url, server.url);
 
   await page.click('#send');
@@ -231,7 +240,7 @@ test('the investigators\' key changed since the page loaded (422): the keys are 
   assert.strictEqual(await page.textContent('#failure-text'), h.words('en', 'upload_refused'));
   assert.strictEqual(await page.isVisible('#retry'), false, 'the refused envelope is not offered again');
   assert.strictEqual(await page.isHidden('#startup'), true);
-  assert.deepStrictEqual(await shownKeys(page), [fingerprintOf(`${next}.pub`)], 'the new key, as at the start');
+  assert.deepStrictEqual(await shownKeys(page), [fingerprintOf(rotated.pub)], 'the new key, as at the start');
   assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'send');
   assert.strictEqual(await page.inputValue('#field-what'), what);
   assert.strictEqual(await page.inputValue('#field-place'), 'Kampong Cham');
@@ -355,12 +364,7 @@ test('after a 422 (the key rotated) the config never answers: "Try again" after 
   const { page, seen } = await newPage(t, { ...server, url: proxy.url });
   const what = 'A fee for a land title, typed on a slow line.';
   await page.fill('#field-what', what);
-  const next = path.join(h.tmpdir(), 'next');
-  assert.strictEqual(runTool(['keygen', '--unprotected', '-o', next]).status, 0);
-  await server.stop();
-  const rotated = await startServer({ dir: server.dir, port: server.port, recipients: [`${next}.pub`], web: h.WEB, timeout: 30, powBits: h.POW_BITS });
-  t.after(() => rotated.stop());
-  rotated.key = `${next}.key`;
+  const rotated = await rotateKey(t, server);
 
   // sealtipd's own 422 unknown_recipient; the config asked for again
   // stalls (app.js CONFIG_ANSWER_MS, 30 s).
@@ -379,7 +383,7 @@ test('after a 422 (the key rotated) the config never answers: "Try again" after 
   proxy.config = 'forward';
   await page.click('#start-retry');
   await page.waitForSelector('#send:not([disabled])');
-  assert.deepStrictEqual(await shownKeys(page), [fingerprintOf(`${next}.pub`)]);
+  assert.deepStrictEqual(await shownKeys(page), [fingerprintOf(rotated.pub)]);
   assert.strictEqual(await page.textContent('#failure-text'), h.words('en', 'upload_refused'));
   assert.strictEqual(await focused(page), 'send');
   await page.click('#send');
