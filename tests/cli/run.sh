@@ -25,6 +25,15 @@ WORK=$(mktemp -d /tmp/sealtip-cli.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 passed=0 failed=0 current=""
 
+# preloaded LIB NAME=VALUE PROGRAM...: PROGRAM with the test library LIB
+# preloaded and NAME set for it. ASan would refuse a library loaded before
+# its own.
+preloaded() {
+	local lib=$1 setting=$2; shift 2
+	env LD_PRELOAD="$lib" "$setting" \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
+}
+
 begin() { current=$1; }
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL: $current: $*"; }
@@ -513,8 +522,7 @@ finish_case $f0
 # is kept either (tests/tools/signal_inject.c raises it at end of input).
 at_end_of() {
 	local file=$1; shift
-	LD_PRELOAD=$SIGNAL_INJECT SEALTIP_TEST_SIGNAL_EOF_FILE=$file \
-		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
+	preloaded "$SIGNAL_INJECT" SEALTIP_TEST_SIGNAL_EOF_FILE="$file" "$@"
 }
 begin interrupted-at-the-end; f0=$failed
 head -c 3000000 /dev/urandom > end.bin
@@ -539,8 +547,7 @@ finish_case $f0
 # secret key (unprotected here), so nothing of the pair may stay behind.
 at_first_write() {
 	local dir=$1; shift
-	LD_PRELOAD=$SIGNAL_INJECT SEALTIP_TEST_SIGNAL_WRITE_DIR=$dir \
-		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
+	preloaded "$SIGNAL_INJECT" SEALTIP_TEST_SIGNAL_WRITE_DIR="$dir" "$@"
 }
 begin keygen-interrupted; f0=$failed
 mkdir kgi
@@ -881,11 +888,10 @@ finish_case $f0
 
 # --- a folder whose fsync fails: nothing is claimed written ----------------
 # failing_fsync DIR COMMAND...: COMMAND with every fsync of DIR failing (EIO),
-# as on a failing disk. ASan would refuse a library loaded before its own.
+# as on a failing disk.
 failing_fsync() {
 	local dir=$1; shift
-	LD_PRELOAD=$FAIL_FSYNC SEALTIP_TEST_FAIL_FSYNC_DIR=$dir \
-		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
+	preloaded "$FAIL_FSYNC" SEALTIP_TEST_FAIL_FSYNC_DIR="$dir" "$@"
 }
 begin unsynced-folder; f0=$failed
 mkdir frail
